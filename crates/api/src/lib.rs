@@ -1,0 +1,141 @@
+//! Kakehashi's HTTP API on actix-web: routes under `/api/v1`, operations endpoints, the OpenAPI
+//! document and its offline documentation UI.
+//!
+//! Every response that is not a success is `application/problem+json`; a last-resort middleware
+//! rewrites framework-generated errors (unknown route, wrong method) into the same shape.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use std::net::TcpListener;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, ResponseError, web};
+use kakehashi_service::Services;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, Code, PROBLEM_JSON};
+
+/// HTTP settings from configuration.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; 0 means one per CPU.
+    pub workers: usize,
+}
+
+/// Registers `/api/v1` routes.
+pub fn api_v1(cfg: &mut web::ServiceConfig) {
+    use routes::{admin, auth};
+    cfg.service(auth::register)
+        .service(auth::verify_email)
+        .service(auth::accept_invite)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::password_reset)
+        .service(auth::password_reset_confirm)
+        .service(auth::me)
+        .service(admin::create_organization)
+        .service(admin::list_organizations)
+        .service(admin::invite)
+        .service(admin::list_members)
+        .service(admin::approve)
+        .service(admin::reject)
+        .service(admin::suspend)
+        .service(admin::set_coverage)
+        .service(admin::get_coverage)
+        .service(admin::audit_log);
+}
+
+fn json_errors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
+        let message = err.to_string();
+        let message = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
+        ApiError::field(Code::ValidationFailed, "query", message).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
+}
+
+/// Turns a framework error response without a problem body into one, keeping the status.
+fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = ApiError::new(Code::for_status(status));
+    let mut replacement: HttpResponse<BoxBody> = error.error_response();
+    *replacement.status_mut() = status;
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, replacement).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// Starts the HTTP server on `listener`.
+///
+/// # Errors
+/// When the metrics registry or the listener cannot be set up.
+pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: ApiSettings) -> std::io::Result<Server> {
+    let metrics = actix_web_prom::PrometheusMetricsBuilder::new("kakehashi")
+        .endpoint("/metrics")
+        .build()
+        .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
+    let workers = settings.workers;
+    let settings = web::Data::new(settings);
+    let openapi = openapi::ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::CACHE_CONTROL, "no-store")),
+            )
+            .wrap(metrics.clone())
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service as _;
+                let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .app_data(services.clone())
+            .app_data(settings.clone())
+            .app_data(web::PayloadConfig::new(settings.body_limit))
+            .configure(json_errors)
+            .service(routes::ops::healthz)
+            .service(routes::ops::readyz)
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            .service(web::redirect("/api/docs", "/api/docs/"))
+            .service(web::scope("/api/v1").configure(api_v1))
+            .default_service(web::to(|| async { HttpResponse::from_error(ApiError::not_found()) }))
+    })
+    .listen(listener)?;
+    let server = if workers > 0 { server.workers(workers) } else { server };
+    Ok(server.shutdown_timeout(10).run())
+}

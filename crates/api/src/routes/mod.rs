@@ -1,0 +1,6 @@
+//! Route handlers, one module per area. Handlers parse, call one service function, and map.
+
+pub mod admin;
+pub mod auth;
+pub mod ops;
+pub mod views;

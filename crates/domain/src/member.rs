@@ -1,0 +1,203 @@
+//! Members, their organisations and roles.
+//!
+//! A role only makes sense inside an organisation of the matching kind: researchers and TTO staff
+//! belong to academia, company staff to companies, liaisons and admins to the funder. Every place
+//! that assigns a role asks [`Role::fits`], so no member can hold a role their organisation cannot.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a member may do. Checked by the API's extractors on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Researcher,
+    Tto,
+    Company,
+    Liaison,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Researcher, Role::Tto, Role::Company, Role::Liaison, Role::Admin];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Researcher => "researcher",
+            Role::Tto => "tto",
+            Role::Company => "company",
+            Role::Liaison => "liaison",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether a member of an organisation of `kind` may hold this role.
+    #[must_use]
+    pub fn fits(self, kind: OrganizationKind) -> bool {
+        matches!(
+            (self, kind),
+            (Role::Researcher | Role::Tto, OrganizationKind::Academia)
+                | (Role::Company, OrganizationKind::Company)
+                | (Role::Liaison | Role::Admin, OrganizationKind::Funder)
+        )
+    }
+
+    /// The role a self-registered member gets until an admin decides otherwise.
+    #[must_use]
+    pub fn default_for(kind: OrganizationKind) -> Role {
+        match kind {
+            OrganizationKind::Academia => Role::Researcher,
+            OrganizationKind::Company => Role::Company,
+            OrganizationKind::Funder => Role::Liaison,
+        }
+    }
+}
+
+/// The kinds of organisation that take part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    Academia,
+    Company,
+    Funder,
+}
+
+impl OrganizationKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationKind::Academia => "academia",
+            OrganizationKind::Company => "company",
+            OrganizationKind::Funder => "funder",
+        }
+    }
+}
+
+/// Where a member stands in the approval life cycle. Only `Active` members can log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Invited by an admin; becomes active when the invitation is accepted.
+    Invited,
+    /// Registered; the e-mail address is not verified yet.
+    PendingVerification,
+    /// E-mail verified; waits for an admin's approval.
+    PendingApproval,
+    Active,
+    Suspended,
+    Rejected,
+}
+
+impl MemberStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Invited => "invited",
+            MemberStatus::PendingVerification => "pending_verification",
+            MemberStatus::PendingApproval => "pending_approval",
+            MemberStatus::Active => "active",
+            MemberStatus::Suspended => "suspended",
+            MemberStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// A member's preferred language for e-mail and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Locale {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Locale {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Ja => "ja",
+            Locale::En => "en",
+        }
+    }
+}
+
+/// A stored value that is not one of the names above.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+macro_rules! from_str_via_as_str {
+    ($ty:ty, $kind:literal, [$($variant:expr),+ $(,)?]) => {
+        impl FromStr for $ty {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                [$($variant),+]
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| UnknownName { kind: $kind, value: s.to_owned() })
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+from_str_via_as_str!(Role, "role", [Role::Researcher, Role::Tto, Role::Company, Role::Liaison, Role::Admin]);
+from_str_via_as_str!(
+    OrganizationKind,
+    "organization kind",
+    [OrganizationKind::Academia, OrganizationKind::Company, OrganizationKind::Funder]
+);
+from_str_via_as_str!(
+    MemberStatus,
+    "member status",
+    [
+        MemberStatus::Invited,
+        MemberStatus::PendingVerification,
+        MemberStatus::PendingApproval,
+        MemberStatus::Active,
+        MemberStatus::Suspended,
+        MemberStatus::Rejected,
+    ]
+);
+from_str_via_as_str!(Locale, "locale", [Locale::Ja, Locale::En]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_fits_exactly_one_organization_kind() {
+        let kinds = [OrganizationKind::Academia, OrganizationKind::Company, OrganizationKind::Funder];
+        for role in Role::ALL {
+            let fitting = kinds.iter().filter(|k| role.fits(**k)).count();
+            assert_eq!(fitting, 1, "{role}");
+        }
+    }
+
+    #[test]
+    fn default_role_fits_its_kind() {
+        for kind in [OrganizationKind::Academia, OrganizationKind::Company, OrganizationKind::Funder] {
+            assert!(Role::default_for(kind).fits(kind));
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert_eq!("pending_approval".parse::<MemberStatus>(), Ok(MemberStatus::PendingApproval));
+        assert!("root".parse::<Role>().is_err());
+    }
+}

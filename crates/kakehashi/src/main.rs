@@ -1,0 +1,119 @@
+//! `kakehashi`: the command line of the service.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use actix_web::web::Data;
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use kakehashi::{Application, Settings, demo, startup, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "kakehashi", version, about = "Members-only seeds–needs matchmaking for medical R&D")]
+struct Cli {
+    /// A TOML file layered over config/default.toml (environment variables KAKEHASHI__… still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API (applies pending migrations first).
+    Serve {
+        /// Load demo organisations and members and print their credentials.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an active admin; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The funder organisation the admin belongs to; created when missing.
+        #[arg(long, default_value = "架け橋事務局")]
+        organization: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => {
+            let services = Data::new(startup::services(&settings).await?);
+            if demo {
+                let logins = demo::load(&services).await.context("loading demo data")?;
+                println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
+            }
+            let app = Application::with_services(&settings, services)?;
+            println!("Kakehashi is listening on {} (public URL {})", settings.server.bind, settings.server.public_url);
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = startup::database(&settings).await?;
+            let pending = kakehashi_service::store::pending_migrations(&db).await?;
+            kakehashi_service::store::migrate(&db).await.context("applying migrations")?;
+            if pending.is_empty() {
+                println!("The database schema is up to date.");
+            } else {
+                for name in &pending {
+                    println!("applied {name}");
+                }
+            }
+        }
+        Command::Admin { command: AdminCommand::Create { email, name, password_stdin: _, organization } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let services = startup::services(&settings).await?;
+            let member = services
+                .create_admin(&email, &name, password, &organization)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created admin {} ({})", member.email, member.id);
+        }
+    }
+    Ok(())
+}

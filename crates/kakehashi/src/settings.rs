@@ -1,0 +1,289 @@
+//! Configuration: one typed struct, layered from the built-in `config/default.toml`, then the
+//! `--config` file, then `KAKEHASHI__SECTION__KEY` environment variables, and validated before
+//! anything starts. A bad value stops the service with a message naming its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use kakehashi_service::RateSpec;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The built-in defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    pub lockout_threshold: i32,
+    pub lockout_minutes: u64,
+    pub login_per_ip: RateSpec,
+    pub login_per_account: RateSpec,
+    pub reset_per_ip: RateSpec,
+    pub reset_per_account: RateSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub from: String,
+    pub smtp_url: String,
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, message: message.into() }
+}
+
+impl Settings {
+    /// Loads the layers and validates the result.
+    ///
+    /// # Errors
+    /// When the file is missing, a value has the wrong type, a key is unknown, or a value is out
+    /// of range; the message names the key.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with(config_file, Env::prefixed("KAKEHASHI__").split("__"))
+    }
+
+    /// As [`Settings::load`], with the environment layer given.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_with(config_file: Option<&Path>, env: Env) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(env))
+    }
+
+    /// Extracts and validates settings from prepared layers.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Parse(describe(&e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// # Errors
+    /// The first invalid value, by key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.server.bind.parse::<SocketAddr>().map_err(|_| {
+            invalid("server.bind", format!("`{}` is not an address like 127.0.0.1:8080", self.server.bind))
+        })?;
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
+            return Err(invalid("server.public_url", "must start with http:// or https://"));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.body_limit_bytes) {
+            return Err(invalid("server.body_limit_bytes", "must be between 1024 and 67108864"));
+        }
+        let url = self.database.url.trim();
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid("database.url", "must be empty (embedded SQLite), sqlite:… or postgres://…"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        let secret = self.auth.jwt_secret.expose_secret();
+        if !secret.is_empty() && secret.len() < kakehashi_service::tokens::MIN_SECRET_BYTES {
+            return Err(invalid(
+                "auth.jwt_secret",
+                format!(
+                    "must be at least {} bytes (or empty for a generated key)",
+                    kakehashi_service::tokens::MIN_SECRET_BYTES
+                ),
+            ));
+        }
+        for (key, value) in [("auth.issuer", &self.auth.issuer), ("auth.audience", &self.auth.audience)] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty"));
+            }
+        }
+        if !(30..=86_400).contains(&self.auth.access_token_ttl_secs) {
+            return Err(invalid("auth.access_token_ttl_secs", "must be between 30 and 86400"));
+        }
+        if !(1..=365).contains(&self.auth.refresh_token_ttl_days) {
+            return Err(invalid("auth.refresh_token_ttl_days", "must be between 1 and 365"));
+        }
+        if self.auth.lockout_threshold < 1 {
+            return Err(invalid("auth.lockout_threshold", "must be at least 1"));
+        }
+        for (key, spec) in [
+            ("auth.login_per_ip", self.auth.login_per_ip),
+            ("auth.login_per_account", self.auth.login_per_account),
+            ("auth.reset_per_ip", self.auth.reset_per_ip),
+            ("auth.reset_per_account", self.auth.reset_per_account),
+        ] {
+            if spec.burst == 0 || spec.per_secs == 0 {
+                return Err(invalid(key, "burst and per_secs must both be at least 1"));
+            }
+        }
+        if self.mail.from.parse::<kakehashi_notify::Mailbox>().is_err() {
+            return Err(invalid("mail.from", format!("`{}` is not an e-mail address", self.mail.from)));
+        }
+        let smtp = self.mail.smtp_url.trim();
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            return Err(invalid("mail.smtp_url", "must be empty (files), smtp://… or smtps://…"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one, or SQLite under `data_dir`.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        let url = self.database.url.trim();
+        if url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("kakehashi.db").display())
+        } else {
+            url.to_owned()
+        }
+    }
+
+    #[must_use]
+    pub fn mail_dir(&self) -> PathBuf {
+        if self.mail.dir.trim().is_empty() { self.data_dir.join("mail") } else { PathBuf::from(&self.mail.dir) }
+    }
+
+    #[must_use]
+    pub fn auth_config(&self) -> kakehashi_service::AuthConfig {
+        kakehashi_service::AuthConfig {
+            issuer: self.auth.issuer.clone(),
+            audience: self.auth.audience.clone(),
+            access_ttl: Duration::from_secs(self.auth.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(self.auth.refresh_token_ttl_days * 86_400),
+            lockout_threshold: self.auth.lockout_threshold,
+            lockout: Duration::from_secs(self.auth.lockout_minutes * 60),
+        }
+    }
+}
+
+/// Figment's message, which names the key path (`server.bind`) at fault.
+fn describe(err: &figment::Error) -> String {
+    err.clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() { e.kind.to_string() } else { format!("key `{key}`: {}", e.kind) }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn with(toml: &str) -> Result<Settings, ConfigError> {
+        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+    }
+
+    fn message(toml: &str) -> String {
+        with(toml).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let s = with("").unwrap();
+        assert_eq!(s.database_url(), "sqlite://./data/kakehashi.db");
+        assert_eq!(s.mail_dir(), PathBuf::from("./data/mail"));
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        assert!(message("[server]\nbind = 'nowhere'").contains("`server.bind`"));
+        assert!(message("[server]\nworkers = 'two'").contains("server.workers"));
+        assert!(message("[database]\nurl = 'mysql://x'").contains("`database.url`"));
+        assert!(message("[auth]\njwt_secret = 'short'").contains("`auth.jwt_secret`"));
+        assert!(message("[auth]\nlogin_per_ip = { burst = 0, per_secs = 60 }").contains("`auth.login_per_ip`"));
+        assert!(message("[mail]\nfrom = 'nobody'").contains("`mail.from`"));
+        assert!(message("[log]\nformat = 'xml'").contains("log.format"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(message("[server]\nbnd = '127.0.0.1:1'").contains("bnd"));
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err =
+            Settings::load_with(Some(Path::new("/nonexistent/kakehashi.toml")), Env::prefixed("KAKEHASHI_NONE__"))
+                .unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+}

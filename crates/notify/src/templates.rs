@@ -1,0 +1,140 @@
+//! The e-mails about membership, in Japanese and English. Each renders to plain text and HTML
+//! from the same sentences so the two never drift apart.
+
+use kakehashi_domain::Locale;
+
+use crate::Message;
+
+/// Why a member is sent a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMail {
+    Invitation,
+    EmailVerification,
+    PasswordReset,
+}
+
+struct Wording {
+    subject: &'static str,
+    greeting: &'static str,
+    body: &'static str,
+    action: &'static str,
+    expiry: &'static str,
+    ignore: &'static str,
+}
+
+fn wording(kind: LinkMail, locale: Locale) -> Wording {
+    match (kind, locale) {
+        (LinkMail::Invitation, Locale::Ja) => Wording {
+            subject: "【Kakehashi】会員登録のご招待",
+            greeting: "様",
+            body: "Kakehashi（医療研究開発のシーズ・ニーズマッチング）の事務局から会員としてご招待いたします。",
+            action: "次のリンクからパスワードを設定し、登録を完了してください。",
+            expiry: "このリンクの有効期限は7日間です。",
+            ignore: "お心当たりのない場合は、このメールを破棄してください。",
+        },
+        (LinkMail::Invitation, Locale::En) => Wording {
+            subject: "[Kakehashi] You are invited to join",
+            greeting: "Dear",
+            body: "The Kakehashi secretariat invites you to join the seeds–needs matching network for medical R&D.",
+            action: "Set your password and complete your registration here:",
+            expiry: "This link is valid for 7 days.",
+            ignore: "If you did not expect this invitation, please ignore this e-mail.",
+        },
+        (LinkMail::EmailVerification, Locale::Ja) => Wording {
+            subject: "【Kakehashi】メールアドレスの確認",
+            greeting: "様",
+            body: "Kakehashi への会員登録のお申し込みを受け付けました。",
+            action: "次のリンクからメールアドレスを確認してください。確認後、事務局の承認をもって利用を開始できます。",
+            expiry: "このリンクの有効期限は24時間です。",
+            ignore: "お心当たりのない場合は、このメールを破棄してください。",
+        },
+        (LinkMail::EmailVerification, Locale::En) => Wording {
+            subject: "[Kakehashi] Confirm your e-mail address",
+            greeting: "Dear",
+            body: "We received your application to join Kakehashi.",
+            action: "Confirm your e-mail address here; the secretariat will then review your membership:",
+            expiry: "This link is valid for 24 hours.",
+            ignore: "If you did not register, please ignore this e-mail.",
+        },
+        (LinkMail::PasswordReset, Locale::Ja) => Wording {
+            subject: "【Kakehashi】パスワードの再設定",
+            greeting: "様",
+            body: "パスワード再設定のご依頼を受け付けました。",
+            action: "次のリンクから新しいパスワードを設定してください。",
+            expiry: "このリンクの有効期限は1時間です。",
+            ignore: "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。",
+        },
+        (LinkMail::PasswordReset, Locale::En) => Wording {
+            subject: "[Kakehashi] Reset your password",
+            greeting: "Dear",
+            body: "We received a request to reset your password.",
+            action: "Choose a new password here:",
+            expiry: "This link is valid for 1 hour.",
+            ignore: "If you did not ask for this, ignore this e-mail; your password stays as it is.",
+        },
+    }
+}
+
+/// An e-mail that carries a single-use link to `link`.
+#[must_use]
+pub fn link_mail(kind: LinkMail, locale: Locale, to: &str, name: &str, link: &str) -> Message {
+    let w = wording(kind, locale);
+    let salutation = match locale {
+        Locale::Ja => format!("{name} {}", w.greeting),
+        Locale::En => format!("{} {name},", w.greeting),
+    };
+    let text =
+        format!("{salutation}\n\n{}\n{}\n\n{link}\n\n{}\n{}\n\n-- \nKakehashi\n", w.body, w.action, w.expiry, w.ignore);
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{body}<br>{action}</p>\
+         <p><a href=\"{href}\">{href}</a></p><p>{expiry}<br>{ignore}</p><p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        body = escape(w.body),
+        action = escape(w.action),
+        href = escape(link),
+        expiry = escape(w.expiry),
+        ignore = escape(w.ignore),
+    );
+    Message { to: to.to_owned(), subject: w.subject.to_owned(), text, html }
+}
+
+/// Escapes text for HTML element content and attribute values.
+#[must_use]
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_carry_the_link_in_text_and_html() {
+        for kind in [LinkMail::Invitation, LinkMail::EmailVerification, LinkMail::PasswordReset] {
+            for locale in [Locale::Ja, Locale::En] {
+                let m = link_mail(kind, locale, "a@example.org", "山田", "https://k/x?token=abc");
+                assert!(m.text.contains("https://k/x?token=abc"));
+                assert!(m.html.contains("https://k/x?token=abc"));
+                assert!(!m.subject.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_escaped_in_html() {
+        let m = link_mail(LinkMail::Invitation, Locale::En, "a@example.org", "<script>", "https://k/");
+        assert!(!m.html.contains("<script>"));
+    }
+}

@@ -1,0 +1,55 @@
+use std::fmt::Write as _;
+
+use kakehashi_store::StoreError;
+
+/// What a use case can answer besides success. The API maps each variant to one problem code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("the e-mail address or password is wrong")]
+    InvalidCredentials,
+    #[error("authentication is required")]
+    Unauthorized,
+    #[error("the account is suspended")]
+    AccountSuspended,
+    #[error("the account is not active yet")]
+    AccountNotActive,
+    #[error("the token is invalid, expired or already used")]
+    InvalidToken,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{field}: {message}")]
+    Validation { field: &'static str, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub(crate) fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Validation { field, message: message.into() }
+    }
+}
+
+impl From<kakehashi_store::DbErr> for ServiceError {
+    fn from(err: kakehashi_store::DbErr) -> Self {
+        ServiceError::Store(err.into())
+    }
+}
+
+/// An error with all its causes on one line, for logs.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let _ = write!(out, ": {cause}");
+        source = cause.source();
+    }
+    out
+}

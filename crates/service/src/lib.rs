@@ -1,0 +1,58 @@
+//! Kakehashi's use cases. Each public function is one thing a member or an operator does; it
+//! checks the rules, writes through `store` inside one transaction, records the audit entry in the
+//! same transaction, and only then talks to the outside world (e-mail).
+
+pub mod auth;
+mod error;
+pub mod limits;
+pub mod members;
+pub mod passwords;
+pub mod tokens;
+
+use std::net::IpAddr;
+
+use kakehashi_notify::Mailer;
+use kakehashi_store::DatabaseConnection;
+
+pub use error::ServiceError;
+pub use kakehashi_store as store;
+pub use limits::{Limits, RateSpec};
+pub use passwords::Passwords;
+pub use tokens::{AuthConfig, TokenKeys};
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Everything a use case needs, built once at start and shared by every request.
+#[derive(Debug)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub mailer: Mailer,
+    pub tokens: TokenKeys,
+    pub passwords: Passwords,
+    pub limits: Limits,
+    /// The address members reach the service at; links in e-mails start with it.
+    pub public_url: String,
+}
+
+/// Where a request came from, for rate limits and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Services {
+    /// Sends an e-mail after the transaction that caused it has committed. A failed delivery is
+    /// logged, not returned: the member's action has happened and must not be reported as failed.
+    pub(crate) async fn deliver(&self, message: kakehashi_notify::Message) {
+        if let Err(err) = self.mailer.send(&message).await {
+            tracing::error!(error = %error::chain(&err), subject = %message.subject, "e-mail delivery failed");
+        }
+    }
+
+    pub(crate) fn link(&self, path: &str, token: &str) -> String {
+        format!("{}/{}?token={token}", self.public_url.trim_end_matches('/'), path.trim_start_matches('/'))
+    }
+}
+
+pub use error::chain as error_chain;

@@ -1,0 +1,106 @@
+//! Kakehashi's persistence. The only crate that speaks SQL.
+//!
+//! Functions take any [`ConnectionTrait`], so a service can run several of them in one
+//! transaction. Rows leave this crate as plain records with domain enums, never as entities: a
+//! value the domain does not know is reported as [`StoreError::Corrupt`] rather than guessed at.
+
+pub mod audit;
+pub mod coverage;
+pub mod entity;
+pub mod members;
+pub mod organizations;
+pub mod tokens;
+
+use std::time::Duration;
+
+use kakehashi_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, Statement};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+
+/// Errors of the persistence layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write (an e-mail address or a name already taken).
+    #[error("a record with the same unique value already exists")]
+    Conflict,
+    #[error("stored value `{value}` of {column} is not understood")]
+    Corrupt { column: &'static str, value: String },
+    #[error(transparent)]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict,
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| StoreError::Corrupt { column, value: value.to_owned() })
+}
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+///
+/// SQLite gets WAL journaling, enforced foreign keys and a busy timeout, so that the API's
+/// concurrent writers wait for each other instead of failing.
+///
+/// # Errors
+/// When the database cannot be reached or opened.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Ok(Database::connect(options).await?)
+}
+
+/// Applies every pending migration.
+///
+/// # Errors
+/// When a migration fails; it is reported with its name.
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Ok(Migrator::up(db, None).await?)
+}
+
+/// Names of the migrations not yet applied.
+///
+/// # Errors
+/// When the migration table cannot be read.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Ok(Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect())
+}
+
+/// A trivial query that proves the database answers.
+///
+/// # Errors
+/// When it does not.
+pub async fn ping(db: &DatabaseConnection) -> Result<()> {
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_string(backend, "SELECT 1")).await?;
+    Ok(())
+}
+
+/// Which engine a connection speaks to, for the few places where that matters (logs, readiness).
+#[must_use]
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}

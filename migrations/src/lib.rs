@@ -1,0 +1,17 @@
+//! Kakehashi's database schema as an ordered list of reversible migrations.
+//!
+//! Every migration runs on SQLite (the embedded default) and PostgreSQL alike, so only portable
+//! column types are used: UUIDs, text, integers, booleans, JSON and UTC timestamps.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_members;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_members::Migration)]
+    }
+}

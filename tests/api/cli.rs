@@ -1,0 +1,61 @@
+//! The binary itself: configuration errors and `admin create`.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use crate::helpers::{fresh_database_url, test_settings};
+
+fn kakehashi(dir: &std::path::Path, database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+    cmd.env("KAKEHASHI__DATA_DIR", dir)
+        .env("KAKEHASHI__DATABASE__URL", database_url)
+        .env("KAKEHASHI__LOG__LEVEL", "warn");
+    cmd
+}
+
+#[actix_web::test]
+async fn a_bad_setting_stops_start_with_its_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kakehashi(dir.path(), "").env("KAKEHASHI__SERVER__BIND", "nowhere").arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("server.bind"), "{stderr}");
+    let out =
+        kakehashi(dir.path(), "").arg("--config").arg(dir.path().join("missing.toml")).arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[actix_web::test]
+async fn admin_create_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url().await;
+    let out = kakehashi(dir.path(), &url).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = kakehashi(dir.path(), &url)
+        .args(["admin", "create", "--email", "Chief@Example.org", "--name", "事務局長", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a secret admin password\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("chief@example.org"));
+
+    let mut settings = test_settings(dir.path().to_owned(), url);
+    settings.auth.jwt_secret = String::new().into();
+    let services = kakehashi::startup::services(&settings).await.unwrap();
+    let ctx = kakehashi_service::RequestContext::default();
+    let pair = services.login("chief@example.org", "a secret admin password".into(), &ctx).await.unwrap();
+    let member = services.authenticate(&pair.access_token).await.unwrap();
+    assert_eq!(member.role, kakehashi_domain::Role::Admin);
+    // The generated signing key is kept, owner-only, in the data directory.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("jwt.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,99 @@
+use actix_web::http::Method;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body["status"], "ok");
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status, 200);
+    let expected = if std::env::var("KAKEHASHI_TEST_DATABASE_URL").is_ok() { "postgresql" } else { "sqlite" };
+    assert_eq!(res.body["database"], expected);
+    assert!(res.headers.contains_key("x-request-id"));
+}
+
+#[actix_web::test]
+async fn openapi_describes_every_route() {
+    let app = spawn_app().await;
+    let res = app.get("/api/openapi.json", None).await;
+    assert_eq!(res.status, 200);
+    let paths = res.body["paths"].as_object().unwrap();
+    let expected = [
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/verify-email", "post"),
+        ("/api/v1/auth/accept-invite", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/password-reset", "post"),
+        ("/api/v1/auth/password-reset/confirm", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/admin/organizations", "post"),
+        ("/api/v1/admin/organizations", "get"),
+        ("/api/v1/admin/members", "post"),
+        ("/api/v1/admin/members", "get"),
+        ("/api/v1/admin/members/{id}/approve", "post"),
+        ("/api/v1/admin/members/{id}/reject", "post"),
+        ("/api/v1/admin/members/{id}/suspend", "post"),
+        ("/api/v1/admin/liaisons/{user_id}/coverage", "put"),
+        ("/api/v1/admin/liaisons/{user_id}/coverage", "get"),
+        ("/api/v1/admin/audit", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "the document lists routes the test does not know: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    // Every documented route answers something other than "no such route".
+    for (path, method) in expected {
+        let concrete =
+            path.replace("{id}", &uuid::Uuid::nil().to_string()).replace("{user_id}", &uuid::Uuid::nil().to_string());
+        let res = app.request(method.to_uppercase().parse().unwrap(), &concrete, None, None).await;
+        assert!(res.status != 404 && res.status != 405, "{method} {path} is not routed: {}", res.status);
+    }
+}
+
+#[actix_web::test]
+async fn docs_work_offline() {
+    let app = spawn_app().await;
+    let res = app.get("/api/docs/", None).await;
+    assert_eq!(res.status, 200);
+    assert!(res.text.contains("swagger-ui"));
+    for line in res.text.lines() {
+        assert!(!line.contains("src=\"http"), "the docs page loads a remote script: {line}");
+        assert!(!line.contains("href=\"http"), "the docs page loads a remote stylesheet: {line}");
+    }
+    let res = app.get("/api/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(res.status, 200, "the UI's script is served locally");
+}
+
+#[actix_web::test]
+async fn metrics_are_prometheus_text() {
+    let app = spawn_app().await;
+    app.get("/healthz", None).await;
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status, 200);
+    assert!(res.text.contains("kakehashi_http_requests_total"), "{}", res.text);
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let app = spawn_app().await;
+    assert_problem(&app.get("/api/v1/nothing-here", None).await, 404, "not_found");
+    let res = app.request(Method::DELETE, "/api/v1/auth/login", None, None).await;
+    assert!(res.status == 404 || res.status == 405, "{}", res.status);
+    assert_eq!(res.headers.get("content-type").unwrap(), "application/problem+json");
+}

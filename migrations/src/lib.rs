@@ -6,12 +6,13 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_members;
+mod m20261122_000002_records;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_members::Migration)]
+        vec![Box::new(m20261122_000001_members::Migration), Box::new(m20261122_000002_records::Migration)]
     }
 }

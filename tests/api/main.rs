@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod world;
 
 mod auth;
 mod cli;
@@ -12,4 +13,5 @@ mod errors;
 mod members;
 mod migrations;
 mod operations;
+mod records;
 mod tokens;

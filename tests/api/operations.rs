@@ -43,6 +43,23 @@ async fn openapi_describes_every_route() {
         ("/api/v1/admin/liaisons/{user_id}/coverage", "put"),
         ("/api/v1/admin/liaisons/{user_id}/coverage", "get"),
         ("/api/v1/admin/audit", "get"),
+        ("/api/v1/taxonomy", "get"),
+        ("/api/v1/seeds", "post"),
+        ("/api/v1/seeds", "get"),
+        ("/api/v1/seeds/{id}", "get"),
+        ("/api/v1/seeds/{id}", "patch"),
+        ("/api/v1/seeds/{id}", "delete"),
+        ("/api/v1/seeds/{id}/publish", "post"),
+        ("/api/v1/seeds/{id}/grants", "post"),
+        ("/api/v1/seeds/{id}/grants", "get"),
+        ("/api/v1/seeds/{id}/grants/{organization_id}", "delete"),
+        ("/api/v1/seeds/import", "post"),
+        ("/api/v1/needs", "post"),
+        ("/api/v1/needs", "get"),
+        ("/api/v1/needs/{id}", "get"),
+        ("/api/v1/needs/{id}", "patch"),
+        ("/api/v1/needs/{id}", "delete"),
+        ("/api/v1/needs/{id}/publish", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -186,6 +186,13 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(why) => ApiError::new(Code::Forbidden).detail(why),
             ServiceError::NotFound(_) => ApiError::not_found(),
             ServiceError::Validation { field, message } => ApiError::field(Code::ValidationFailed, field, message),
+            ServiceError::Invalid(problems) => {
+                let errors: Vec<FieldError> =
+                    problems.into_iter().map(|p| FieldError { field: p.field, message: p.message }).collect();
+                let detail =
+                    errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+                ApiError { detail: Some(detail), errors, ..ApiError::new(Code::ValidationFailed) }
+            }
             ServiceError::Conflict(message) => ApiError::new(Code::Conflict).detail(message),
             ServiceError::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),

@@ -32,30 +32,53 @@ pub struct ApiSettings {
     pub trust_forwarded_for: bool,
     /// HTTP worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// Largest accepted import file, in bytes.
+    pub import_limit: usize,
 }
 
 /// Registers `/api/v1` routes.
-pub fn api_v1(cfg: &mut web::ServiceConfig) {
-    use routes::{admin, auth};
-    cfg.service(auth::register)
-        .service(auth::verify_email)
-        .service(auth::accept_invite)
-        .service(auth::login)
-        .service(auth::refresh)
-        .service(auth::logout)
-        .service(auth::password_reset)
-        .service(auth::password_reset_confirm)
-        .service(auth::me)
-        .service(admin::create_organization)
-        .service(admin::list_organizations)
-        .service(admin::invite)
-        .service(admin::list_members)
-        .service(admin::approve)
-        .service(admin::reject)
-        .service(admin::suspend)
-        .service(admin::set_coverage)
-        .service(admin::get_coverage)
-        .service(admin::audit_log);
+pub fn api_v1(cfg: &mut web::ServiceConfig, import_limit: usize) {
+    use routes::{admin, auth, needs, seeds};
+    cfg.service(
+        web::resource("/seeds/import")
+            .app_data(web::PayloadConfig::new(import_limit))
+            .route(web::post().to(seeds::import)),
+    )
+    .service(seeds::taxonomy)
+    .service(seeds::create)
+    .service(seeds::list)
+    .service(seeds::get_one)
+    .service(seeds::update)
+    .service(seeds::publish)
+    .service(seeds::archive)
+    .service(seeds::grant)
+    .service(seeds::grants)
+    .service(seeds::revoke)
+    .service(needs::create)
+    .service(needs::list)
+    .service(needs::get_one)
+    .service(needs::update)
+    .service(needs::publish)
+    .service(needs::archive)
+    .service(auth::register)
+    .service(auth::verify_email)
+    .service(auth::accept_invite)
+    .service(auth::login)
+    .service(auth::refresh)
+    .service(auth::logout)
+    .service(auth::password_reset)
+    .service(auth::password_reset_confirm)
+    .service(auth::me)
+    .service(admin::create_organization)
+    .service(admin::list_organizations)
+    .service(admin::invite)
+    .service(admin::list_members)
+    .service(admin::approve)
+    .service(admin::reject)
+    .service(admin::suspend)
+    .service(admin::set_coverage)
+    .service(admin::get_coverage)
+    .service(admin::audit_log);
 }
 
 fn json_errors(cfg: &mut web::ServiceConfig) {
@@ -98,6 +121,7 @@ pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: Api
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
     let workers = settings.workers;
+    let import_limit = settings.import_limit;
     let settings = web::Data::new(settings);
     let openapi = openapi::ApiDoc::openapi();
     let server = HttpServer::new(move || {
@@ -132,7 +156,7 @@ pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: Api
             .service(routes::ops::readyz)
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .service(web::redirect("/api/docs", "/api/docs/"))
-            .service(web::scope("/api/v1").configure(api_v1))
+            .service(web::scope("/api/v1").configure(|cfg| api_v1(cfg, import_limit)))
             .default_service(web::to(|| async { HttpResponse::from_error(ApiError::not_found()) }))
     })
     .listen(listener)?;

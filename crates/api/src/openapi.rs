@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, ops};
+use crate::routes::{admin, auth, needs, ops, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use crate::routes::{admin, auth, ops};
         (name = "auth", description = "Registration, login and sessions"),
         (name = "members", description = "The calling member"),
         (name = "admin", description = "The secretariat's tools"),
+        (name = "records", description = "Seeds, needs, access grants and the taxonomy"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -28,6 +29,23 @@ pub struct ApiDoc;
 /// The routes under `/api/v1`.
 #[derive(OpenApi)]
 #[openapi(paths(
+    seeds::taxonomy,
+    seeds::create,
+    seeds::list,
+    seeds::get_one,
+    seeds::update,
+    seeds::publish,
+    seeds::archive,
+    seeds::grant,
+    seeds::grants,
+    seeds::revoke,
+    seeds::import,
+    needs::create,
+    needs::list,
+    needs::get_one,
+    needs::update,
+    needs::publish,
+    needs::archive,
     auth::register,
     auth::verify_email,
     auth::accept_invite,

@@ -3,6 +3,7 @@
 pub mod disclosure;
 pub mod member;
 pub mod page;
+pub mod record;
 pub mod taxonomy;
 
 pub use disclosure::{
@@ -11,4 +12,5 @@ pub use disclosure::{
 };
 pub use member::{Locale, MemberStatus, OrganizationKind, Role, UnknownName};
 pub use page::Page;
+pub use record::{ConfidentialSection, FieldProblem, NeedContent, NeedInput, SeedContent, SeedInput, detect_language};
 pub use taxonomy::{StageTerm, Taxonomy, TaxonomyError, TaxonomyKind, Term, UnknownTerm};

@@ -8,6 +8,7 @@ use actix_web::web::Data;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kakehashi::{Application, Settings, demo, startup, telemetry};
+use kakehashi_service::import;
 
 #[derive(Debug, Parser)]
 #[command(name = "kakehashi", version, about = "Members-only seeds–needs matchmaking for medical R&D")]
@@ -34,6 +35,40 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Bulk import.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import seeds from JSON lines (one seed object per line) or CSV (`.csv`, with a header row).
+    Seeds {
+        file: PathBuf,
+        /// The academic organisation the seeds belong to.
+        #[arg(long, value_name = "ORG_ID")]
+        organization: uuid::Uuid,
+        /// Validate and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Publish the seeds at once instead of importing drafts.
+        #[arg(long)]
+        publish: bool,
+        /// E-mail of the member who owns the seeds (default: none; the organisation's TTO manages them).
+        #[arg(long, value_name = "EMAIL")]
+        owner: Option<String>,
+        /// Force the format instead of guessing it from the file extension.
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FileFormat {
+    Jsonl,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +136,56 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 for name in &pending {
                     println!("applied {name}");
                 }
+            }
+        }
+        Command::Import { command: ImportCommand::Seeds { file, organization, dry_run, publish, owner, format } } => {
+            let format = match format {
+                Some(FileFormat::Csv) => import::Format::Csv,
+                Some(FileFormat::Jsonl) => import::Format::JsonLines,
+                None => import::Format::from_path(&file),
+            };
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let services = startup::services(&settings).await?;
+            let owner_id = match owner {
+                None => None,
+                Some(email) => Some(
+                    kakehashi_service::store::members::by_email(
+                        &services.db,
+                        &kakehashi_service::auth::normalize_email(&email),
+                    )
+                    .await?
+                    .filter(|m| m.organization_id == organization)
+                    .with_context(|| format!("no member {email} in organization {organization}"))?
+                    .id,
+                ),
+            };
+            let rows = import::parse(&bytes, format);
+            let bar = indicatif::ProgressBar::new(rows.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} importing [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let options = import::Options { organization_id: organization, owner_id, actor_id: None, dry_run, publish };
+            let ctx = kakehashi_service::RequestContext::default();
+            let report = services
+                .import_seeds(rows, &options, &ctx, &|done| bar.set_position(done as u64))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            for error in &report.errors {
+                println!("line {}: {}: {}", error.line, error.field, error.message);
+            }
+            let verb = if dry_run { "would import" } else { "imported" };
+            println!(
+                "{} rows: {verb} {}, {} failed",
+                report.rows,
+                if dry_run { report.rows - report.failed } else { report.imported },
+                report.failed
+            );
+            if report.failed > 0 {
+                anyhow::bail!("{} rows were not imported", report.failed);
             }
         }
         Command::Admin { command: AdminCommand::Create { email, name, password_stdin: _, organization } } => {

@@ -19,6 +19,8 @@ pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// A taxonomy file replacing the built-in `config/taxonomy.toml`; empty for the built-in one.
+    pub taxonomy_file: String,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
@@ -33,6 +35,7 @@ pub struct ServerSettings {
     pub public_url: String,
     pub workers: usize,
     pub body_limit_bytes: usize,
+    pub import_limit_bytes: usize,
     pub trust_forwarded_for: bool,
 }
 
@@ -143,6 +146,9 @@ impl Settings {
         if !(1024..=64 * 1024 * 1024).contains(&self.server.body_limit_bytes) {
             return Err(invalid("server.body_limit_bytes", "must be between 1024 and 67108864"));
         }
+        if !(1024..=1024 * 1024 * 1024).contains(&self.server.import_limit_bytes) {
+            return Err(invalid("server.import_limit_bytes", "must be between 1024 and 1073741824"));
+        }
         let url = self.database.url.trim();
         if !(url.is_empty()
             || url.starts_with("sqlite:")
@@ -199,6 +205,22 @@ impl Settings {
             return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
         }
         Ok(())
+    }
+
+    /// The taxonomy in effect: the built-in one, or `taxonomy_file`.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is invalid; the message names the key.
+    pub fn taxonomy(&self) -> Result<kakehashi_domain::Taxonomy, ConfigError> {
+        let path = self.taxonomy_file.trim();
+        let result = if path.is_empty() {
+            kakehashi_domain::Taxonomy::builtin()
+        } else {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| invalid("taxonomy_file", format!("cannot read {path}: {e}")))?;
+            kakehashi_domain::Taxonomy::from_toml(&text)
+        };
+        result.map_err(|e| invalid("taxonomy_file", e.to_string()))
     }
 
     /// The database URL in effect: the configured one, or SQLite under `data_dir`.

@@ -46,6 +46,7 @@ impl Application {
             body_limit: settings.server.body_limit_bytes,
             trust_forwarded_for: settings.server.trust_forwarded_for,
             workers: settings.server.workers,
+            import_limit: settings.server.import_limit_bytes,
         };
         let server = kakehashi_api::serve(listener, services.clone(), api)?;
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
@@ -93,6 +94,7 @@ pub async fn services(settings: &Settings) -> anyhow::Result<Services> {
         passwords: Passwords::new(hashers),
         limits,
         public_url: settings.server.public_url.clone(),
+        taxonomy: std::sync::Arc::new(settings.taxonomy()?),
     })
 }
 

@@ -21,6 +21,8 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{field}: {message}")]
     Validation { field: &'static str, message: String },
+    #[error("{} invalid fields", .0.len())]
+    Invalid(Vec<kakehashi_domain::FieldProblem>),
     #[error("{0}")]
     Conflict(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]

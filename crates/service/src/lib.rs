@@ -4,9 +4,12 @@
 
 pub mod auth;
 mod error;
+pub mod import;
 pub mod limits;
 pub mod members;
+pub mod needs;
 pub mod passwords;
+pub mod seeds;
 pub mod tokens;
 
 use std::net::IpAddr;
@@ -32,6 +35,7 @@ pub struct Services {
     pub limits: Limits,
     /// The address members reach the service at; links in e-mails start with it.
     pub public_url: String,
+    pub taxonomy: std::sync::Arc<kakehashi_domain::Taxonomy>,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

@@ -7,8 +7,11 @@
 pub mod audit;
 pub mod coverage;
 pub mod entity;
+pub mod grants;
 pub mod members;
+pub mod needs;
 pub mod organizations;
+pub mod seeds;
 pub mod tokens;
 
 use std::time::Duration;
@@ -39,6 +42,10 @@ impl From<DbErr> for StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) fn json_list(column: &'static str, value: serde_json::Value) -> Result<Vec<String>> {
+    serde_json::from_value(value.clone()).map_err(|_| StoreError::Corrupt { column, value: value.to_string() })
+}
 
 pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T> {
     value.parse().map_err(|_| StoreError::Corrupt { column, value: value.to_owned() })

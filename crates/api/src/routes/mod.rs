@@ -2,5 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod needs;
 pub mod ops;
+pub mod seeds;
 pub mod views;

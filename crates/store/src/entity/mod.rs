@@ -1,9 +1,12 @@
 //! sea-orm entities, one per table. Enumerations are stored as their snake_case names and converted
 //! to domain types at the edge of this crate.
 
+pub mod access_grant;
 pub mod audit_log;
 pub mod liaison_coverage;
 pub mod member;
 pub mod member_token;
+pub mod need;
 pub mod organization;
 pub mod refresh_token;
+pub mod seed;

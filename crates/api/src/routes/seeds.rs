@@ -1,0 +1,492 @@
+//! `/api/v1/seeds`, `/api/v1/taxonomy` and seed import. Views are built from what the service
+//! disclosed: a field the service left out cannot appear here.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use kakehashi_domain::{Access, ConfidentialSection, Locale, RecordStatus, Role, SeedInput, Taxonomy, Visibility};
+use kakehashi_service::Services;
+use kakehashi_service::import::{self, Format, Options};
+use kakehashi_service::seeds::{SeedPatch, VisibleSeed};
+use kakehashi_service::store::grants::Grant;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::error::{ApiError, Code, Problem};
+use crate::extract::{Ctx, CurrentMember, Valid};
+use crate::routes::views::{ListOf, OrganizationView, PageQuery};
+
+type Svc = web::Data<Services>;
+
+/// The taxonomies with Japanese and English labels.
+#[utoipa::path(
+    tag = "records",
+    responses((status = 200, body = Taxonomy), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/taxonomy")]
+pub async fn taxonomy(svc: Svc, _member: CurrentMember) -> HttpResponse {
+    HttpResponse::Ok().json(svc.taxonomy.as_ref())
+}
+
+/// A seed as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeedView {
+    pub id: Uuid,
+    pub title: String,
+    pub summary: String,
+    pub modalities: Vec<String>,
+    pub disease_areas: Vec<String>,
+    pub stage: String,
+    pub ip_status: String,
+    pub deal_types: Vec<String>,
+    pub keywords: Vec<String>,
+    pub language: Locale,
+    pub visibility: Visibility,
+    pub status: RecordStatus,
+    pub version: i32,
+    /// What the caller may see: `summary`, `confidential` or `owner`.
+    pub access: Access,
+    pub organization: OrganizationView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<Uuid>,
+    /// Present only when `access` is `confidential` or `owner` (and never in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidential: Option<ConfidentialSection>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl From<VisibleSeed> for SeedView {
+    fn from(s: VisibleSeed) -> Self {
+        let c = s.content;
+        SeedView {
+            id: s.id,
+            title: c.title,
+            summary: c.summary,
+            modalities: c.modalities,
+            disease_areas: c.disease_areas,
+            stage: c.stage,
+            ip_status: c.ip_status,
+            deal_types: c.deal_types,
+            keywords: c.keywords,
+            language: c.language,
+            visibility: c.visibility,
+            status: s.status,
+            version: s.version,
+            access: s.access,
+            organization: s.organization.into(),
+            owner_id: s.owner_id,
+            confidential: s.confidential,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            published_at: s.published_at,
+        }
+    }
+}
+
+/// The response for one record, with its version as the `ETag`.
+pub(crate) fn versioned<T: Serialize>(status: actix_web::http::StatusCode, version: i32, body: T) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::ETAG, format!("\"{version}\""))).json(body)
+}
+
+/// The version a client expects, from `If-Match` or the body; both given must agree.
+pub(crate) fn expected_version(req: &HttpRequest, body: Option<i32>) -> Result<Option<i32>, ApiError> {
+    let header = match req.headers().get(header::IF_MATCH) {
+        None => None,
+        Some(value) => {
+            let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
+            Some(text.parse::<i32>().map_err(|_| {
+                ApiError::field(Code::ValidationFailed, "If-Match", "must be a version number such as \"3\"")
+            })?)
+        }
+    };
+    match (header, body) {
+        (Some(h), Some(b)) if h != b => {
+            Err(ApiError::field(Code::ValidationFailed, "version", "differs from If-Match"))
+        }
+        (h, b) => Ok(h.or(b)),
+    }
+}
+
+/// The create body; its rules live in the domain (`SeedContent::normalize_and_validate`).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct NewSeedRequest(pub SeedInput);
+
+impl Validate for NewSeedRequest {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// Register a seed (researchers and TTO staff); it starts as a draft of the caller's organisation.
+#[utoipa::path(
+    tag = "records",
+    request_body = SeedInput,
+    responses(
+        (status = 201, body = SeedView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/seeds")]
+pub async fn create(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    body: Valid<NewSeedRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner()?.0;
+    let seed = svc.create_seed(&member, input.into_content(), &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::CREATED, seed.version, SeedView::from(seed)))
+}
+
+/// A seed as the caller may see it; hidden seeds answer 404 like missing ones.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = SeedView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/seeds/{id}")]
+pub async fn get_one(svc: Svc, member: CurrentMember, ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let seed = svc.seed(&member, id.into_inner(), &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the caller's own (for TTO staff and companies: their organisation's), any status.
+    #[serde(default)]
+    pub mine: bool,
+    pub status: Option<RecordStatus>,
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub per_page: Option<u64>,
+}
+
+/// Published seeds the caller may find, or with `mine=true` their own. Summaries only.
+#[utoipa::path(
+    tag = "records",
+    params(ListQuery),
+    responses((status = 200, body = ListOf<SeedView>)),
+    security(("bearer" = []))
+)]
+#[get("/seeds")]
+pub async fn list(svc: Svc, member: CurrentMember, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let page = PageQuery { page: query.page, per_page: query.per_page }.page()?;
+    let listed = svc.list_seeds(&member, query.mine, query.status, page).await?;
+    Ok(HttpResponse::Ok().json(ListOf::from_listed(listed, SeedView::from)))
+}
+
+/// Fields to change; absent fields stay. `version` (or `If-Match`) guards against lost updates.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPatchRequest {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub confidential: Option<ConfidentialSection>,
+    pub modalities: Option<Vec<String>>,
+    pub disease_areas: Option<Vec<String>>,
+    pub stage: Option<String>,
+    pub ip_status: Option<String>,
+    pub deal_types: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
+    pub visibility: Option<Visibility>,
+    pub language: Option<Locale>,
+    /// The version the change is based on; 409 when it is no longer current.
+    pub version: Option<i32>,
+}
+
+/// Edit a seed (its owner, its organisation's TTO, admins).
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "the version the change is based on")),
+    request_body = SeedPatchRequest,
+    responses(
+        (status = 200, body = SeedView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/seeds/{id}")]
+pub async fn update(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Valid<SeedPatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    let expected = expected_version(&req, body.version)?;
+    let patch = SeedPatch {
+        title: body.title,
+        summary: body.summary,
+        confidential: body.confidential,
+        modalities: body.modalities,
+        disease_areas: body.disease_areas,
+        stage: body.stage,
+        ip_status: body.ip_status,
+        deal_types: body.deal_types,
+        keywords: body.keywords,
+        visibility: body.visibility,
+        language: body.language,
+    };
+    let seed = svc.update_seed(&member, id.into_inner(), patch, expected, &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+}
+
+/// Publish a draft (or archived) seed.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = SeedView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/seeds/{id}/publish")]
+pub async fn publish(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(&req, None)?;
+    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Published, expected, &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+}
+
+/// Archive a seed (it leaves search and lists; grants keep working for their holders).
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = SeedView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/seeds/{id}")]
+pub async fn archive(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(&req, None)?;
+    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Archived, expected, &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub organization_id: Uuid,
+    /// Access ends at this time; absent: until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub seed_id: Uuid,
+    pub organization_id: Uuid,
+    pub granted_by: Option<Uuid>,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub introduction_id: Option<Uuid>,
+}
+
+impl From<Grant> for GrantView {
+    fn from(g: Grant) -> Self {
+        GrantView {
+            seed_id: g.seed_id,
+            organization_id: g.organization_id,
+            granted_by: g.granted_by,
+            granted_at: g.granted_at,
+            expires_at: g.expires_at,
+            introduction_id: g.introduction_id,
+        }
+    }
+}
+
+/// Open the seed's confidential tier to an organisation (owner, TTO, liaison, admin).
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path)),
+    request_body = GrantRequest,
+    responses(
+        (status = 201, body = GrantView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/seeds/{id}/grants")]
+pub async fn grant(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: Valid<GrantRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    let grant = svc.grant_seed_access(&member, id.into_inner(), body.organization_id, body.expires_at, &ctx).await?;
+    Ok(HttpResponse::Created().json(GrantView::from(grant)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantList {
+    pub items: Vec<GrantView>,
+}
+
+/// The grants in force on a seed (owner, TTO, liaison, admin).
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = GrantList), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/seeds/{id}/grants")]
+pub async fn grants(svc: Svc, member: CurrentMember, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let grants = svc.seed_grants(&member, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(GrantList { items: grants.into_iter().map(GrantView::from).collect() }))
+}
+
+/// Revoke an organisation's access; it takes effect on its next request.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("organization_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[delete("/seeds/{id}/grants/{organization_id}")]
+pub async fn revoke(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (seed_id, organization_id) = path.into_inner();
+    svc.revoke_seed_access(&member, seed_id, organization_id, &ctx).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The academic organisation the seeds belong to (admins; TTO staff import into their own).
+    pub organization_id: Option<Uuid>,
+    /// Validate and report without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Publish the imported seeds at once (default: drafts).
+    #[serde(default)]
+    pub publish: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRowError {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub imported: usize,
+    pub failed: usize,
+    pub dry_run: bool,
+    pub errors: Vec<ImportRowError>,
+}
+
+fn import_format(req: &HttpRequest) -> Result<Format, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/csv" => Ok(Format::Csv),
+        "application/x-ndjson" | "application/jsonl" | "application/json-lines" | "application/jsonlines" => {
+            Ok(Format::JsonLines)
+        }
+        _ => {
+            Err(ApiError::new(Code::UnsupportedMediaType).detail("send text/csv or application/x-ndjson (JSON lines)"))
+        }
+    }
+}
+
+/// Bulk import of seeds from CSV or JSON lines: admins for any academic organisation, TTO staff
+/// for their own. Bad rows are reported by line and field; good rows are written whole.
+#[utoipa::path(
+    post,
+    path = "/seeds/import",
+    tag = "records",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "CSV with a header row, or JSON lines (application/x-ndjson) with one seed object per line"),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn import(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let organization_id = match (member.role, query.organization_id) {
+        (Role::Admin, Some(org)) => org,
+        (Role::Admin, None) => {
+            return Err(ApiError::field(Code::ValidationFailed, "organization_id", "is required for admins"));
+        }
+        (Role::Tto, None) => member.organization_id,
+        (Role::Tto, Some(org)) if org == member.organization_id => org,
+        (Role::Tto, Some(_)) => {
+            return Err(ApiError::new(Code::Forbidden).detail("TTO staff import into their own organization"));
+        }
+        _ => return Err(ApiError::new(Code::Forbidden).detail("only admins and TTO staff import seeds")),
+    };
+    let format = import_format(&req)?;
+    let rows = web::block(move || import::parse(&body, format)).await.map_err(|_| ApiError::new(Code::Internal))?;
+    let options = Options {
+        organization_id,
+        owner_id: None,
+        actor_id: Some(member.id),
+        dry_run: query.dry_run,
+        publish: query.publish,
+    };
+    let report = svc.import_seeds(rows, &options, &ctx, &|_| {}).await?;
+    Ok(HttpResponse::Ok().json(ImportReport {
+        rows: report.rows,
+        imported: report.imported,
+        failed: report.failed,
+        dry_run: report.dry_run,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| ImportRowError { line: e.line, field: e.field, message: e.message })
+            .collect(),
+    }))
+}

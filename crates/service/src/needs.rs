@@ -1,0 +1,238 @@
+//! Needs: what companies look for. Read paths go through [`kakehashi_domain::need_access`]; an
+//! anonymous need names its company only to those [`reveals_need_organization`] allows.
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::{
+    Access, NeedContent, Page, RecordStatus, Role, can_edit_need, need_access, reveals_need_organization,
+};
+use kakehashi_store::needs::{self, Need, NewNeed, Scope};
+use kakehashi_store::organizations::Organization;
+use kakehashi_store::{TransactionTrait, audit};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::members::Listed;
+use crate::seeds::{check_transition, record_entry, stale, validated, viewer};
+use crate::{RequestContext, Result, ServiceError, Services};
+
+/// A need as one viewer may see it.
+#[derive(Debug, Clone)]
+pub struct VisibleNeed {
+    pub id: Uuid,
+    /// `None` when the need is anonymous to this viewer.
+    pub organization: Option<Organization>,
+    pub owner_id: Option<Uuid>,
+    pub content: NeedContent,
+    pub status: RecordStatus,
+    pub version: i32,
+    pub access: Access,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a need; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct NeedPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub modalities: Option<Vec<String>>,
+    pub disease_areas: Option<Vec<String>>,
+    pub stages: Option<Vec<String>>,
+    pub deal_types: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
+    pub anonymous: Option<bool>,
+    pub visibility: Option<kakehashi_domain::Visibility>,
+    pub language: Option<kakehashi_domain::Locale>,
+}
+
+impl NeedPatch {
+    fn apply(self, content: &mut NeedContent) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($($field:ident),+) => {$(
+                if let Some(value) = self.$field {
+                    if content.$field != value {
+                        content.$field = value;
+                        changed.push(stringify!($field));
+                    }
+                }
+            )+};
+        }
+        set!(
+            title,
+            description,
+            modalities,
+            disease_areas,
+            stages,
+            deal_types,
+            keywords,
+            anonymous,
+            visibility,
+            language
+        );
+        changed
+    }
+}
+
+impl Services {
+    async fn disclose_need(&self, need: Need, access: Access, actor: &Authenticated) -> Result<VisibleNeed> {
+        let reveal = reveals_need_organization(&need.facts(), &viewer(actor), false);
+        let organization = if reveal { Some(self.organization(need.organization_id).await?) } else { None };
+        Ok(VisibleNeed {
+            id: need.id,
+            organization,
+            owner_id: if reveal && access >= Access::Confidential { need.owner_id } else { None },
+            content: need.content,
+            status: need.status,
+            version: need.version,
+            access,
+            created_at: need.created_at,
+            updated_at: need.updated_at,
+            published_at: need.published_at,
+        })
+    }
+
+    async fn load_need(&self, actor: &Authenticated, id: Uuid) -> Result<(Need, Access)> {
+        let need = needs::get(&self.db, id).await?.ok_or(ServiceError::NotFound("need"))?;
+        let access = need_access(&need.facts(), &viewer(actor)).ok_or(ServiceError::NotFound("need"))?;
+        Ok((need, access))
+    }
+
+    /// Registers a need as a draft of the member's company.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the member is company staff; `Invalid` with every bad field.
+    pub async fn create_need(
+        &self,
+        actor: &Authenticated,
+        mut content: NeedContent,
+        ctx: &RequestContext,
+    ) -> Result<VisibleNeed> {
+        if actor.role != Role::Company {
+            return Err(ServiceError::Forbidden("only company members register needs"));
+        }
+        validated(content.normalize_and_validate(&self.taxonomy))?;
+        let txn = self.db.begin().await?;
+        let need =
+            needs::insert(&txn, NewNeed { organization_id: actor.organization_id, owner_id: Some(actor.id), content })
+                .await?;
+        audit::record(&txn, record_entry(actor, "need.created", "need", need.id, ctx, serde_json::Value::Null)).await?;
+        txn.commit().await?;
+        self.disclose_need(need, Access::Owner, actor).await
+    }
+
+    /// # Errors
+    /// `NotFound` when it does not exist or is hidden from the member.
+    pub async fn need(&self, actor: &Authenticated, id: Uuid) -> Result<VisibleNeed> {
+        let (need, access) = self.load_need(actor, id).await?;
+        self.disclose_need(need, access, actor).await
+    }
+
+    /// Needs the member may find (published), or their own (`mine`: the whole company's).
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn list_needs(
+        &self,
+        actor: &Authenticated,
+        mine: bool,
+        status: Option<RecordStatus>,
+        page: Page,
+    ) -> Result<Listed<VisibleNeed>> {
+        let scope = match (mine, actor.role) {
+            (true, Role::Company) => Scope::Organization(actor.organization_id),
+            (true, _) => Scope::Owner(actor.id),
+            (false, Role::Liaison | Role::Admin) => Scope::Published,
+            (false, Role::Researcher | Role::Tto) => Scope::PublishedToMembers,
+            // Companies do not browse each other's needs: their own are under `mine`.
+            (false, Role::Company) => Scope::Organization(actor.organization_id),
+        };
+        let (rows, total) = needs::list(&self.db, scope, status, page).await?;
+        let viewer = viewer(actor);
+        let mut items = Vec::with_capacity(rows.len());
+        for need in rows {
+            let Some(access) = need_access(&need.facts(), &viewer) else { continue };
+            items.push(self.disclose_need(need, access, actor).await?);
+        }
+        Ok(Listed { items, total, page })
+    }
+
+    /// Edits a need.
+    ///
+    /// # Errors
+    /// As [`Services::update_seed`].
+    pub async fn update_need(
+        &self,
+        actor: &Authenticated,
+        id: Uuid,
+        patch: NeedPatch,
+        expected_version: Option<i32>,
+        ctx: &RequestContext,
+    ) -> Result<VisibleNeed> {
+        let (need, _) = self.load_need(actor, id).await?;
+        if !can_edit_need(&need.facts(), &viewer(actor)) {
+            return Err(ServiceError::Forbidden("only the need's owner and admins edit it"));
+        }
+        let expected = expected_version.unwrap_or(need.version);
+        if expected != need.version {
+            return Err(stale(expected, need.version));
+        }
+        let mut content = need.content.clone();
+        let changed = patch.apply(&mut content);
+        validated(content.normalize_and_validate(&self.taxonomy))?;
+        let txn = self.db.begin().await?;
+        if !needs::update_content(&txn, id, expected, &content).await? {
+            let current = needs::get(&txn, id).await?.map_or(expected, |n| n.version);
+            return Err(stale(expected, current));
+        }
+        audit::record(
+            &txn,
+            record_entry(
+                actor,
+                "need.updated",
+                "need",
+                id,
+                ctx,
+                serde_json::json!({ "fields": changed, "version": expected + 1 }),
+            ),
+        )
+        .await?;
+        let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
+        txn.commit().await?;
+        self.disclose_need(need, Access::Owner, actor).await
+    }
+
+    /// Publishes or archives a need.
+    ///
+    /// # Errors
+    /// As [`Services::set_seed_status`].
+    pub async fn set_need_status(
+        &self,
+        actor: &Authenticated,
+        id: Uuid,
+        to: RecordStatus,
+        expected_version: Option<i32>,
+        ctx: &RequestContext,
+    ) -> Result<VisibleNeed> {
+        let (need, _) = self.load_need(actor, id).await?;
+        if !can_edit_need(&need.facts(), &viewer(actor)) {
+            return Err(ServiceError::Forbidden("only the need's owner and admins change its status"));
+        }
+        check_transition(need.status, to)?;
+        let expected = expected_version.unwrap_or(need.version);
+        let txn = self.db.begin().await?;
+        if expected != need.version || !needs::set_status(&txn, id, expected, to).await? {
+            return Err(stale(expected, need.version));
+        }
+        let action = if to == RecordStatus::Published { "need.published" } else { "need.archived" };
+        audit::record(
+            &txn,
+            record_entry(actor, action, "need", id, ctx, serde_json::json!({ "from": need.status.as_str() })),
+        )
+        .await?;
+        let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
+        txn.commit().await?;
+        self.disclose_need(need, Access::Owner, actor).await
+    }
+}

@@ -1,0 +1,431 @@
+//! Seeds: registering, reading, editing, publishing and archiving them, and granting access to
+//! their confidential tier.
+//!
+//! Every read goes through [`kakehashi_domain::seed_access`]; what it hides answers exactly like
+//! a missing seed, and what it does not open is removed here, before any view leaves the service,
+//! so no handler can leak the confidential section by accident.
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::{
+    Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
+};
+use kakehashi_store::organizations::Organization;
+use kakehashi_store::seeds::{self, NewSeed, Scope, Seed};
+use kakehashi_store::{TransactionTrait, audit, grants, organizations};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::members::Listed;
+use crate::{RequestContext, Result, ServiceError, Services};
+
+/// A seed as one viewer may see it.
+#[derive(Debug, Clone)]
+pub struct VisibleSeed {
+    pub id: Uuid,
+    pub organization: Organization,
+    /// Only for viewers with confidential access or more.
+    pub owner_id: Option<Uuid>,
+    pub content: SeedContent,
+    /// `None` unless the viewer's access opens it.
+    pub confidential: Option<ConfidentialSection>,
+    pub status: RecordStatus,
+    pub version: i32,
+    pub access: Access,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Strips what `access` does not open. The confidential section also leaves `content`, so it
+/// cannot travel along by mistake.
+fn disclose(seed: Seed, organization: Organization, access: Access, with_confidential: bool) -> VisibleSeed {
+    let mut content = seed.content;
+    let confidential = std::mem::take(&mut content.confidential);
+    let opens = access >= Access::Confidential;
+    VisibleSeed {
+        id: seed.id,
+        organization,
+        owner_id: if opens { seed.owner_id } else { None },
+        confidential: (opens && with_confidential).then_some(confidential),
+        content,
+        status: seed.status,
+        version: seed.version,
+        access,
+        created_at: seed.created_at,
+        updated_at: seed.updated_at,
+        published_at: seed.published_at,
+    }
+}
+
+/// Changes to a seed; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SeedPatch {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub confidential: Option<ConfidentialSection>,
+    pub modalities: Option<Vec<String>>,
+    pub disease_areas: Option<Vec<String>>,
+    pub stage: Option<String>,
+    pub ip_status: Option<String>,
+    pub deal_types: Option<Vec<String>>,
+    pub keywords: Option<Vec<String>>,
+    pub visibility: Option<kakehashi_domain::Visibility>,
+    pub language: Option<kakehashi_domain::Locale>,
+}
+
+impl SeedPatch {
+    /// Applies the patch; returns the names of the fields that changed (for the audit trail,
+    /// which records names, never values).
+    fn apply(self, content: &mut SeedContent) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($($field:ident),+) => {$(
+                if let Some(value) = self.$field {
+                    if content.$field != value {
+                        content.$field = value;
+                        changed.push(stringify!($field));
+                    }
+                }
+            )+};
+        }
+        set!(
+            title,
+            summary,
+            confidential,
+            modalities,
+            disease_areas,
+            stage,
+            ip_status,
+            deal_types,
+            keywords,
+            visibility,
+            language
+        );
+        changed
+    }
+}
+
+pub(crate) fn viewer(actor: &Authenticated) -> Viewer {
+    Viewer { member_id: actor.id, organization_id: actor.organization_id, role: actor.role }
+}
+
+pub(crate) fn validated<T>(result: std::result::Result<T, Vec<kakehashi_domain::FieldProblem>>) -> Result<T> {
+    result.map_err(ServiceError::Invalid)
+}
+
+pub(crate) fn stale(expected: i32, current: i32) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "the record was changed: version {expected} is not the current version {current}; reload and retry"
+    ))
+}
+
+pub(crate) fn record_entry(
+    actor: &Authenticated,
+    action: &'static str,
+    object_type: &'static str,
+    id: Uuid,
+    ctx: &RequestContext,
+    details: serde_json::Value,
+) -> audit::NewEntry {
+    audit::NewEntry {
+        actor_id: Some(actor.id),
+        organization_id: Some(actor.organization_id),
+        action,
+        object_type,
+        object_id: Some(id.to_string()),
+        request_id: ctx.request_id.clone(),
+        details,
+    }
+}
+
+impl Services {
+    /// Registers a seed as a draft of the member's organisation, owned by the member.
+    ///
+    /// # Errors
+    /// `Forbidden` unless the member is a researcher or TTO staff; `Invalid` with every bad field.
+    pub async fn create_seed(
+        &self,
+        actor: &Authenticated,
+        mut content: SeedContent,
+        ctx: &RequestContext,
+    ) -> Result<VisibleSeed> {
+        if !matches!(actor.role, Role::Researcher | Role::Tto) {
+            return Err(ServiceError::Forbidden("only researchers and TTO staff register seeds"));
+        }
+        validated(content.normalize_and_validate(&self.taxonomy))?;
+        let organization = self.organization(actor.organization_id).await?;
+        let txn = self.db.begin().await?;
+        let seed = seeds::insert(
+            &txn,
+            NewSeed {
+                organization_id: actor.organization_id,
+                owner_id: Some(actor.id),
+                content,
+                status: RecordStatus::Draft,
+            },
+        )
+        .await?;
+        audit::record(&txn, record_entry(actor, "seed.created", "seed", seed.id, ctx, serde_json::Value::Null)).await?;
+        txn.commit().await?;
+        Ok(disclose(seed, organization, Access::Owner, true))
+    }
+
+    /// A seed and the viewer's access to it.
+    async fn load_seed(&self, viewer: &Viewer, id: Uuid) -> Result<(Seed, Access)> {
+        let seed = seeds::get(&self.db, id).await?.ok_or(ServiceError::NotFound("seed"))?;
+        let granted = grants::is_active(&self.db, seed.id, viewer.organization_id).await?;
+        let access = seed_access(&seed.facts(), viewer, granted).ok_or(ServiceError::NotFound("seed"))?;
+        Ok((seed, access))
+    }
+
+    /// The seed as the member may see it. Reading another organisation's confidential section is
+    /// audited.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist or is hidden from the member.
+    pub async fn seed(&self, actor: &Authenticated, id: Uuid, ctx: &RequestContext) -> Result<VisibleSeed> {
+        let (seed, access) = self.load_seed(&viewer(actor), id).await?;
+        if access == Access::Confidential && seed.organization_id != actor.organization_id {
+            audit::record(
+                &self.db,
+                record_entry(actor, "seed.confidential_viewed", "seed", seed.id, ctx, serde_json::Value::Null),
+            )
+            .await?;
+        }
+        let organization = self.organization(seed.organization_id).await?;
+        Ok(disclose(seed, organization, access, true))
+    }
+
+    /// Seeds the member may find (published), or their own (`mine`: the member's for researchers,
+    /// the organisation's for TTO staff). Lists carry summaries only, never the confidential
+    /// section.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn list_seeds(
+        &self,
+        actor: &Authenticated,
+        mine: bool,
+        status: Option<RecordStatus>,
+        page: Page,
+    ) -> Result<Listed<VisibleSeed>> {
+        let viewer = viewer(actor);
+        let scope = match (mine, actor.role) {
+            (true, Role::Tto) => Scope::Organization(actor.organization_id),
+            (true, _) => Scope::Owner(actor.id),
+            (false, role) => Scope::Published {
+                organization_id: actor.organization_id,
+                all: matches!(role, Role::Liaison | Role::Admin),
+            },
+        };
+        let (rows, total) = seeds::list(&self.db, scope, status, page).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
+        let granted = grants::granted_among(&self.db, actor.organization_id, &ids).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut organizations = std::collections::HashMap::new();
+        for seed in rows {
+            // The query approximates the policy; the policy has the last word.
+            let Some(access) = seed_access(&seed.facts(), &viewer, granted.contains(&seed.id)) else { continue };
+            let organization = match organizations.get(&seed.organization_id) {
+                Some(o) => Clone::clone(o),
+                None => {
+                    let o = self.organization(seed.organization_id).await?;
+                    organizations.insert(seed.organization_id, o.clone());
+                    o
+                }
+            };
+            items.push(disclose(seed, organization, access, false));
+        }
+        Ok(Listed { items, total, page })
+    }
+
+    /// Edits a seed. `expected_version` (from `If-Match` or the body) defaults to the current one.
+    ///
+    /// # Errors
+    /// `NotFound` when hidden; `Forbidden` when visible but not editable; `Invalid` for bad
+    /// fields; `Conflict` when someone else changed it first.
+    pub async fn update_seed(
+        &self,
+        actor: &Authenticated,
+        id: Uuid,
+        patch: SeedPatch,
+        expected_version: Option<i32>,
+        ctx: &RequestContext,
+    ) -> Result<VisibleSeed> {
+        let viewer = viewer(actor);
+        let (seed, _) = self.load_seed(&viewer, id).await?;
+        if !can_edit_seed(&seed.facts(), &viewer) {
+            return Err(ServiceError::Forbidden("only the seed's owner, its organisation's TTO and admins edit it"));
+        }
+        let expected = expected_version.unwrap_or(seed.version);
+        if expected != seed.version {
+            return Err(stale(expected, seed.version));
+        }
+        let mut content = seed.content.clone();
+        let changed = patch.apply(&mut content);
+        validated(content.normalize_and_validate(&self.taxonomy))?;
+        let txn = self.db.begin().await?;
+        if !seeds::update_content(&txn, id, expected, &content).await? {
+            let current = seeds::get(&txn, id).await?.map_or(expected, |s| s.version);
+            return Err(stale(expected, current));
+        }
+        audit::record(
+            &txn,
+            record_entry(
+                actor,
+                "seed.updated",
+                "seed",
+                id,
+                ctx,
+                serde_json::json!({ "fields": changed, "version": expected + 1 }),
+            ),
+        )
+        .await?;
+        let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
+        txn.commit().await?;
+        let organization = self.organization(seed.organization_id).await?;
+        Ok(disclose(seed, organization, Access::Owner, true))
+    }
+
+    /// Publishes (from draft or archived) or archives (from draft or published) a seed.
+    ///
+    /// # Errors
+    /// As [`Services::update_seed`]; `Conflict` naming the allowed statuses for an illegal move.
+    pub async fn set_seed_status(
+        &self,
+        actor: &Authenticated,
+        id: Uuid,
+        to: RecordStatus,
+        expected_version: Option<i32>,
+        ctx: &RequestContext,
+    ) -> Result<VisibleSeed> {
+        let viewer = viewer(actor);
+        let (seed, _) = self.load_seed(&viewer, id).await?;
+        if !can_edit_seed(&seed.facts(), &viewer) {
+            return Err(ServiceError::Forbidden(
+                "only the seed's owner, its organisation's TTO and admins change its status",
+            ));
+        }
+        check_transition(seed.status, to)?;
+        let expected = expected_version.unwrap_or(seed.version);
+        let txn = self.db.begin().await?;
+        if expected != seed.version || !seeds::set_status(&txn, id, expected, to).await? {
+            return Err(stale(expected, seed.version));
+        }
+        let action = if to == RecordStatus::Published { "seed.published" } else { "seed.archived" };
+        audit::record(
+            &txn,
+            record_entry(actor, action, "seed", id, ctx, serde_json::json!({ "from": seed.status.as_str() })),
+        )
+        .await?;
+        let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
+        txn.commit().await?;
+        let organization = self.organization(seed.organization_id).await?;
+        Ok(disclose(seed, organization, Access::Owner, true))
+    }
+
+    async fn grantable_seed(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Seed> {
+        let viewer = viewer(actor);
+        let (seed, _) = self.load_seed(&viewer, seed_id).await?;
+        if !may_grant(&seed.facts(), &viewer) {
+            return Err(ServiceError::Forbidden(
+                "only the seed's owner, its organisation's TTO, liaisons and admins grant access",
+            ));
+        }
+        Ok(seed)
+    }
+
+    /// Opens a seed's confidential tier to an organisation, optionally until `expires_at`.
+    ///
+    /// # Errors
+    /// `NotFound`/`Forbidden` as for editing; validation errors for an unknown organisation, the
+    /// seed's own organisation, or an expiry in the past.
+    pub async fn grant_seed_access(
+        &self,
+        actor: &Authenticated,
+        seed_id: Uuid,
+        organization_id: Uuid,
+        expires_at: Option<DateTime<Utc>>,
+        ctx: &RequestContext,
+    ) -> Result<grants::Grant> {
+        let seed = self.grantable_seed(actor, seed_id).await?;
+        if organizations::get(&self.db, organization_id).await?.is_none() {
+            return Err(ServiceError::validation("organization_id", "no such organization"));
+        }
+        if organization_id == seed.organization_id {
+            return Err(ServiceError::validation("organization_id", "the seed's own organization already has access"));
+        }
+        if expires_at.is_some_and(|t| t <= Utc::now()) {
+            return Err(ServiceError::validation("expires_at", "must be in the future"));
+        }
+        let txn = self.db.begin().await?;
+        let grant = grants::grant(&txn, seed.id, organization_id, Some(actor.id), expires_at, None).await?;
+        let details = serde_json::json!({ "organization_id": organization_id, "expires_at": expires_at });
+        audit::record(&txn, record_entry(actor, "seed.access_granted", "seed", seed.id, ctx, details)).await?;
+        txn.commit().await?;
+        Ok(grant)
+    }
+
+    /// Closes an organisation's access; effective on its next request.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no active grant (or the seed is hidden).
+    pub async fn revoke_seed_access(
+        &self,
+        actor: &Authenticated,
+        seed_id: Uuid,
+        organization_id: Uuid,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let seed = self.grantable_seed(actor, seed_id).await?;
+        let txn = self.db.begin().await?;
+        if grants::revoke(&txn, seed.id, organization_id, Some(actor.id)).await? == 0 {
+            return Err(ServiceError::NotFound("grant"));
+        }
+        audit::record(
+            &txn,
+            record_entry(
+                actor,
+                "seed.access_revoked",
+                "seed",
+                seed.id,
+                ctx,
+                serde_json::json!({ "organization_id": organization_id }),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The grants in force on a seed, for those who may grant.
+    ///
+    /// # Errors
+    /// As [`Services::revoke_seed_access`].
+    pub async fn seed_grants(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Vec<grants::Grant>> {
+        let seed = self.grantable_seed(actor, seed_id).await?;
+        Ok(grants::active_for_seed(&self.db, seed.id).await?)
+    }
+}
+
+/// Publish from draft or archived; archive from draft or published.
+pub(crate) fn check_transition(from: RecordStatus, to: RecordStatus) -> Result<()> {
+    let allowed = match to {
+        RecordStatus::Published => matches!(from, RecordStatus::Draft | RecordStatus::Archived),
+        RecordStatus::Archived => matches!(from, RecordStatus::Draft | RecordStatus::Published),
+        RecordStatus::Draft => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "the record is {}; {}",
+            from.as_str(),
+            match to {
+                RecordStatus::Published => "only drafts and archived records can be published",
+                RecordStatus::Archived => "only drafts and published records can be archived",
+                RecordStatus::Draft => "records cannot return to draft",
+            }
+        )))
+    }
+}

@@ -1,0 +1,199 @@
+//! Needs: what companies look for. Versioned like seeds.
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::{NeedContent, NeedFacts, Page, RecordStatus, Visibility};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
+use uuid::Uuid;
+
+use crate::entity::need;
+use crate::{Result, StoreError, json_list, parse};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub content: NeedContent,
+    pub status: RecordStatus,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl Need {
+    #[must_use]
+    pub fn facts(&self) -> NeedFacts {
+        NeedFacts {
+            owner_id: self.owner_id.unwrap_or(Uuid::nil()),
+            organization_id: self.organization_id,
+            status: self.status,
+            visibility: self.content.visibility,
+            anonymous: self.content.anonymous,
+        }
+    }
+}
+
+impl TryFrom<need::Model> for Need {
+    type Error = StoreError;
+    fn try_from(m: need::Model) -> Result<Self> {
+        Ok(Need {
+            id: m.id,
+            organization_id: m.organization_id,
+            owner_id: m.owner_id,
+            content: NeedContent {
+                title: m.title,
+                description: m.description,
+                modalities: json_list("needs.modalities", m.modalities)?,
+                disease_areas: json_list("needs.disease_areas", m.disease_areas)?,
+                stages: json_list("needs.stages", m.stages)?,
+                deal_types: json_list("needs.deal_types", m.deal_types)?,
+                keywords: json_list("needs.keywords", m.keywords)?,
+                anonymous: m.anonymous,
+                language: parse("needs.language", &m.language)?,
+                visibility: parse("needs.visibility", &m.visibility)?,
+            },
+            status: parse("needs.status", &m.status)?,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            published_at: m.published_at,
+        })
+    }
+}
+
+fn content_columns(model: &mut need::ActiveModel, content: &NeedContent) {
+    model.title = Set(content.title.clone());
+    model.description = Set(content.description.clone());
+    model.modalities = Set(serde_json::json!(content.modalities));
+    model.disease_areas = Set(serde_json::json!(content.disease_areas));
+    model.stages = Set(serde_json::json!(content.stages));
+    model.deal_types = Set(serde_json::json!(content.deal_types));
+    model.keywords = Set(serde_json::json!(content.keywords));
+    model.anonymous = Set(content.anonymous);
+    model.language = Set(content.language.as_str().to_owned());
+    model.visibility = Set(content.visibility.as_str().to_owned());
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNeed {
+    pub organization_id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub content: NeedContent,
+}
+
+/// # Errors
+/// On a database failure.
+pub async fn insert(conn: &impl ConnectionTrait, new: NewNeed) -> Result<Need> {
+    let now = Utc::now();
+    let mut model = need::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(new.organization_id),
+        owner_id: Set(new.owner_id),
+        status: Set(RecordStatus::Draft.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    };
+    content_columns(&mut model, &new.content);
+    model.insert(conn).await?.try_into()
+}
+
+/// # Errors
+/// On a database failure.
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Need>> {
+    need::Entity::find_by_id(id).one(conn).await?.map(TryInto::try_into).transpose()
+}
+
+/// Replaces the content if the stored version is `expected_version`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn update_content(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    expected_version: i32,
+    content: &NeedContent,
+) -> Result<bool> {
+    let mut model = <need::ActiveModel as Default>::default();
+    content_columns(&mut model, content);
+    model.version = Set(expected_version + 1);
+    model.updated_at = Set(Utc::now());
+    let result = need::Entity::update_many()
+        .set(model)
+        .filter(need::Column::Id.eq(id))
+        .filter(need::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Moves the need to `status` if the stored version is `expected_version`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    expected_version: i32,
+    status: RecordStatus,
+) -> Result<bool> {
+    let now = Utc::now();
+    let mut model = need::ActiveModel {
+        status: Set(status.as_str().to_owned()),
+        version: Set(expected_version + 1),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if status == RecordStatus::Published {
+        model.published_at = Set(Some(now));
+    }
+    let result = need::Entity::update_many()
+        .set(model)
+        .filter(need::Column::Id.eq(id))
+        .filter(need::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Which needs a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Owner(Uuid),
+    Organization(Uuid),
+    /// Published needs visible to members (academia's view).
+    PublishedToMembers,
+    /// Every published need (liaisons, admins).
+    Published,
+}
+
+/// Needs in `scope`, newest first.
+///
+/// # Errors
+/// On a database failure.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    status: Option<RecordStatus>,
+    page: Page,
+) -> Result<(Vec<Need>, u64)> {
+    let mut query = need::Entity::find().order_by_desc(need::Column::UpdatedAt).order_by_desc(need::Column::Id);
+    query = match scope {
+        Scope::Owner(owner) => query.filter(need::Column::OwnerId.eq(owner)),
+        Scope::Organization(org) => query.filter(need::Column::OrganizationId.eq(org)),
+        Scope::PublishedToMembers => query
+            .filter(need::Column::Status.eq(RecordStatus::Published.as_str()))
+            .filter(need::Column::Visibility.eq(Visibility::Members.as_str())),
+        Scope::Published => query.filter(need::Column::Status.eq(RecordStatus::Published.as_str())),
+    };
+    if let Some(status) = status {
+        query = query.filter(need::Column::Status.eq(status.as_str()));
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query.offset(page.offset()).limit(page.per_page).all(conn).await?;
+    let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
+    Ok((items, total))
+}

@@ -7,12 +7,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_members;
 mod m20261122_000002_records;
+mod m20261122_000003_record_changes;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_members::Migration), Box::new(m20261122_000002_records::Migration)]
+        vec![
+            Box::new(m20261122_000001_members::Migration),
+            Box::new(m20261122_000002_records::Migration),
+            Box::new(m20261122_000003_record_changes::Migration),
+        ]
     }
 }

@@ -46,7 +46,7 @@ async fn admin_create_reads_the_password_from_stdin() {
 
     let mut settings = test_settings(dir.path().to_owned(), url);
     settings.auth.jwt_secret = String::new().into();
-    let services = kakehashi::startup::services(&settings).await.unwrap();
+    let (services, _) = kakehashi::startup::services(&settings, kakehashi::startup::IndexMode::InMemory).await.unwrap();
     let ctx = kakehashi_service::RequestContext::default();
     let pair = services.login("chief@example.org", "a secret admin password".into(), &ctx).await.unwrap();
     let member = services.authenticate(&pair.access_token).await.unwrap();

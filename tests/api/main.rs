@@ -14,4 +14,5 @@ mod members;
 mod migrations;
 mod operations;
 mod records;
+mod search;
 mod tokens;

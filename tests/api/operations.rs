@@ -44,6 +44,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/admin/liaisons/{user_id}/coverage", "get"),
         ("/api/v1/admin/audit", "get"),
         ("/api/v1/taxonomy", "get"),
+        ("/api/v1/search", "get"),
         ("/api/v1/seeds", "post"),
         ("/api/v1/seeds", "get"),
         ("/api/v1/seeds/{id}", "get"),

@@ -38,12 +38,13 @@ pub struct ApiSettings {
 
 /// Registers `/api/v1` routes.
 pub fn api_v1(cfg: &mut web::ServiceConfig, import_limit: usize) {
-    use routes::{admin, auth, needs, seeds};
+    use routes::{admin, auth, needs, search, seeds};
     cfg.service(
         web::resource("/seeds/import")
             .app_data(web::PayloadConfig::new(import_limit))
             .route(web::post().to(seeds::import)),
     )
+    .service(search::search)
     .service(seeds::taxonomy)
     .service(seeds::create)
     .service(seeds::list)

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, needs, ops, seeds};
+use crate::routes::{admin, auth, needs, ops, search, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::routes::{admin, auth, needs, ops, seeds};
         (name = "members", description = "The calling member"),
         (name = "admin", description = "The secretariat's tools"),
         (name = "records", description = "Seeds, needs, access grants and the taxonomy"),
+        (name = "search", description = "Full-text and faceted search"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -29,6 +30,7 @@ pub struct ApiDoc;
 /// The routes under `/api/v1`.
 #[derive(OpenApi)]
 #[openapi(paths(
+    search::search,
     seeds::taxonomy,
     seeds::create,
     seeds::list,

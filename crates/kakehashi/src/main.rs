@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use actix_web::web::Data;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use kakehashi::startup::IndexMode;
 use kakehashi::{Application, Settings, demo, startup, telemetry};
 use kakehashi_service::import;
 
@@ -34,6 +35,14 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Rebuild the search index from the database (stop the server first: it holds the index).
+    Reindex,
+    /// Measure search quality on a relevance set: recall@10 and MRR per query and overall.
+    Relevance {
+        /// The set (documents, queries, expected results).
+        #[arg(long, default_value = "tests/relevance/set.json")]
+        set: PathBuf,
     },
     /// Bulk import.
     Import {
@@ -117,14 +126,66 @@ fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => {
-            let services = Data::new(startup::services(&settings).await?);
+            let (services, indexer) = startup::services(&settings, IndexMode::Open).await?;
+            let services = Data::new(services);
             if demo {
                 let logins = demo::load(&services).await.context("loading demo data")?;
                 println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
             }
-            let app = Application::with_services(&settings, services)?;
+            let app = Application::with_services(&settings, services, indexer)?;
             println!("Kakehashi is listening on {} (public URL {})", settings.server.bind, settings.server.public_url);
             app.run_until_stopped().await?;
+        }
+        Command::Reindex => {
+            let dir = settings.index_dir();
+            let db = startup::database(&settings).await?;
+            kakehashi_service::store::migrate(&db).await.context("applying migrations")?;
+            db.close().await.ok();
+            // Opening wipes nothing that is current; the rebuild below replaces the contents anyway.
+            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
+            let (index, _) = tokio::task::spawn_blocking(move || kakehashi_search::SearchIndex::open(&dir)).await??;
+            let services = kakehashi_service::Services { search: std::sync::Arc::new(index), ..services };
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} indexing [{bar:40}] {pos}/{len} records ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let started = std::time::Instant::now();
+            let (seq, records) = services
+                .rebuild_index(&|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "Indexed {records} published records in {secs:.2} s ({:.0} records/s), current to change {seq}.",
+                records as f64 / secs.max(1e-9)
+            );
+        }
+        Command::Relevance { set } => {
+            let text = std::fs::read_to_string(&set).with_context(|| format!("reading {}", set.display()))?;
+            let set =
+                kakehashi_search::relevance::RelevanceSet::from_json(&text).context("parsing the relevance set")?;
+            let evaluation = set.evaluate()?;
+            println!("{:<36} {:>8} {:>6}  ranks of the relevant documents", "query", "recall", "RR");
+            for o in &evaluation.outcomes {
+                let ranks: Vec<String> =
+                    o.ranks.iter().map(|r| r.map_or_else(|| "-".to_owned(), |r| r.to_string())).collect();
+                println!("{:<36} {:>8.2} {:>6.2}  {}", o.query, o.recall(), o.reciprocal_rank(), ranks.join(" "));
+            }
+            println!(
+                "\n{} queries over {} seeds and {} needs: recall@10 {:.3}, MRR {:.3}",
+                evaluation.outcomes.len(),
+                set.seeds.len(),
+                set.needs.len(),
+                evaluation.recall_at_10(),
+                evaluation.mrr()
+            );
         }
         Command::Migrate => {
             let db = startup::database(&settings).await?;
@@ -145,7 +206,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 None => import::Format::from_path(&file),
             };
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let services = startup::services(&settings).await?;
+            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
             let owner_id = match owner {
                 None => None,
                 Some(email) => Some(
@@ -192,7 +253,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let services = startup::services(&settings).await?;
+            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
             let member = services
                 .create_admin(&email, &name, password, &organization)
                 .await

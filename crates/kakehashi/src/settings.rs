@@ -24,8 +24,16 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub search: SearchSettings,
     pub mail: MailSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    pub dir: String,
+    pub poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -201,6 +209,9 @@ impl Settings {
         if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
             return Err(invalid("mail.smtp_url", "must be empty (files), smtp://… or smtps://…"));
         }
+        if !(10..=60_000).contains(&self.search.poll_interval_ms) {
+            return Err(invalid("search.poll_interval_ms", "must be between 10 and 60000"));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
         }
@@ -232,6 +243,11 @@ impl Settings {
         } else {
             url.to_owned()
         }
+    }
+
+    #[must_use]
+    pub fn index_dir(&self) -> PathBuf {
+        if self.search.dir.trim().is_empty() { self.data_dir.join("index") } else { PathBuf::from(&self.search.dir) }
     }
 
     #[must_use]

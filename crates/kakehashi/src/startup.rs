@@ -11,11 +11,21 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use kakehashi_api::ApiSettings;
 use kakehashi_notify::Mailer;
+use kakehashi_search::{Opened, SearchIndex};
+use kakehashi_service::search::IndexerState;
 use kakehashi_service::{Limits, Passwords, Services, TokenKeys};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
+
+/// Whether a process keeps the search index on disk (the server, `reindex`) or needs none
+/// (commands that only write; the server's indexer picks their changes up from the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexMode {
+    Open,
+    InMemory,
+}
 
 /// A built, not yet running, server.
 pub struct Application {
@@ -30,15 +40,19 @@ impl Application {
     /// # Errors
     /// When the database, the key, the mail transport or the address cannot be set up.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let services = Data::new(services(settings).await?);
-        Self::with_services(settings, services)
+        let (services, indexer) = services(settings, IndexMode::Open).await?;
+        Self::with_services(settings, Data::new(services), indexer)
     }
 
     /// Builds the server around services made earlier (the demo loads data into them first).
     ///
     /// # Errors
     /// When the address cannot be bound.
-    pub fn with_services(settings: &Settings, services: Data<Services>) -> anyhow::Result<Application> {
+    pub fn with_services(
+        settings: &Settings,
+        services: Data<Services>,
+        indexer: IndexerState,
+    ) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -49,6 +63,8 @@ impl Application {
             import_limit: settings.server.import_limit_bytes,
         };
         let server = kakehashi_api::serve(listener, services.clone(), api)?;
+        let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
+        actix_web::rt::spawn(services.clone().into_inner().run_indexer(indexer, interval));
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services })
     }
@@ -72,11 +88,12 @@ impl Application {
     }
 }
 
-/// Connects and migrates the database and builds the use-case layer.
+/// Connects and migrates the database, opens (and if needed rebuilds) the search index, and
+/// builds the use-case layer, with the indexer's starting position.
 ///
 /// # Errors
 /// When any part cannot be set up; the message says which.
-pub async fn services(settings: &Settings) -> anyhow::Result<Services> {
+pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(Services, IndexerState)> {
     let db = database(settings).await?;
     kakehashi_service::store::migrate(&db).await.context("applying database migrations")?;
     let secret = signing_secret(settings)?;
@@ -87,7 +104,14 @@ pub async fn services(settings: &Settings) -> anyhow::Result<Services> {
         .map_err(anyhow::Error::msg)?;
     let mailer = mailer(settings)?;
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
-    Ok(Services {
+    let (search, opened) = match mode {
+        IndexMode::Open => {
+            let dir = settings.index_dir();
+            tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await?.context("opening the search index")?
+        }
+        IndexMode::InMemory => (SearchIndex::in_memory()?, Opened::UpTo(0)),
+    };
+    let services = Services {
         db,
         mailer,
         tokens,
@@ -95,7 +119,24 @@ pub async fn services(settings: &Settings) -> anyhow::Result<Services> {
         limits,
         public_url: settings.server.public_url.clone(),
         taxonomy: std::sync::Arc::new(settings.taxonomy()?),
-    })
+        search: std::sync::Arc::new(search),
+        index_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+    };
+    let mut state = IndexerState::default();
+    match (mode, opened) {
+        (IndexMode::InMemory, _) => {}
+        (IndexMode::Open, Opened::UpTo(seq)) => state.last_seq = seq,
+        (IndexMode::Open, Opened::NeedsRebuild) => {
+            let started = std::time::Instant::now();
+            let (seq, records) = services
+                .rebuild_index(&|_, _| {})
+                .await
+                .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
+            tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+            state.last_seq = seq;
+        }
+    }
+    Ok((services, state))
 }
 
 /// Connects to the configured database, creating the data directory for embedded SQLite.

@@ -274,7 +274,9 @@ impl Services {
     async fn write_batch(&self, news: &[NewSeed]) -> Result<usize> {
         let txn = self.db.begin().await?;
         let ids = seeds::insert_many(&txn, news).await?;
+        kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids).await?;
         txn.commit().await?;
+        self.records_changed();
         Ok(ids.len())
     }
 }

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod members;
 pub mod needs;
 pub mod passwords;
+pub mod search;
 pub mod seeds;
 pub mod tokens;
 
@@ -36,6 +37,9 @@ pub struct Services {
     /// The address members reach the service at; links in e-mails start with it.
     pub public_url: String,
     pub taxonomy: std::sync::Arc<kakehashi_domain::Taxonomy>,
+    pub search: std::sync::Arc<kakehashi_search::SearchIndex>,
+    /// Wakes this process's indexer after a local write.
+    pub index_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

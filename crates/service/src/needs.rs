@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use kakehashi_domain::{
     Access, NeedContent, Page, RecordStatus, Role, can_edit_need, need_access, reveals_need_organization,
 };
+use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::needs::{self, Need, NewNeed, Scope};
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::{TransactionTrait, audit};
@@ -117,8 +118,10 @@ impl Services {
         let need =
             needs::insert(&txn, NewNeed { organization_id: actor.organization_id, owner_id: Some(actor.id), content })
                 .await?;
+        changes::record(&txn, RecordKind::Need, need.id).await?;
         audit::record(&txn, record_entry(actor, "need.created", "need", need.id, ctx, serde_json::Value::Null)).await?;
         txn.commit().await?;
+        self.records_changed();
         self.disclose_need(need, Access::Owner, actor).await
     }
 
@@ -186,6 +189,7 @@ impl Services {
             let current = needs::get(&txn, id).await?.map_or(expected, |n| n.version);
             return Err(stale(expected, current));
         }
+        changes::record(&txn, RecordKind::Need, id).await?;
         audit::record(
             &txn,
             record_entry(
@@ -200,6 +204,7 @@ impl Services {
         .await?;
         let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
         txn.commit().await?;
+        self.records_changed();
         self.disclose_need(need, Access::Owner, actor).await
     }
 
@@ -225,6 +230,7 @@ impl Services {
         if expected != need.version || !needs::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, need.version));
         }
+        changes::record(&txn, RecordKind::Need, id).await?;
         let action = if to == RecordStatus::Published { "need.published" } else { "need.archived" };
         audit::record(
             &txn,
@@ -233,6 +239,7 @@ impl Services {
         .await?;
         let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
         txn.commit().await?;
+        self.records_changed();
         self.disclose_need(need, Access::Owner, actor).await
     }
 }

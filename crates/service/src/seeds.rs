@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use kakehashi_domain::{
     Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
 };
+use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::seeds::{self, NewSeed, Scope, Seed};
 use kakehashi_store::{TransactionTrait, audit, grants, organizations};
@@ -165,8 +166,10 @@ impl Services {
             },
         )
         .await?;
+        changes::record(&txn, RecordKind::Seed, seed.id).await?;
         audit::record(&txn, record_entry(actor, "seed.created", "seed", seed.id, ctx, serde_json::Value::Null)).await?;
         txn.commit().await?;
+        self.records_changed();
         Ok(disclose(seed, organization, Access::Owner, true))
     }
 
@@ -269,6 +272,7 @@ impl Services {
             let current = seeds::get(&txn, id).await?.map_or(expected, |s| s.version);
             return Err(stale(expected, current));
         }
+        changes::record(&txn, RecordKind::Seed, id).await?;
         audit::record(
             &txn,
             record_entry(
@@ -283,6 +287,7 @@ impl Services {
         .await?;
         let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
         txn.commit().await?;
+        self.records_changed();
         let organization = self.organization(seed.organization_id).await?;
         Ok(disclose(seed, organization, Access::Owner, true))
     }
@@ -312,6 +317,7 @@ impl Services {
         if expected != seed.version || !seeds::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, seed.version));
         }
+        changes::record(&txn, RecordKind::Seed, id).await?;
         let action = if to == RecordStatus::Published { "seed.published" } else { "seed.archived" };
         audit::record(
             &txn,
@@ -320,6 +326,7 @@ impl Services {
         .await?;
         let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
         txn.commit().await?;
+        self.records_changed();
         let organization = self.organization(seed.organization_id).await?;
         Ok(disclose(seed, organization, Access::Owner, true))
     }

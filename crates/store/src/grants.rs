@@ -140,3 +140,18 @@ pub async fn granted_among(
         .map(|g| g.seed_id)
         .collect())
 }
+
+/// Every seed the organisation holds an active grant for (search filters).
+///
+/// # Errors
+/// On a database failure.
+pub async fn granted_to(conn: &impl ConnectionTrait, organization_id: Uuid) -> Result<Vec<Uuid>> {
+    Ok(access_grant::Entity::find()
+        .filter(access_grant::Column::OrganizationId.eq(organization_id))
+        .filter(active_at(Utc::now()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| g.seed_id)
+        .collect())
+}

@@ -5,6 +5,7 @@
 //! value the domain does not know is reported as [`StoreError::Corrupt`] rather than guessed at.
 
 pub mod audit;
+pub mod changes;
 pub mod coverage;
 pub mod entity;
 pub mod grants;

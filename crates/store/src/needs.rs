@@ -197,3 +197,43 @@ pub async fn list(
     let items = rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?;
     Ok((items, total))
 }
+
+/// The needs with these ids (missing ones are left out).
+///
+/// # Errors
+/// On a database failure.
+pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Need>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    need::Entity::find()
+        .filter(need::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
+/// Published needs after `after` in id order, for rebuilding the index page by page.
+///
+/// # Errors
+/// On a database failure.
+pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, limit: u64) -> Result<Vec<Need>> {
+    let mut query = need::Entity::find()
+        .filter(need::Column::Status.eq(RecordStatus::Published.as_str()))
+        .order_by_asc(need::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(need::Column::Id.gt(after));
+    }
+    query.all(conn).await?.into_iter().map(TryInto::try_into).collect()
+}
+
+/// How many needs there are.
+///
+/// # Errors
+/// On a database failure.
+pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(need::Entity::find().count(conn).await?)
+}

@@ -250,3 +250,35 @@ pub async fn list(
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(seed::Entity::find().count(conn).await?)
 }
+
+/// The seeds with these ids (missing ones are left out).
+///
+/// # Errors
+/// On a database failure.
+pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Seed>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    seed::Entity::find()
+        .filter(seed::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
+/// Published seeds after `after` in id order, for rebuilding the index page by page.
+///
+/// # Errors
+/// On a database failure.
+pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, limit: u64) -> Result<Vec<Seed>> {
+    let mut query = seed::Entity::find()
+        .filter(seed::Column::Status.eq(RecordStatus::Published.as_str()))
+        .order_by_asc(seed::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(seed::Column::Id.gt(after));
+    }
+    query.all(conn).await?.into_iter().map(TryInto::try_into).collect()
+}

@@ -4,5 +4,6 @@ pub mod admin;
 pub mod auth;
 pub mod needs;
 pub mod ops;
+pub mod search;
 pub mod seeds;
 pub mod views;

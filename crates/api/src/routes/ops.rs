@@ -23,9 +23,11 @@ pub async fn healthz() -> HttpResponse {
 pub struct Readiness {
     pub status: &'static str,
     pub database: &'static str,
+    /// Published records searchable in this process's index.
+    pub search_documents: u64,
 }
 
-/// The database answers and its schema is current.
+/// The database answers, its schema is current, and the search index is open.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json"))
@@ -42,6 +44,9 @@ pub async fn readyz(svc: web::Data<Services>) -> Result<HttpResponse, ApiError> 
     if !pending.is_empty() {
         return Err(unavailable("database migrations are pending"));
     }
-    Ok(HttpResponse::Ok()
-        .json(Readiness { status: "ready", database: kakehashi_service::store::backend_name(&svc.db) }))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: kakehashi_service::store::backend_name(&svc.db),
+        search_documents: svc.search.num_docs(),
+    }))
 }

@@ -8,5 +8,6 @@ pub mod member;
 pub mod member_token;
 pub mod need;
 pub mod organization;
+pub mod record_change;
 pub mod refresh_token;
 pub mod seed;

@@ -1,0 +1,441 @@
+//! Kakehashi's search index: a tantivy projection of published seeds and needs.
+//!
+//! The database is the source of truth. The index holds only published records and only their
+//! non-confidential text; who may find what is applied as a filter inside every query
+//! ([`Audience`]), so hits, totals and facet counts all come from the same visible set.
+//! The position of the last applied change is kept in the index's commit payload, so a restart
+//! resumes where it stopped and a crash between the database commit and the index commit loses
+//! nothing (the change is replayed). All calls here block: callers run them off the async
+//! executor.
+
+pub mod analysis;
+mod query;
+pub mod relevance;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::Visibility;
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use uuid::Uuid;
+
+pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
+
+/// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The facets, in the order the API lists them, with the taxonomy kind of each.
+pub const FACETS: [(&str, kakehashi_domain::TaxonomyKind); 5] = [
+    ("modality", kakehashi_domain::TaxonomyKind::Modality),
+    ("disease_area", kakehashi_domain::TaxonomyKind::DiseaseArea),
+    ("stage", kakehashi_domain::TaxonomyKind::Stage),
+    ("ip_status", kakehashi_domain::TaxonomyKind::IpStatus),
+    ("deal_type", kakehashi_domain::TaxonomyKind::DealType),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the index writer is unavailable")]
+    Poisoned,
+}
+
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Seed,
+    Need,
+}
+
+impl Kind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Seed => "seed",
+            Kind::Need => "need",
+        }
+    }
+}
+
+/// What the index keeps of a published record: never a confidential section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchDoc {
+    pub kind: Kind,
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub visibility: Visibility,
+    pub anonymous: bool,
+    pub title: String,
+    /// Summary (seeds) or description (needs), then keywords.
+    pub body: String,
+    pub modalities: Vec<String>,
+    pub disease_areas: Vec<String>,
+    /// The seed's stage, or the stages a need asks for.
+    pub stages: Vec<String>,
+    pub ip_status: Option<String>,
+    pub deal_types: Vec<String>,
+    pub published_at: DateTime<Utc>,
+}
+
+/// A change to apply.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Insert or replace the record.
+    Upsert(Box<SearchDoc>),
+    /// Remove the record (unpublished, archived or gone).
+    Delete(Uuid),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub kind: Field,
+    pub organization: Field,
+    pub visibility: Field,
+    pub anonymous: Field,
+    pub title: Field,
+    pub title_uni: Field,
+    pub body: Field,
+    pub body_uni: Field,
+    pub facet: Field,
+    pub published_at: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored { options.set_stored() } else { options }
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        organization: b.add_text_field("organization", STRING | STORED),
+        visibility: b.add_text_field("visibility", STRING | STORED),
+        anonymous: b.add_u64_field("anonymous", STORED),
+        title: b.add_text_field("title", text(analysis::BIGRAM, true)),
+        title_uni: b.add_text_field("title_uni", text(analysis::UNIGRAM, false)),
+        body: b.add_text_field("body", text(analysis::BIGRAM, true)),
+        body_uni: b.add_text_field("body_uni", text(analysis::UNIGRAM, false)),
+        facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
+        published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
+    };
+    (b.build(), fields)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    schema: u32,
+    /// The last change-log position applied; `None` while a rebuild is under way.
+    seq: Option<i64>,
+}
+
+/// An open index with its single writer and a reader reloaded after every commit.
+pub struct SearchIndex {
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+/// How an index came up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// Current, with changes applied up to this position.
+    UpTo(i64),
+    /// New, wiped (missing, corrupt, older schema) or interrupted while rebuilding: rebuild it.
+    NeedsRebuild,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates it; an unreadable or outdated index is wiped.
+    ///
+    /// # Errors
+    /// When the directory cannot be written or the writer lock is held by another process.
+    pub fn open(dir: &Path) -> Result<(SearchIndex, Opened)> {
+        let (schema, _) = schema();
+        if dir.join("meta.json").exists() {
+            match Self::open_existing(dir, &schema) {
+                Ok(Some((index, seq))) => return Ok((index, Opened::UpTo(seq))),
+                Ok(None) => {
+                    tracing::warn!(dir = %dir.display(), "search index is from another schema or was interrupted; rebuilding")
+                }
+                Err(SearchError::Tantivy(tantivy::TantivyError::LockFailure(..))) => {
+                    return Err(SearchError::Io(std::io::Error::other(format!(
+                        "the search index in {} is in use by another process",
+                        dir.display()
+                    ))));
+                }
+                Err(err) => tracing::warn!(dir = %dir.display(), error = %err, "search index unreadable; rebuilding"),
+            }
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        let index = Index::create_in_dir(dir, schema)?;
+        Ok((Self::from_index(index)?, Opened::NeedsRebuild))
+    }
+
+    fn open_existing(dir: &Path, schema: &Schema) -> Result<Option<(SearchIndex, i64)>> {
+        let index = Index::open_in_dir(dir)?;
+        if index.schema() != *schema {
+            return Ok(None);
+        }
+        let payload = index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok());
+        let Some(Payload { schema: SCHEMA_VERSION, seq: Some(seq) }) = payload else {
+            return Ok(None);
+        };
+        Ok(Some((Self::from_index(index)?, seq)))
+    }
+
+    /// An index in memory (relevance evaluation, tests).
+    ///
+    /// # Errors
+    /// When tantivy cannot set it up.
+    pub fn in_memory() -> Result<SearchIndex> {
+        Self::from_index(Index::create_in_ram(schema().0))
+    }
+
+    fn from_index(index: Index) -> Result<SearchIndex> {
+        index.tokenizers().register(analysis::BIGRAM, analysis::bigram_analyzer());
+        index.tokenizers().register(analysis::UNIGRAM, analysis::unigram_analyzer());
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let (_, fields) = schema();
+        Ok(SearchIndex { index, fields, reader, writer: Mutex::new(writer) })
+    }
+
+    fn document(&self, doc: &SearchDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.id, doc.id.to_string());
+        d.add_text(f.kind, doc.kind.as_str());
+        d.add_text(f.organization, doc.organization_id.to_string());
+        d.add_text(f.visibility, doc.visibility.as_str());
+        d.add_u64(f.anonymous, u64::from(doc.anonymous));
+        d.add_text(f.title, &doc.title);
+        d.add_text(f.title_uni, &doc.title);
+        d.add_text(f.body, &doc.body);
+        d.add_text(f.body_uni, &doc.body);
+        let facets = [
+            ("modality", &doc.modalities),
+            ("disease_area", &doc.disease_areas),
+            ("stage", &doc.stages),
+            ("deal_type", &doc.deal_types),
+        ];
+        for (name, values) in facets {
+            for value in values {
+                d.add_facet(f.facet, Facet::from_path([name, value.as_str()]));
+            }
+        }
+        if let Some(ip) = &doc.ip_status {
+            d.add_facet(f.facet, Facet::from_path(["ip_status", ip.as_str()]));
+        }
+        d.add_i64(f.published_at, doc.published_at.timestamp_micros());
+        d
+    }
+
+    /// Applies `ops` and commits with `seq` as the last applied position (`None` during a
+    /// rebuild), then reloads the reader so the changes are searchable.
+    ///
+    /// # Errors
+    /// When tantivy fails; nothing of the batch is then visible.
+    pub fn apply(&self, ops: &[Op], seq: Option<i64>) -> Result<()> {
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        for op in ops {
+            match op {
+                Op::Upsert(doc) => {
+                    writer.delete_term(Term::from_field_text(self.fields.id, &doc.id.to_string()));
+                    writer.add_document(self.document(doc))?;
+                }
+                Op::Delete(id) => {
+                    writer.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+                }
+            }
+        }
+        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).unwrap_or_default();
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload);
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes every document (the start of a rebuild); committed with no position, so an
+    /// interrupted rebuild is started again at the next open.
+    ///
+    /// # Errors
+    /// When tantivy fails.
+    pub fn clear(&self) -> Result<()> {
+        self.writer.lock().map_err(|_| SearchError::Poisoned)?.delete_all_documents()?;
+        self.apply(&[], None)
+    }
+
+    /// The last change-log position applied, as committed.
+    ///
+    /// # Errors
+    /// When the metadata cannot be read.
+    pub fn last_seq(&self) -> Result<Option<i64>> {
+        let payload = self.index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok());
+        Ok(payload.and_then(|p| p.seq))
+    }
+
+    /// Documents searchable now.
+    #[must_use]
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub(crate) fn stored_text(doc: &TantivyDocument, field: Field) -> String {
+        doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn doc(title: &str, body: &str, visibility: Visibility, org: Uuid, modality: &str) -> SearchDoc {
+        SearchDoc {
+            kind: Kind::Seed,
+            id: Uuid::new_v4(),
+            organization_id: org,
+            visibility,
+            anonymous: false,
+            title: title.into(),
+            body: body.into(),
+            modalities: vec![modality.into()],
+            disease_areas: vec!["oncology".into()],
+            stages: vec!["preclinical".into()],
+            ip_status: Some("filed".into()),
+            deal_types: vec!["license".into()],
+            published_at: Utc::now(),
+        }
+    }
+
+    fn everyone() -> Audience {
+        Audience { seeds: SeedAudience::All, needs: NeedAudience::All }
+    }
+
+    fn ids(index: &SearchIndex, text: &str, audience: &Audience) -> Vec<String> {
+        let request = SearchRequest { text: text.into(), limit: 10, ..Default::default() };
+        index.search(&request, audience).unwrap().hits.into_iter().map(|h| h.title).collect()
+    }
+
+    #[test]
+    fn japanese_and_english_queries_find_their_documents() {
+        let index = SearchIndex::in_memory().unwrap();
+        let org = Uuid::new_v4();
+        let docs = [
+            doc("HER2陽性乳癌に対する抗体薬物複合体", "新規ＡＤＣの前臨床データ", Visibility::Members, org, "adc"),
+            doc(
+                "筋ジストロフィーのエクソンスキッピング核酸",
+                "アンチセンス核酸でジストロフィン発現を回復",
+                Visibility::Members,
+                org,
+                "nucleic_acid",
+            ),
+            doc(
+                "Bispecific antibodies for solid tumors",
+                "Engineered antibodies targeting tumour antigens",
+                Visibility::Members,
+                org,
+                "antibody",
+            ),
+        ];
+        index.apply(&docs.iter().cloned().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(), Some(3)).unwrap();
+        let all = everyone();
+        assert_eq!(ids(&index, "癌", &all), [docs[0].title.clone()]);
+        assert_eq!(ids(&index, "抗体", &all), [docs[0].title.clone()]);
+        assert_eq!(ids(&index, "ジストロフィー", &all), [docs[1].title.clone()]);
+        assert_eq!(ids(&index, "antibody", &all), [docs[2].title.clone()]);
+        assert_eq!(ids(&index, "ＡＤＣ", &all), [docs[0].title.clone()]);
+        assert_eq!(ids(&index, "adc 前臨床", &all), [docs[0].title.clone()]);
+        assert!(ids(&index, "antibody 核酸", &all).is_empty(), "all words must match");
+        assert_eq!(index.last_seq().unwrap(), Some(3));
+    }
+
+    #[test]
+    fn audience_filters_hits_totals_and_facets() {
+        let index = SearchIndex::in_memory().unwrap();
+        let (mine, theirs) = (Uuid::new_v4(), Uuid::new_v4());
+        let open = doc("antibody open", "x", Visibility::Members, theirs, "antibody");
+        let quiet = doc("antibody quiet", "x", Visibility::LiaisonOnly, theirs, "adc");
+        let own = doc("antibody own", "x", Visibility::LiaisonOnly, mine, "adc");
+        let ops: Vec<Op> = [&open, &quiet, &own].into_iter().map(|d| Op::Upsert(Box::new(d.clone()))).collect();
+        index.apply(&ops, Some(1)).unwrap();
+        let company = Audience {
+            seeds: SeedAudience::Restricted { own_organization: Some(mine), granted: vec![] },
+            needs: NeedAudience::Organization(mine),
+        };
+        let request = SearchRequest { text: "antibody".into(), limit: 10, ..Default::default() };
+        let results = index.search(&request, &company).unwrap();
+        assert_eq!(results.total, 2);
+        assert_eq!(results.facets["modality"], [("adc".to_owned(), 1), ("antibody".to_owned(), 1)]);
+        assert!(results.hits.iter().all(|h| h.title != "antibody quiet"));
+        let granted = Audience {
+            seeds: SeedAudience::Restricted { own_organization: Some(mine), granted: vec![quiet.id] },
+            needs: NeedAudience::Organization(mine),
+        };
+        assert_eq!(index.search(&request, &granted).unwrap().total, 3);
+        assert_eq!(index.search(&request, &everyone()).unwrap().facets["modality"][0], ("adc".to_owned(), 2));
+        // Facet filters: OR within a facet, AND across facets.
+        let mut filtered = request.clone();
+        filtered.filters.modality = vec!["adc".into(), "antibody".into()];
+        filtered.filters.stage = vec!["phase_3".into()];
+        assert_eq!(index.search(&filtered, &everyone()).unwrap().total, 0);
+        filtered.filters.stage = vec!["preclinical".into()];
+        assert_eq!(index.search(&filtered, &everyone()).unwrap().total, 3);
+        index.apply(&[Op::Delete(open.id)], Some(2)).unwrap();
+        assert_eq!(index.search(&request, &company).unwrap().total, 1);
+    }
+
+    #[test]
+    fn snippets_mark_matches_and_escape_html() {
+        let index = SearchIndex::in_memory().unwrap();
+        let d = doc("title", "<b>antibodies</b> bind antigens", Visibility::Members, Uuid::new_v4(), "antibody");
+        index.apply(&[Op::Upsert(Box::new(d))], Some(1)).unwrap();
+        let request = SearchRequest { text: "antibody".into(), limit: 10, ..Default::default() };
+        let hit = &index.search(&request, &everyone()).unwrap().hits[0];
+        assert!(hit.snippet.contains("<mark>antibodies</mark>"), "{}", hit.snippet);
+        assert!(hit.snippet.contains("&lt;b&gt;"), "{}", hit.snippet);
+        assert_eq!(hit.matched_terms, ["antibody"]);
+    }
+
+    #[test]
+    fn an_outdated_or_broken_index_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index");
+        let (index, opened) = SearchIndex::open(&path).unwrap();
+        assert_eq!(opened, Opened::NeedsRebuild);
+        index.apply(&[], Some(7)).unwrap();
+        drop(index);
+        let (_, opened) = SearchIndex::open(&path).unwrap();
+        assert_eq!(opened, Opened::UpTo(7));
+        std::fs::write(path.join("meta.json"), "garbage").unwrap();
+        let (_, opened) = SearchIndex::open(&path).unwrap();
+        assert_eq!(opened, Opened::NeedsRebuild);
+    }
+}

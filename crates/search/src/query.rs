@@ -1,0 +1,354 @@
+//! Queries: text in either language, facet filters (OR within a facet, AND across), the
+//! viewer's audience as a filter, counts, facet counts and highlighted snippets.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::Visibility;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, TantivyDocument, Term};
+use uuid::Uuid;
+
+use crate::analysis::{self, bigram_analyzer};
+use crate::{FACETS, Kind, Result, SearchIndex};
+
+/// Which seeds a viewer may find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedAudience {
+    /// Liaisons and admins: every published seed.
+    All,
+    /// Everyone else: members-visible seeds, those granted to their organisation, and (for
+    /// academia) every seed of their own organisation.
+    Restricted { own_organization: Option<Uuid>, granted: Vec<Uuid> },
+}
+
+/// Which needs a viewer may find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NeedAudience {
+    /// Liaisons and admins.
+    All,
+    /// Academia: members-visible needs.
+    Members,
+    /// Company members: their own organisation's needs only.
+    Organization(Uuid),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience {
+    pub seeds: SeedAudience,
+    pub needs: NeedAudience,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FacetFilters {
+    pub modality: Vec<String>,
+    pub disease_area: Vec<String>,
+    pub stage: Vec<String>,
+    pub ip_status: Vec<String>,
+    pub deal_type: Vec<String>,
+}
+
+impl FacetFilters {
+    fn by_name(&self) -> [(&'static str, &Vec<String>); 5] {
+        [
+            ("modality", &self.modality),
+            ("disease_area", &self.disease_area),
+            ("stage", &self.stage),
+            ("ip_status", &self.ip_status),
+            ("deal_type", &self.deal_type),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    pub kind: Option<Kind>,
+    pub filters: FacetFilters,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// Match documents with any of the words (ranking by how many and how rare) instead of all:
+    /// used when a whole seed or need is the query.
+    pub any_term: bool,
+    /// Leave out these records (a record matched against its own side).
+    pub exclude: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub kind: Kind,
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub visibility: Visibility,
+    pub anonymous: bool,
+    pub title: String,
+    /// HTML: the text escaped, matches wrapped in `<mark>`.
+    pub snippet: String,
+    /// The relevance score; `None` when sorted by date.
+    pub score: Option<f32>,
+    /// Facet values by facet name.
+    pub facets: BTreeMap<String, Vec<String>>,
+    /// The query's terms that occur in the record (for match reasons).
+    pub matched_terms: Vec<String>,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// For each facet name, `(value, count)` over every visible matching record, largest first.
+    pub facets: BTreeMap<&'static str, Vec<(String, u64)>>,
+}
+
+fn term(field: tantivy::schema::Field, text: &str) -> Term {
+    Term::from_field_text(field, text)
+}
+
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+impl SearchIndex {
+    /// The text part of a query, and the terms it searches for.
+    fn text_query(&self, text: &str, any_term: bool) -> (Option<Box<dyn Query>>, Vec<String>) {
+        let f = &self.fields;
+        let mut analyzer = bigram_analyzer();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut words = Vec::new();
+        let occur = if any_term { Occur::Should } else { Occur::Must };
+        for run in analysis::runs(&analysis::normalize(text)) {
+            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            if run.cjk && run.text.chars().count() == 1 {
+                for (field, boost) in [(f.title_uni, 3.0), (f.body_uni, 1.0)] {
+                    let q = TermQuery::new(term(field, &run.text), IndexRecordOption::WithFreqs);
+                    per_field.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+                }
+                words.push(run.text.clone());
+            } else {
+                let terms = analysis::analyze(&mut analyzer, &run.text);
+                if terms.is_empty() {
+                    continue;
+                }
+                for (field, boost) in [(f.title, 3.0), (f.body, 1.0)] {
+                    let q: Box<dyn Query> = if run.cjk && terms.len() > 1 {
+                        Box::new(PhraseQuery::new(terms.iter().map(|t| term(field, t)).collect()))
+                    } else if terms.len() == 1 {
+                        Box::new(TermQuery::new(term(field, &terms[0]), IndexRecordOption::WithFreqs))
+                    } else {
+                        // Several words in one run cannot happen for Latin text; keep them all.
+                        Box::new(BooleanQuery::new(
+                            terms
+                                .iter()
+                                .map(|t| {
+                                    (
+                                        Occur::Must,
+                                        Box::new(TermQuery::new(term(field, t), IndexRecordOption::WithFreqs))
+                                            as Box<dyn Query>,
+                                    )
+                                })
+                                .collect(),
+                        ))
+                    };
+                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+                }
+                words.push(run.text.clone());
+            }
+            clauses.push((occur, Box::new(BooleanQuery::new(per_field))));
+        }
+        if clauses.is_empty() { (None, words) } else { (Some(Box::new(BooleanQuery::new(clauses))), words) }
+    }
+
+    fn audience_filter(&self, audience: &Audience, kind: Option<Kind>) -> Box<dyn Query> {
+        let f = &self.fields;
+        let is = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(term(field, value), IndexRecordOption::Basic))
+        };
+        let any = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(qs.into_iter().map(|q| (Occur::Should, q)).collect()))
+        };
+        let all = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(qs.into_iter().map(|q| (Occur::Must, q)).collect()))
+        };
+        let seeds = match &audience.seeds {
+            SeedAudience::All => is(f.kind, "seed"),
+            SeedAudience::Restricted { own_organization, granted } => {
+                let mut visible = vec![is(f.visibility, Visibility::Members.as_str())];
+                if let Some(org) = own_organization {
+                    visible.push(is(f.organization, &org.to_string()));
+                }
+                if !granted.is_empty() {
+                    visible.push(Box::new(TermSetQuery::new(granted.iter().map(|id| term(f.id, &id.to_string())))));
+                }
+                all(vec![is(f.kind, "seed"), any(visible)])
+            }
+        };
+        let needs = match &audience.needs {
+            NeedAudience::All => is(f.kind, "need"),
+            NeedAudience::Members => all(vec![is(f.kind, "need"), is(f.visibility, Visibility::Members.as_str())]),
+            NeedAudience::Organization(org) => all(vec![is(f.kind, "need"), is(f.organization, &org.to_string())]),
+        };
+        match kind {
+            Some(Kind::Seed) => seeds,
+            Some(Kind::Need) => needs,
+            None => any(vec![seeds, needs]),
+        }
+    }
+
+    /// Runs a search for a viewer whose audience is `audience`.
+    ///
+    /// # Errors
+    /// When tantivy fails.
+    pub fn search(&self, request: &SearchRequest, audience: &Audience) -> Result<SearchResults> {
+        let f = &self.fields;
+        let (text, words) = self.text_query(&request.text, request.any_term);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        match &text {
+            Some(q) => clauses.push((Occur::Must, q.box_clone())),
+            None if !request.text.trim().is_empty() => {
+                // Only stop words or punctuation: nothing can match.
+                return Ok(SearchResults { total: 0, hits: Vec::new(), facets: empty_facets() });
+            }
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        clauses.push(filter(self.audience_filter(audience, request.kind)));
+        for (name, values) in request.filters.by_name() {
+            if values.is_empty() {
+                continue;
+            }
+            let terms = values.iter().map(|v| Term::from_facet(f.facet, &Facet::from_path([name, v.as_str()])));
+            clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+        }
+        if !request.exclude.is_empty() {
+            let ids = request.exclude.iter().map(|id| term(f.id, &id.to_string()));
+            clauses.push((Occur::MustNot, Box::new(TermSetQuery::new(ids))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let mut facet_collector = FacetCollector::for_field("facet");
+        for (name, _) in FACETS {
+            facet_collector.add_facet(Facet::from_path([name]));
+        }
+        let limit = request.limit.max(1);
+        let (addresses, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
+            Sort::Relevance => {
+                let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
+                (docs.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, facets)
+            }
+            Sort::Newest => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(request.offset)
+                    .order_by_fast_field::<i64>("published_at", Order::Desc);
+                let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
+                (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, facets)
+            }
+        };
+        let mut facets = empty_facets();
+        for (name, _) in FACETS {
+            let mut counts: Vec<(String, u64)> = facet_counts
+                .get(&Facet::from_path([name]).to_path_string())
+                .map(|(facet, count)| (facet.to_path().last().copied().unwrap_or_default().to_owned(), count))
+                .collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            facets.insert(name, counts);
+        }
+        let snippets = match &text {
+            Some(q) => {
+                let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), f.body)?;
+                generator.set_max_num_chars(240);
+                Some(generator)
+            }
+            None => None,
+        };
+        let mut analyzer = bigram_analyzer();
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            hits.push(self.hit(&doc, score, snippets.as_ref(), &words, &mut analyzer));
+        }
+        Ok(SearchResults { total, hits, facets })
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: Option<f32>,
+        snippets: Option<&SnippetGenerator>,
+        words: &[String],
+        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+    ) -> Hit {
+        let f = &self.fields;
+        let text = |field| Self::stored_text(doc, field);
+        let body = text(f.body);
+        let snippet = snippets
+            .map(|g| {
+                let mut snippet = g.snippet_from_doc(doc);
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                snippet
+            })
+            .filter(|s| !s.fragment().is_empty() && !s.highlighted().is_empty())
+            .map_or_else(|| escape(&body.chars().take(240).collect::<String>()), |s| s.to_html());
+        let mut facets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for value in doc.get_all(f.facet) {
+            if let Some(path) = value.as_facet() {
+                let facet = Facet::from_text(path).unwrap_or_else(|_| Facet::root());
+                let parts = facet.to_path();
+                if let [name, value] = parts.as_slice() {
+                    facets.entry((*name).to_owned()).or_default().push((*value).to_owned());
+                }
+            }
+        }
+        let title = text(f.title);
+        let haystack: std::collections::HashSet<String> =
+            analysis::analyze(analyzer, &format!("{title} {body}")).into_iter().collect();
+        let normalized = analysis::normalize(&format!("{title} {body}"));
+        let matched_terms = words
+            .iter()
+            .filter(|w| {
+                let terms = analysis::analyze(analyzer, w);
+                if terms.is_empty() {
+                    normalized.contains(String::as_str(w))
+                } else {
+                    terms.iter().all(|t| haystack.contains(t))
+                }
+            })
+            .cloned()
+            .collect();
+        let micros = doc.get_first(f.published_at).and_then(|v| v.as_i64()).unwrap_or_default();
+        Hit {
+            kind: if text(f.kind) == "need" { Kind::Need } else { Kind::Seed },
+            id: text(f.id).parse().unwrap_or_default(),
+            organization_id: text(f.organization).parse().unwrap_or_default(),
+            visibility: text(f.visibility).parse().unwrap_or(Visibility::LiaisonOnly),
+            anonymous: doc.get_first(f.anonymous).and_then(|v| v.as_u64()).unwrap_or(1) == 1,
+            title,
+            snippet,
+            score,
+            facets,
+            matched_terms,
+            published_at: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
+        }
+    }
+}
+
+fn empty_facets() -> BTreeMap<&'static str, Vec<(String, u64)>> {
+    FACETS.iter().map(|(name, _)| (*name, Vec::new())).collect()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

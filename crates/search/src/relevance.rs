@@ -1,0 +1,226 @@
+//! Measuring search quality on a fixed set: documents, queries and the documents an expert wants
+//! in the top ten for each (`tests/relevance/set.json`). Reports recall@10 and mean reciprocal
+//! rank, so a change to analysis or scoring can be compared with the one before.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use kakehashi_domain::Visibility;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{Audience, Kind, NeedAudience, Op, Result, SearchDoc, SearchIndex, SearchRequest, SeedAudience};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetSeed {
+    pub key: String,
+    pub title: String,
+    pub summary: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub modalities: Vec<String>,
+    #[serde(default)]
+    pub disease_areas: Vec<String>,
+    pub stage: String,
+    pub ip_status: String,
+    #[serde(default)]
+    pub deal_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetNeed {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub modalities: Vec<String>,
+    #[serde(default)]
+    pub disease_areas: Vec<String>,
+    #[serde(default)]
+    pub stages: Vec<String>,
+    #[serde(default)]
+    pub deal_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetQuery {
+    pub q: String,
+    pub kind: Kind,
+    pub relevant: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetMatch {
+    pub need: String,
+    pub relevant: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelevanceSet {
+    pub seeds: Vec<SetSeed>,
+    pub needs: Vec<SetNeed>,
+    pub queries: Vec<SetQuery>,
+    #[serde(default)]
+    pub matches: Vec<SetMatch>,
+}
+
+/// How one query did: the rank (1-based) of each relevant document in the top ten, if there.
+#[derive(Debug, Clone)]
+pub struct QueryOutcome {
+    pub query: String,
+    pub relevant: Vec<String>,
+    pub ranks: Vec<Option<usize>>,
+    pub returned: usize,
+}
+
+impl QueryOutcome {
+    #[must_use]
+    pub fn recall(&self) -> f64 {
+        if self.relevant.is_empty() {
+            return 1.0;
+        }
+        self.ranks.iter().filter(|r| r.is_some()).count() as f64 / self.relevant.len() as f64
+    }
+
+    #[must_use]
+    pub fn reciprocal_rank(&self) -> f64 {
+        self.ranks.iter().flatten().min().map_or(0.0, |r| 1.0 / *r as f64)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub outcomes: Vec<QueryOutcome>,
+}
+
+impl Evaluation {
+    #[must_use]
+    pub fn recall_at_10(&self) -> f64 {
+        mean(self.outcomes.iter().map(QueryOutcome::recall))
+    }
+
+    #[must_use]
+    pub fn mrr(&self) -> f64 {
+        mean(self.outcomes.iter().map(QueryOutcome::reciprocal_rank))
+    }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// A stable id per key, so results map back to the set's names.
+#[must_use]
+pub fn key_id(key: &str) -> Uuid {
+    // FNV-1a, 128-bit: stable across runs and platforms.
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for byte in key.bytes() {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    Uuid::from_u128(hash)
+}
+
+impl RelevanceSet {
+    /// # Errors
+    /// When the text is not a relevance set.
+    pub fn from_json(text: &str) -> std::result::Result<RelevanceSet, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The set's documents as index documents (seeds, then needs).
+    #[must_use]
+    pub fn documents(&self) -> Vec<SearchDoc> {
+        let org = Uuid::nil();
+        let seeds = self.seeds.iter().map(|s| SearchDoc {
+            kind: Kind::Seed,
+            id: key_id(&s.key),
+            organization_id: org,
+            visibility: Visibility::Members,
+            anonymous: false,
+            title: s.title.clone(),
+            body: format!("{}\n{}", s.summary, s.keywords.join(" ")),
+            modalities: s.modalities.clone(),
+            disease_areas: s.disease_areas.clone(),
+            stages: vec![s.stage.clone()],
+            ip_status: Some(s.ip_status.clone()),
+            deal_types: s.deal_types.clone(),
+            published_at: Utc::now(),
+        });
+        let needs = self.needs.iter().map(|n| SearchDoc {
+            kind: Kind::Need,
+            id: key_id(&n.key),
+            organization_id: org,
+            visibility: Visibility::Members,
+            anonymous: false,
+            title: n.title.clone(),
+            body: format!("{}\n{}", n.description, n.keywords.join(" ")),
+            modalities: n.modalities.clone(),
+            disease_areas: n.disease_areas.clone(),
+            stages: n.stages.clone(),
+            ip_status: None,
+            deal_types: n.deal_types.clone(),
+            published_at: Utc::now(),
+        });
+        seeds.chain(needs).collect()
+    }
+
+    /// Indexes the set in memory and runs every query as an admin would.
+    ///
+    /// # Errors
+    /// When the index fails.
+    pub fn evaluate(&self) -> Result<Evaluation> {
+        let index = SearchIndex::in_memory()?;
+        let ops: Vec<Op> = self.documents().into_iter().map(|d| Op::Upsert(Box::new(d))).collect();
+        index.apply(&ops, Some(0))?;
+        let keys: HashMap<Uuid, &str> = self
+            .seeds
+            .iter()
+            .map(|s| s.key.as_str())
+            .chain(self.needs.iter().map(|n| n.key.as_str()))
+            .map(|k| (key_id(k), k))
+            .collect();
+        let audience = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
+        let mut outcomes = Vec::with_capacity(self.queries.len());
+        for query in &self.queries {
+            let request =
+                SearchRequest { text: query.q.clone(), kind: Some(query.kind), limit: 10, ..Default::default() };
+            let results = index.search(&request, &audience)?;
+            let found: Vec<&str> = results.hits.iter().filter_map(|h| keys.get(&h.id).copied()).collect();
+            let ranks = query.relevant.iter().map(|r| found.iter().position(|f| f == r).map(|p| p + 1)).collect();
+            outcomes.push(QueryOutcome {
+                query: query.q.clone(),
+                relevant: query.relevant.clone(),
+                ranks,
+                returned: found.len(),
+            });
+        }
+        Ok(Evaluation { outcomes })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A floor under search quality on the shipped set: a change that loses it fails here.
+    #[test]
+    fn the_shipped_set_is_found() {
+        let set = RelevanceSet::from_json(include_str!("../../../tests/relevance/set.json")).unwrap();
+        let evaluation = set.evaluate().unwrap();
+        for o in &evaluation.outcomes {
+            if o.recall() < 1.0 {
+                eprintln!("{:<30} recall {:.2} ranks {:?}", o.query, o.recall(), o.ranks);
+            }
+        }
+        assert!(evaluation.recall_at_10() >= 0.9, "recall@10 {:.3}", evaluation.recall_at_10());
+        assert!(evaluation.mrr() >= 0.8, "MRR {:.3}", evaluation.mrr());
+    }
+}

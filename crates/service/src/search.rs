@@ -1,0 +1,430 @@
+//! Search: keeping each process's index in step with the database, and answering searches with
+//! only what the viewer may find.
+//!
+//! The indexer follows the change log (`record_changes`) in order. It waits briefly at a gap in
+//! the sequence (a transaction that took a number but has not committed yet) so no change is
+//! skipped, and gives up on a gap after [`GAP_PATIENCE`] (a rolled-back transaction). Index
+//! writes and searches run on tokio's blocking pool, never on the async executor.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kakehashi_domain::{
+    NeedFacts, Page, RecordStatus, Role, SeedFacts, Taxonomy, Viewer, need_access, reveals_need_organization,
+    seed_access,
+};
+use kakehashi_search::{
+    Audience, FACETS, FacetFilters, Hit, Kind, NeedAudience, Op, SearchDoc, SearchRequest, SeedAudience, Sort,
+};
+use kakehashi_store::changes::{self, Change, RecordKind};
+use kakehashi_store::organizations::Organization;
+use kakehashi_store::{grants, needs, seeds};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::seeds::viewer;
+use crate::{Result, ServiceError, Services};
+
+/// How long the indexer waits for a missing change-log position before skipping it.
+pub const GAP_PATIENCE: Duration = Duration::from_secs(5);
+const BATCH: u64 = 1_000;
+const REBUILD_PAGE: u64 = 5_000;
+
+/// Where the indexer stands.
+#[derive(Debug, Default)]
+pub struct IndexerState {
+    pub last_seq: i64,
+    gap_since: Option<Instant>,
+}
+
+pub(crate) fn seed_doc(seed: &seeds::Seed) -> SearchDoc {
+    let c = &seed.content;
+    SearchDoc {
+        kind: Kind::Seed,
+        id: seed.id,
+        organization_id: seed.organization_id,
+        visibility: c.visibility,
+        anonymous: false,
+        title: c.title.clone(),
+        body: format!("{}\n{}", c.summary, c.keywords.join(" ")),
+        modalities: c.modalities.clone(),
+        disease_areas: c.disease_areas.clone(),
+        stages: vec![c.stage.clone()],
+        ip_status: Some(c.ip_status.clone()),
+        deal_types: c.deal_types.clone(),
+        published_at: seed.published_at.unwrap_or(seed.updated_at),
+    }
+}
+
+pub(crate) fn need_doc(need: &needs::Need) -> SearchDoc {
+    let c = &need.content;
+    SearchDoc {
+        kind: Kind::Need,
+        id: need.id,
+        organization_id: need.organization_id,
+        visibility: c.visibility,
+        anonymous: c.anonymous,
+        title: c.title.clone(),
+        body: format!("{}\n{}", c.description, c.keywords.join(" ")),
+        modalities: c.modalities.clone(),
+        disease_areas: c.disease_areas.clone(),
+        stages: c.stages.clone(),
+        ip_status: None,
+        deal_types: c.deal_types.clone(),
+        published_at: need.published_at.unwrap_or(need.updated_at),
+    }
+}
+
+/// The records a viewer may find, as an index filter. Mirrors [`kakehashi_domain::seed_access`]
+/// and [`kakehashi_domain::need_access`] for published records; a test checks the two agree.
+#[must_use]
+pub fn audience(viewer: &Viewer, granted: Vec<Uuid>) -> Audience {
+    match viewer.role {
+        Role::Liaison | Role::Admin => Audience { seeds: SeedAudience::All, needs: NeedAudience::All },
+        Role::Researcher | Role::Tto => Audience {
+            seeds: SeedAudience::Restricted { own_organization: Some(viewer.organization_id), granted },
+            needs: NeedAudience::Members,
+        },
+        Role::Company => Audience {
+            seeds: SeedAudience::Restricted { own_organization: None, granted },
+            needs: NeedAudience::Organization(viewer.organization_id),
+        },
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> kakehashi_search::Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("search task: {e}")))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+impl Services {
+    /// Wakes this process's indexer after a commit that wrote to the change log.
+    pub(crate) fn records_changed(&self) {
+        self.index_wake.notify_one();
+    }
+
+    async fn ops_for(&self, batch: &[Change]) -> Result<Vec<Op>> {
+        let mut seed_ids: Vec<Uuid> =
+            batch.iter().filter(|c| c.kind == RecordKind::Seed).map(|c| c.record_id).collect();
+        let mut need_ids: Vec<Uuid> =
+            batch.iter().filter(|c| c.kind == RecordKind::Need).map(|c| c.record_id).collect();
+        for ids in [&mut seed_ids, &mut need_ids] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        let seeds: HashMap<Uuid, seeds::Seed> =
+            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let needs: HashMap<Uuid, needs::Need> =
+            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let mut ops = Vec::with_capacity(seed_ids.len() + need_ids.len());
+        for id in seed_ids {
+            match seeds.get(&id).filter(|s| s.status == RecordStatus::Published) {
+                Some(seed) => ops.push(Op::Upsert(Box::new(seed_doc(seed)))),
+                None => ops.push(Op::Delete(id)),
+            }
+        }
+        for id in need_ids {
+            match needs.get(&id).filter(|n| n.status == RecordStatus::Published) {
+                Some(need) => ops.push(Op::Upsert(Box::new(need_doc(need)))),
+                None => ops.push(Op::Delete(id)),
+            }
+        }
+        Ok(ops)
+    }
+
+    /// Applies every change after `state.last_seq` that can be applied now. Returns how many.
+    ///
+    /// # Errors
+    /// On a database or index failure; the position is then unchanged and the work is retried.
+    pub async fn apply_changes(&self, state: &mut IndexerState) -> Result<usize> {
+        let mut applied = 0;
+        loop {
+            let changes = changes::after(&self.db, state.last_seq, BATCH).await?;
+            if changes.is_empty() {
+                state.gap_since = None;
+                return Ok(applied);
+            }
+            let contiguous =
+                changes.iter().enumerate().take_while(|(i, c)| c.seq == state.last_seq + 1 + *i as i64).count();
+            let take = if contiguous > 0 {
+                state.gap_since = None;
+                contiguous
+            } else {
+                match state.gap_since {
+                    None => {
+                        state.gap_since = Some(Instant::now());
+                        return Ok(applied);
+                    }
+                    Some(since) if since.elapsed() < GAP_PATIENCE => return Ok(applied),
+                    Some(_) => {
+                        tracing::warn!(after = state.last_seq, next = changes[0].seq, "skipping a change-log gap");
+                        state.gap_since = None;
+                        changes.len()
+                    }
+                }
+            };
+            let batch = &changes[..take];
+            let ops = self.ops_for(batch).await?;
+            let seq = batch[batch.len() - 1].seq;
+            let index = Arc::clone(&self.search);
+            blocking(move || index.apply(&ops, Some(seq))).await?;
+            state.last_seq = seq;
+            applied += take;
+            if take < changes.len() {
+                continue;
+            }
+        }
+    }
+
+    /// Follows the change log until the process ends: woken by local writes, and polling every
+    /// `interval` for writes made by other processes.
+    pub async fn run_indexer(self: Arc<Self>, mut state: IndexerState, interval: Duration) {
+        loop {
+            tokio::select! {
+                () = self.index_wake.notified() => {}
+                () = tokio::time::sleep(interval) => {}
+            }
+            if let Err(err) = self.apply_changes(&mut state).await {
+                tracing::error!(error = %crate::error_chain(&err), "indexing failed; retrying");
+                tokio::time::sleep(interval * 5).await;
+            }
+        }
+    }
+
+    /// Rebuilds the index from the database: every published seed and need. Returns the change-log
+    /// position it is current to and how many records it holds. `progress(done, total)` is called
+    /// after each page.
+    ///
+    /// # Errors
+    /// On a database or index failure; the index is then left marked as needing a rebuild.
+    pub async fn rebuild_index(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<(i64, u64)> {
+        // Changes after this position are replayed by the indexer, so nothing written during the
+        // rebuild is lost.
+        let seq = changes::last_seq(&self.db).await?;
+        let total = seeds::count(&self.db).await? + needs::count(&self.db).await?;
+        let index = Arc::clone(&self.search);
+        blocking(move || index.clear()).await?;
+        let mut done = 0;
+        let mut after = None;
+        loop {
+            let page = seeds::published_after(&self.db, after, REBUILD_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let ops: Vec<Op> = page.iter().map(|s| Op::Upsert(Box::new(seed_doc(s)))).collect();
+            done += ops.len() as u64;
+            let index = Arc::clone(&self.search);
+            blocking(move || index.apply(&ops, None)).await?;
+            progress(done, total);
+        }
+        let mut after = None;
+        loop {
+            let page = needs::published_after(&self.db, after, REBUILD_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let ops: Vec<Op> = page.iter().map(|n| Op::Upsert(Box::new(need_doc(n)))).collect();
+            done += ops.len() as u64;
+            let index = Arc::clone(&self.search);
+            blocking(move || index.apply(&ops, None)).await?;
+            progress(done, total);
+        }
+        let index = Arc::clone(&self.search);
+        blocking(move || index.apply(&[], Some(seq))).await?;
+        Ok((seq, done))
+    }
+
+    /// Searches for a member: only records the member may find count, in hits, totals and facets.
+    ///
+    /// # Errors
+    /// On a database or index failure.
+    pub async fn search(&self, actor: &Authenticated, query: SearchQuery) -> Result<SearchPage> {
+        let viewer = viewer(actor);
+        let granted = match actor.role {
+            Role::Liaison | Role::Admin => Vec::new(),
+            _ => grants::granted_to(&self.db, actor.organization_id).await?,
+        };
+        let granted_set: HashSet<Uuid> = granted.iter().copied().collect();
+        let audience = audience(&viewer, granted);
+        let request = SearchRequest {
+            text: query.text,
+            kind: query.kind,
+            filters: query.filters,
+            sort: query.sort,
+            offset: usize::try_from(query.page.offset()).unwrap_or(usize::MAX),
+            limit: usize::try_from(query.page.per_page).unwrap_or(100),
+            any_term: false,
+            exclude: Vec::new(),
+        };
+        let index = Arc::clone(&self.search);
+        let results = blocking(move || index.search(&request, &audience)).await?;
+        let mut organizations: HashMap<Uuid, Organization> = HashMap::new();
+        let mut items = Vec::with_capacity(results.hits.len());
+        for hit in results.hits {
+            // The index filter mirrors the policy; the policy still has the last word on each hit.
+            let (visible, reveal) = match hit.kind {
+                Kind::Seed => {
+                    let facts = SeedFacts {
+                        owner_id: Uuid::nil(),
+                        organization_id: hit.organization_id,
+                        status: RecordStatus::Published,
+                        visibility: hit.visibility,
+                    };
+                    (seed_access(&facts, &viewer, granted_set.contains(&hit.id)).is_some(), true)
+                }
+                Kind::Need => {
+                    let facts = NeedFacts {
+                        owner_id: Uuid::nil(),
+                        organization_id: hit.organization_id,
+                        status: RecordStatus::Published,
+                        visibility: hit.visibility,
+                        anonymous: hit.anonymous,
+                    };
+                    (need_access(&facts, &viewer).is_some(), reveals_need_organization(&facts, &viewer, false))
+                }
+            };
+            if !visible {
+                tracing::error!(id = %hit.id, "search returned a record the policy hides; dropped");
+                continue;
+            }
+            let organization = if reveal {
+                match organizations.get(&hit.organization_id) {
+                    Some(o) => Some(o.clone()),
+                    None => {
+                        let o = self.organization(hit.organization_id).await?;
+                        organizations.insert(o.id, o.clone());
+                        Some(o)
+                    }
+                }
+            } else {
+                None
+            };
+            items.push(SearchItem { hit, organization });
+        }
+        Ok(SearchPage {
+            items,
+            total: results.total as u64,
+            facets: labelled(&self.taxonomy, results.facets),
+            page: query.page,
+        })
+    }
+}
+
+fn labelled(taxonomy: &Taxonomy, facets: BTreeMap<&'static str, Vec<(String, u64)>>) -> Vec<FacetCounts> {
+    FACETS
+        .iter()
+        .map(|(name, kind)| FacetCounts {
+            name,
+            values: facets
+                .get(name)
+                .into_iter()
+                .flatten()
+                .map(|(value, count)| {
+                    let term = taxonomy.label(*kind, value);
+                    FacetValue {
+                        value: value.clone(),
+                        label_ja: term.map_or_else(|| value.clone(), |t| t.label_ja.clone()),
+                        label_en: term.map_or_else(|| value.clone(), |t| t.label_en.clone()),
+                        count: *count,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub kind: Option<Kind>,
+    pub filters: FacetFilters,
+    pub sort: Sort,
+    pub page: Page,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchItem {
+    pub hit: Hit,
+    /// `None` for an anonymous need the viewer may not know the company of.
+    pub organization: Option<Organization>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FacetValue {
+    pub value: String,
+    pub label_ja: String,
+    pub label_en: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct FacetCounts {
+    pub name: &'static str,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub items: Vec<SearchItem>,
+    pub total: u64,
+    pub facets: Vec<FacetCounts>,
+    pub page: Page,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_domain::Visibility;
+
+    /// The search filter admits exactly the published records the disclosure policy shows.
+    #[test]
+    fn the_audience_agrees_with_the_policy() {
+        let (own, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        for role in Role::ALL {
+            for org in [own, other] {
+                let viewer = Viewer { member_id: Uuid::from_u128(9), organization_id: own, role };
+                for visibility in [Visibility::Members, Visibility::LiaisonOnly] {
+                    for granted in [false, true] {
+                        let seed = SeedFacts {
+                            owner_id: Uuid::nil(),
+                            organization_id: org,
+                            status: RecordStatus::Published,
+                            visibility,
+                        };
+                        let policy = seed_access(&seed, &viewer, granted).is_some();
+                        let filter =
+                            match audience(&viewer, if granted { vec![Uuid::from_u128(5)] } else { vec![] }).seeds {
+                                SeedAudience::All => true,
+                                SeedAudience::Restricted { own_organization, granted: g } => {
+                                    visibility == Visibility::Members || own_organization == Some(org) || !g.is_empty()
+                                }
+                            };
+                        assert_eq!(
+                            policy,
+                            filter,
+                            "seed: {role:?} same_org={} {visibility:?} granted={granted}",
+                            org == own
+                        );
+                    }
+                    for anonymous in [false, true] {
+                        let need = NeedFacts {
+                            owner_id: Uuid::nil(),
+                            organization_id: org,
+                            status: RecordStatus::Published,
+                            visibility,
+                            anonymous,
+                        };
+                        let policy = need_access(&need, &viewer).is_some();
+                        let filter = match audience(&viewer, vec![]).needs {
+                            NeedAudience::All => true,
+                            NeedAudience::Members => visibility == Visibility::Members,
+                            NeedAudience::Organization(o) => o == org,
+                        };
+                        assert_eq!(policy, filter, "need: {role:?} same_org={} {visibility:?}", org == own);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -59,3 +59,31 @@ async fn admin_create_reads_the_password_from_stdin() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[actix_web::test]
+async fn demo_data_is_written_and_the_running_server_indexes_it() {
+    use kakehashi_domain::{OrganizationKind, Role};
+    let app = crate::helpers::spawn_app().await;
+    let funder = app.organization("事務局", OrganizationKind::Funder).await;
+    app.member("watcher@example.org", Role::Liaison, funder).await;
+    let liaison = app.token("watcher@example.org").await;
+    let out = kakehashi(&app.settings.data_dir, &app.settings.database.url)
+        .args(["demo-data", "--seeds", "60", "--needs", "12", "--rng-seed", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Wrote 60 seeds, 12 needs"));
+    let listed = app.get("/api/v1/seeds?per_page=1", Some(&liaison)).await.body["total"].as_u64().unwrap();
+    assert!(listed > 40 && listed <= 60, "{listed}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = app.get("/api/v1/search?kind=seed&per_page=1", Some(&liaison)).await;
+        if found.body["total"].as_u64() == Some(listed) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the index never caught up: {}", found.text);
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let needs = app.get("/api/v1/search?kind=need&per_page=1", Some(&liaison)).await;
+    assert_eq!(needs.body["total"], 12);
+}

@@ -44,6 +44,30 @@ enum Command {
         #[arg(long, default_value = "tests/relevance/set.json")]
         set: PathBuf,
     },
+    /// Write deterministic synthetic members, seeds and needs (Japanese and English).
+    DemoData {
+        #[arg(long, default_value_t = 1_000)]
+        seeds: usize,
+        #[arg(long, default_value_t = 200)]
+        needs: usize,
+        /// The same value writes the same content.
+        #[arg(long, default_value_t = 1)]
+        rng_seed: u64,
+    },
+    /// Measure bulk load, reindex and search latency on synthetic data in a scratch directory;
+    /// prints a table and writes it to docs/benchmarks.md.
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        seeds: usize,
+        #[arg(long, default_value_t = 20_000)]
+        needs: usize,
+        /// Timed runs of each query in the mix.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+        /// Where to write the report.
+        #[arg(long, default_value = "docs/benchmarks.md")]
+        output: PathBuf,
+    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
@@ -186,6 +210,39 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 evaluation.recall_at_10(),
                 evaluation.mrr()
             );
+        }
+        Command::DemoData { seeds, needs, rng_seed } => {
+            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
+            let bar = indicatif::ProgressBar::new((seeds + needs) as u64).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} writing [{bar:40}] {pos}/{len} records ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let started = std::time::Instant::now();
+            let written = kakehashi::demo_data::generate(&services, seeds, needs, rng_seed, &|done| {
+                bar.set_position(done as u64)
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "Wrote {} seeds, {} needs and {} members in {:.1} s. Members log in with the password `{}`; the server indexes the records from the change log.",
+                written.seeds,
+                written.needs,
+                written.members,
+                started.elapsed().as_secs_f64(),
+                kakehashi::demo_data::PASSWORD
+            );
+        }
+        Command::Bench { seeds, needs, iterations, output } => {
+            let report = kakehashi::bench::run(seeds, needs, iterations).await?;
+            println!("{report}");
+            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&output, &report).with_context(|| format!("writing {}", output.display()))?;
+            println!("Written to {}.", output.display());
         }
         Command::Migrate => {
             let db = startup::database(&settings).await?;

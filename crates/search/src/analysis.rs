@@ -115,6 +115,11 @@ fn tokenize(text: &str, unigrams: bool) -> Vec<Token> {
     let mut chars: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
     for (start, c) in text.char_indices() {
         let end = start + c.len_utf8();
+        if c.is_ascii() {
+            // NFKC leaves ASCII alone: skip the normaliser on the common path.
+            chars.push((c.to_ascii_lowercase(), start, end));
+            continue;
+        }
         for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
             chars.push((n, start, end));
         }

@@ -219,7 +219,7 @@ impl SearchIndex {
     fn from_index(index: Index) -> Result<SearchIndex> {
         index.tokenizers().register(analysis::BIGRAM, analysis::bigram_analyzer());
         index.tokenizers().register(analysis::UNIGRAM, analysis::unigram_analyzer());
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let (_, fields) = schema();
         Ok(SearchIndex { index, fields, reader, writer: Mutex::new(writer) })

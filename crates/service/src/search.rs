@@ -207,27 +207,41 @@ impl Services {
         let total = seeds::count(&self.db).await? + needs::count(&self.db).await?;
         let index = Arc::clone(&self.search);
         blocking(move || index.clear()).await?;
+        // Reading the next page overlaps with indexing the previous one.
         let mut done = 0;
-        let mut after = None;
+        let mut pending: Option<tokio::task::JoinHandle<kakehashi_search::Result<()>>> = None;
+        let (mut seeds_after, mut needs_after, mut seeds_done) = (None, None, false);
         loop {
-            let page = seeds::published_after(&self.db, after, REBUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            let ops: Vec<Op> = page.iter().map(|s| Op::Upsert(Box::new(seed_doc(s)))).collect();
+            let ops: Vec<Op> = if seeds_done {
+                let page = needs::published_after(&self.db, needs_after, REBUILD_PAGE).await?;
+                let Some(last) = page.last() else { break };
+                needs_after = Some(last.id);
+                page.iter().map(|n| Op::Upsert(Box::new(need_doc(n)))).collect()
+            } else {
+                let page = seeds::published_after(&self.db, seeds_after, REBUILD_PAGE).await?;
+                let Some(last) = page.last() else {
+                    seeds_done = true;
+                    continue;
+                };
+                seeds_after = Some(last.id);
+                page.iter().map(|s| Op::Upsert(Box::new(seed_doc(s)))).collect()
+            };
+            if let Some(previous) = pending.take() {
+                previous
+                    .await
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                progress(done, total);
+            }
             done += ops.len() as u64;
             let index = Arc::clone(&self.search);
-            blocking(move || index.apply(&ops, None)).await?;
-            progress(done, total);
+            pending = Some(tokio::task::spawn_blocking(move || index.apply(&ops, None)));
         }
-        let mut after = None;
-        loop {
-            let page = needs::published_after(&self.db, after, REBUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            let ops: Vec<Op> = page.iter().map(|n| Op::Upsert(Box::new(need_doc(n)))).collect();
-            done += ops.len() as u64;
-            let index = Arc::clone(&self.search);
-            blocking(move || index.apply(&ops, None)).await?;
+        if let Some(previous) = pending.take() {
+            previous
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             progress(done, total);
         }
         let index = Arc::clone(&self.search);

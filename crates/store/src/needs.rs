@@ -237,3 +237,20 @@ pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, l
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(need::Entity::find().count(conn).await?)
 }
+
+/// Publishes many drafts at once (bulk loading).
+///
+/// # Errors
+/// On a database failure.
+pub async fn publish_all(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    let now = Utc::now();
+    for chunk in ids.chunks(1000) {
+        let model = need::ActiveModel {
+            status: Set(RecordStatus::Published.as_str().to_owned()),
+            published_at: Set(Some(now)),
+            ..Default::default()
+        };
+        need::Entity::update_many().set(model).filter(need::Column::Id.is_in(chunk.iter().copied())).exec(conn).await?;
+    }
+    Ok(())
+}

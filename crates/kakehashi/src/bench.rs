@@ -1,0 +1,179 @@
+//! `kakehashi bench`: builds a synthetic data set in a scratch directory and measures, in one
+//! run, bulk loading, a full reindex and in-process search latency for a fixed query mix, then
+//! prints a table and writes it to `docs/benchmarks.md`.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
+use uuid::Uuid;
+
+use crate::settings::Settings;
+use crate::startup::{self, IndexMode};
+
+/// One query of the mix.
+struct Probe {
+    class: &'static str,
+    text: &'static str,
+    kind: Option<Kind>,
+    filters: FacetFilters,
+}
+
+fn facets(modality: &[&str], disease_area: &[&str], stage: &[&str]) -> FacetFilters {
+    let v = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect();
+    FacetFilters { modality: v(modality), disease_area: v(disease_area), stage: v(stage), ..Default::default() }
+}
+
+fn mix() -> Vec<Probe> {
+    let text = |class, text| Probe { class, text, kind: Some(Kind::Seed), filters: FacetFilters::default() };
+    vec![
+        text("japanese", "抗体"),
+        text("japanese", "癌"),
+        text("japanese", "アルツハイマー病"),
+        text("japanese", "核酸 筋ジストロフィー"),
+        text("english", "antibodies"),
+        text("english", "heart failure"),
+        text("english", "gene therapy Parkinson"),
+        Probe { class: "facets only", text: "", kind: Some(Kind::Seed), filters: facets(&["adc"], &[], &[]) },
+        Probe {
+            class: "facets only",
+            text: "",
+            kind: None,
+            filters: facets(&[], &["oncology"], &["preclinical", "phase_1"]),
+        },
+        Probe {
+            class: "text + facets",
+            text: "抗体",
+            kind: Some(Kind::Seed),
+            filters: facets(&["antibody", "adc"], &["oncology"], &[]),
+        },
+        Probe {
+            class: "text + facets",
+            text: "inhibitors",
+            kind: Some(Kind::Seed),
+            filters: facets(&[], &[], &["lead_optimization", "preclinical"]),
+        },
+    ]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the benchmark and returns the report (Markdown).
+///
+/// # Errors
+/// When a step fails.
+pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Result<String> {
+    let scratch = tempfile::tempdir()?;
+    let mut settings = Settings::load(None)?;
+    settings.data_dir = scratch.path().to_owned();
+    settings.database.url = String::new();
+    settings.search.dir = String::new();
+    let (services, _) = startup::services(&settings, IndexMode::Open).await?;
+
+    eprintln!("writing {seeds} seeds and {needs} needs …");
+    let started = Instant::now();
+    crate::demo_data::generate(&services, seeds, needs, 42, &|_| {}).await?;
+    let load = started.elapsed();
+
+    eprintln!("reindexing …");
+    let started = Instant::now();
+    let (_, records) = services.rebuild_index(&|_, _| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let reindex = started.elapsed();
+
+    eprintln!("searching …");
+    // A company member: the most restrictive audience, so the visibility filter is exercised.
+    let audience = Audience {
+        seeds: SeedAudience::Restricted { own_organization: None, granted: vec![Uuid::nil()] },
+        needs: NeedAudience::Organization(Uuid::nil()),
+    };
+    let probes = mix();
+    let index = services.search.clone();
+    let results = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(&'static str, Vec<Duration>, usize)>> {
+        let mut out = Vec::new();
+        for probe in &probes {
+            let request = SearchRequest {
+                text: probe.text.to_owned(),
+                kind: probe.kind,
+                filters: probe.filters.clone(),
+                limit: 20,
+                ..Default::default()
+            };
+            let mut total = 0;
+            for _ in 0..iterations / 10 {
+                total = index.search(&request, &audience)?.total;
+            }
+            let mut times = Vec::with_capacity(iterations);
+            for _ in 0..iterations {
+                let t = Instant::now();
+                let r = index.search(&request, &audience)?;
+                times.push(t.elapsed());
+                total = r.total;
+            }
+            out.push((probe.class, times, total));
+        }
+        Ok(out)
+    })
+    .await??;
+
+    let mut all: Vec<Duration> = results.iter().flat_map(|r| r.1.iter().copied()).collect();
+    all.sort_unstable();
+    let mut report = String::new();
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let _ = writeln!(report, "# Kakehashi benchmarks\n");
+    let _ = writeln!(
+        report,
+        "Produced by `cargo run --release -- bench --seeds {seeds} --needs {needs} --iterations {iterations}` on a {cpus}-CPU machine, SQLite, in one run.\n"
+    );
+    let _ = writeln!(report, "| measure | value | target | ratio to target |");
+    let _ = writeln!(report, "|---|---|---|---|");
+    let load_rate = (seeds + needs) as f64 / load.as_secs_f64();
+    let _ = writeln!(
+        report,
+        "| bulk load ({} records) | {:.1} s ({:.0} records/s) | — | — |",
+        seeds + needs,
+        load.as_secs_f64(),
+        load_rate
+    );
+    let reindex_rate = records as f64 / reindex.as_secs_f64();
+    let _ = writeln!(
+        report,
+        "| full reindex ({records} published records) | {:.2} s ({reindex_rate:.0} records/s) | ≥ 20,000 records/s | {:.2}× |",
+        reindex.as_secs_f64(),
+        reindex_rate / 20_000.0
+    );
+    let p50 = percentile(&all, 50.0);
+    let p99 = percentile(&all, 99.0);
+    let _ = writeln!(report, "| in-process search p50, whole mix | {:.2} ms | — | — |", ms(p50));
+    let _ = writeln!(
+        report,
+        "| in-process search p99, whole mix | {:.2} ms | ≤ 5 ms | {:.2}× (below 1 meets it) |",
+        ms(p99),
+        ms(p99) / 5.0
+    );
+    let _ = writeln!(report, "\n| query class | p50 | p99 | hits |");
+    let _ = writeln!(report, "|---|---|---|---|");
+    for class in ["japanese", "english", "facets only", "text + facets"] {
+        let mut times: Vec<Duration> =
+            results.iter().filter(|r| r.0 == class).flat_map(|r| r.1.iter().copied()).collect();
+        times.sort_unstable();
+        let hits: Vec<String> = results.iter().filter(|r| r.0 == class).map(|r| r.2.to_string()).collect();
+        let _ = writeln!(
+            report,
+            "| {class} | {:.2} ms | {:.2} ms | {} |",
+            ms(percentile(&times, 50.0)),
+            ms(percentile(&times, 99.0)),
+            hits.join(", ")
+        );
+    }
+    Ok(report)
+}

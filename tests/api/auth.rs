@@ -80,7 +80,10 @@ async fn repeated_failures_lock_the_account() {
     for _ in 0..3 {
         assert_problem(&app.login("locked@example.org", "guess guess guess").await, 401, "invalid_credentials");
     }
-    assert_problem(&app.login("locked@example.org", PASSWORD).await, 429, "rate_limited");
+    // Even the right password is refused, and the answer is the one an unknown address gets.
+    let locked = app.login("locked@example.org", PASSWORD).await;
+    assert_problem(&locked, 401, "invalid_credentials");
+    assert_eq!(locked.body, app.login("nobody@example.org", "guess guess guess").await.body);
     // A password reset lifts the lock.
     app.post("/api/v1/auth/password-reset", None, json!({ "email": "locked@example.org" })).await;
     let token = app.token_from_mail("locked@example.org");

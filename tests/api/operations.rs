@@ -102,9 +102,11 @@ async fn docs_work_offline() {
 async fn metrics_are_prometheus_text() {
     let app = spawn_app().await;
     app.get("/healthz", None).await;
+    app.get("/probe-a1b2c3", None).await;
     let res = app.get("/metrics", None).await;
     assert_eq!(res.status, 200);
     assert!(res.text.contains("kakehashi_http_requests_total"), "{}", res.text);
+    assert!(!res.text.contains("probe-a1b2c3"), "unknown paths must not become metric labels");
 }
 
 #[actix_web::test]

@@ -181,7 +181,7 @@ async fn confidential_text_and_hidden_records_are_never_found() {
     );
 
     assert_problem(&app.get("/api/v1/search?q=x", None).await, 401, "unauthorized");
-    for bad in ["kind=both", "sort=random", "per_page=101", "page=0", "colour=red"] {
+    for bad in ["kind=both", "sort=random", "per_page=101", "page=0", "colour=red", "page=1000000&per_page=100"] {
         assert_problem(
             &app.get(&format!("/api/v1/search?{bad}"), Some(&world.admin.token)).await,
             422,

@@ -37,49 +37,45 @@ pub struct ApiSettings {
 }
 
 /// Registers `/api/v1` routes.
-pub fn api_v1(cfg: &mut web::ServiceConfig, import_limit: usize) {
+pub fn api_v1(cfg: &mut web::ServiceConfig) {
     use routes::{admin, auth, needs, search, seeds};
-    cfg.service(
-        web::resource("/seeds/import")
-            .app_data(web::PayloadConfig::new(import_limit))
-            .route(web::post().to(seeds::import)),
-    )
-    .service(search::search)
-    .service(seeds::taxonomy)
-    .service(seeds::create)
-    .service(seeds::list)
-    .service(seeds::get_one)
-    .service(seeds::update)
-    .service(seeds::publish)
-    .service(seeds::archive)
-    .service(seeds::grant)
-    .service(seeds::grants)
-    .service(seeds::revoke)
-    .service(needs::create)
-    .service(needs::list)
-    .service(needs::get_one)
-    .service(needs::update)
-    .service(needs::publish)
-    .service(needs::archive)
-    .service(auth::register)
-    .service(auth::verify_email)
-    .service(auth::accept_invite)
-    .service(auth::login)
-    .service(auth::refresh)
-    .service(auth::logout)
-    .service(auth::password_reset)
-    .service(auth::password_reset_confirm)
-    .service(auth::me)
-    .service(admin::create_organization)
-    .service(admin::list_organizations)
-    .service(admin::invite)
-    .service(admin::list_members)
-    .service(admin::approve)
-    .service(admin::reject)
-    .service(admin::suspend)
-    .service(admin::set_coverage)
-    .service(admin::get_coverage)
-    .service(admin::audit_log);
+    cfg.service(web::resource("/seeds/import").route(web::post().to(seeds::import)))
+        .service(search::search)
+        .service(seeds::taxonomy)
+        .service(seeds::create)
+        .service(seeds::list)
+        .service(seeds::get_one)
+        .service(seeds::update)
+        .service(seeds::publish)
+        .service(seeds::archive)
+        .service(seeds::grant)
+        .service(seeds::grants)
+        .service(seeds::revoke)
+        .service(needs::create)
+        .service(needs::list)
+        .service(needs::get_one)
+        .service(needs::update)
+        .service(needs::publish)
+        .service(needs::archive)
+        .service(auth::register)
+        .service(auth::verify_email)
+        .service(auth::accept_invite)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::password_reset)
+        .service(auth::password_reset_confirm)
+        .service(auth::me)
+        .service(admin::create_organization)
+        .service(admin::list_organizations)
+        .service(admin::invite)
+        .service(admin::list_members)
+        .service(admin::approve)
+        .service(admin::reject)
+        .service(admin::suspend)
+        .service(admin::set_coverage)
+        .service(admin::get_coverage)
+        .service(admin::audit_log);
 }
 
 fn json_errors(cfg: &mut web::ServiceConfig) {
@@ -119,10 +115,11 @@ fn problem_for_bare_errors<B: MessageBody + 'static>(
 pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: ApiSettings) -> std::io::Result<Server> {
     let metrics = actix_web_prom::PrometheusMetricsBuilder::new("kakehashi")
         .endpoint("/metrics")
+        // Unknown paths share one label, so probing random URLs cannot grow the metrics forever.
+        .mask_unmatched_patterns("UNKNOWN")
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
     let workers = settings.workers;
-    let import_limit = settings.import_limit;
     let settings = web::Data::new(settings);
     let openapi = openapi::ApiDoc::openapi();
     let server = HttpServer::new(move || {
@@ -157,7 +154,7 @@ pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: Api
             .service(routes::ops::readyz)
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .service(web::redirect("/api/docs", "/api/docs/"))
-            .service(web::scope("/api/v1").configure(|cfg| api_v1(cfg, import_limit)))
+            .service(web::scope("/api/v1").configure(api_v1))
             .default_service(web::to(|| async { HttpResponse::from_error(ApiError::not_found()) }))
     })
     .listen(listener)?;

@@ -78,7 +78,8 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
     settings.data_dir = scratch.path().to_owned();
     settings.database.url = String::new();
     settings.search.dir = String::new();
-    let (services, _) = startup::services(&settings, IndexMode::Open).await?;
+    let (services, indexer) = startup::services(&settings, IndexMode::Open).await?;
+    let services = std::sync::Arc::new(services);
 
     eprintln!("writing {seeds} seeds and {needs} needs …");
     let started = Instant::now();
@@ -125,6 +126,14 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
     })
     .await??;
 
+    eprintln!("measuring write-to-searchable delay …");
+    let mut state = indexer;
+    state.last_seq = kakehashi_service::store::changes::last_seq(&services.db).await?;
+    let interval = Duration::from_millis(settings.search.poll_interval_ms);
+    let indexer_task = tokio::spawn(std::sync::Arc::clone(&services).run_indexer(state, interval));
+    let visibility = write_to_search_delays(&services, 30).await?;
+    indexer_task.abort();
+
     let mut all: Vec<Duration> = results.iter().flat_map(|r| r.1.iter().copied()).collect();
     all.sort_unstable();
     let mut report = String::new();
@@ -160,6 +169,14 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
         ms(p99),
         ms(p99) / 5.0
     );
+    let _ = writeln!(
+        report,
+        "| publish → searchable, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 1 s | {:.3}× |",
+        visibility.len(),
+        ms(percentile(&visibility, 50.0)),
+        ms(percentile(&visibility, 100.0)),
+        percentile(&visibility, 100.0).as_secs_f64()
+    );
     let _ = writeln!(report, "\n| query class | p50 | p99 | hits |");
     let _ = writeln!(report, "|---|---|---|---|");
     for class in ["japanese", "english", "facets only", "text + facets"] {
@@ -176,4 +193,71 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
         );
     }
     Ok(report)
+}
+
+/// Publishes seeds through the service, as the API does, and times until each is found by search.
+async fn write_to_search_delays(
+    services: &kakehashi_service::Services,
+    samples: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let organization = services
+        .ensure_organization("ベンチマーク大学", "Benchmark University", kakehashi_domain::OrganizationKind::Academia)
+        .await?;
+    let member = services
+        .ensure_member(
+            "bench@demo-data.invalid",
+            "bench",
+            kakehashi_domain::Role::Researcher,
+            organization.id,
+            "bench-password-1".into(),
+        )
+        .await?;
+    let actor = kakehashi_service::auth::Authenticated {
+        id: member.id,
+        organization_id: organization.id,
+        role: member.role,
+        email: member.email.clone(),
+        name: member.name.clone(),
+        locale: member.locale,
+    };
+    let ctx = kakehashi_service::RequestContext::default();
+    let everyone = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
+    let mut delays = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let word = format!("benchmarkword{i}x");
+        let content = kakehashi_domain::SeedInput {
+            title: format!("Visibility probe {word}"),
+            summary: "A seed written to time indexing.".into(),
+            confidential: kakehashi_domain::ConfidentialSection::default(),
+            modalities: vec!["antibody".into()],
+            disease_areas: vec!["oncology".into()],
+            stage: "preclinical".into(),
+            ip_status: "filed".into(),
+            deal_types: vec![],
+            keywords: vec![],
+            visibility: kakehashi_domain::Visibility::Members,
+            language: None,
+        }
+        .into_content();
+        let seed = services.create_seed(&actor, content, &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        services
+            .set_seed_status(&actor, seed.id, kakehashi_domain::RecordStatus::Published, None, &ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let published = Instant::now();
+        let request = SearchRequest { text: word, limit: 1, ..Default::default() };
+        loop {
+            let index = std::sync::Arc::clone(&services.search);
+            let (request, everyone) = (request.clone(), everyone.clone());
+            let found = tokio::task::spawn_blocking(move || index.search(&request, &everyone)).await??.total;
+            if found == 1 {
+                delays.push(published.elapsed());
+                break;
+            }
+            anyhow::ensure!(published.elapsed() < Duration::from_secs(30), "a published seed never became searchable");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    delays.sort_unstable();
+    Ok(delays)
 }

@@ -43,9 +43,9 @@ impl Services {
     /// Checks a password and opens a new session (a new refresh-token family).
     ///
     /// # Errors
-    /// [`ServiceError::RateLimited`] past the per-address or per-account budget or while the
-    /// account is locked; [`ServiceError::InvalidCredentials`] for an unknown address or a wrong
-    /// password (indistinguishable, same time); [`ServiceError::AccountSuspended`] or
+    /// [`ServiceError::RateLimited`] past the per-address or per-account budget;
+    /// [`ServiceError::InvalidCredentials`] for an unknown address, a wrong password or a locked
+    /// account (indistinguishable, same time); [`ServiceError::AccountSuspended`] or
     /// [`ServiceError::AccountNotActive`] after a correct password.
     pub async fn login(&self, email: &str, password: String, ctx: &RequestContext) -> Result<TokenPair> {
         let email = normalize_email(email);
@@ -57,9 +57,10 @@ impl Services {
             return Err(ServiceError::InvalidCredentials);
         };
         let config = &self.tokens.config;
-        if let Some(until) = member.locked_until.filter(|t| *t > Utc::now()) {
-            let retry_after_secs = u64::try_from((until - Utc::now()).num_seconds()).unwrap_or(1).max(1);
-            return Err(ServiceError::RateLimited { retry_after_secs });
+        // A locked account answers exactly like a wrong password or an unknown address, so the
+        // lock does not tell an outsider which addresses are members.
+        if member.locked_until.is_some_and(|t| t > Utc::now()) {
+            return Err(ServiceError::InvalidCredentials);
         }
         if !matches {
             let txn = self.db.begin().await?;

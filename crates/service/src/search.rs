@@ -30,6 +30,10 @@ use crate::{Result, ServiceError, Services};
 pub const GAP_PATIENCE: Duration = Duration::from_secs(5);
 const BATCH: u64 = 1_000;
 const REBUILD_PAGE: u64 = 5_000;
+/// How far back a rebuilt index replays the change log.
+const REPLAY_WINDOW: chrono::Duration = chrono::Duration::seconds(60);
+/// The deepest result a search may page to.
+pub const MAX_RESULT_WINDOW: u64 = 10_000;
 
 /// Where the indexer stands.
 #[derive(Debug, Default)]
@@ -160,9 +164,11 @@ impl Services {
                     }
                     Some(since) if since.elapsed() < GAP_PATIENCE => return Ok(applied),
                     Some(_) => {
+                        // Skip this gap only: later gaps get their own wait.
                         tracing::warn!(after = state.last_seq, next = changes[0].seq, "skipping a change-log gap");
                         state.gap_since = None;
-                        changes.len()
+                        state.last_seq = changes[0].seq - 1;
+                        continue;
                     }
                 }
             };
@@ -202,8 +208,9 @@ impl Services {
     /// On a database or index failure; the index is then left marked as needing a rebuild.
     pub async fn rebuild_index(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<(i64, u64)> {
         // Changes after this position are replayed by the indexer, so nothing written during the
-        // rebuild is lost.
-        let seq = changes::last_seq(&self.db).await?;
+        // rebuild is lost. Starting a little in the past also replays changes whose transactions
+        // took a position earlier but were still committing (replaying is idempotent).
+        let seq = changes::last_seq_before(&self.db, chrono::Utc::now() - REPLAY_WINDOW).await?;
         let total = seeds::count(&self.db).await? + needs::count(&self.db).await?;
         let index = Arc::clone(&self.search);
         blocking(move || index.clear()).await?;
@@ -271,35 +278,39 @@ impl Services {
             any_term: false,
             exclude: Vec::new(),
         };
+        if query.page.offset() + query.page.per_page > MAX_RESULT_WINDOW {
+            return Err(ServiceError::validation(
+                "page",
+                format!("results beyond the first {MAX_RESULT_WINDOW} are not served; narrow the search"),
+            ));
+        }
         let index = Arc::clone(&self.search);
         let results = blocking(move || index.search(&request, &audience)).await?;
+        // The index filter mirrors the policy, but the index may trail the database: each hit is
+        // checked against the record as stored now, and the policy has the last word.
+        let seed_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Seed).map(|h| h.id).collect();
+        let need_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Need).map(|h| h.id).collect();
+        let seed_facts: HashMap<Uuid, SeedFacts> =
+            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s.facts())).collect();
+        let need_facts: HashMap<Uuid, NeedFacts> =
+            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n.facts())).collect();
         let mut organizations: HashMap<Uuid, Organization> = HashMap::new();
         let mut items = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
-            // The index filter mirrors the policy; the policy still has the last word on each hit.
             let (visible, reveal) = match hit.kind {
-                Kind::Seed => {
-                    let facts = SeedFacts {
-                        owner_id: Uuid::nil(),
-                        organization_id: hit.organization_id,
-                        status: RecordStatus::Published,
-                        visibility: hit.visibility,
-                    };
-                    (seed_access(&facts, &viewer, granted_set.contains(&hit.id)).is_some(), true)
-                }
-                Kind::Need => {
-                    let facts = NeedFacts {
-                        owner_id: Uuid::nil(),
-                        organization_id: hit.organization_id,
-                        status: RecordStatus::Published,
-                        visibility: hit.visibility,
-                        anonymous: hit.anonymous,
-                    };
-                    (need_access(&facts, &viewer).is_some(), reveals_need_organization(&facts, &viewer, false))
-                }
+                Kind::Seed => match seed_facts.get(&hit.id).filter(|f| f.status == RecordStatus::Published) {
+                    Some(facts) => (seed_access(facts, &viewer, granted_set.contains(&hit.id)).is_some(), true),
+                    None => (false, false),
+                },
+                Kind::Need => match need_facts.get(&hit.id).filter(|f| f.status == RecordStatus::Published) {
+                    Some(facts) => {
+                        (need_access(facts, &viewer).is_some(), reveals_need_organization(facts, &viewer, false))
+                    }
+                    None => (false, false),
+                },
             };
             if !visible {
-                tracing::error!(id = %hit.id, "search returned a record the policy hides; dropped");
+                tracing::warn!(id = %hit.id, "search hit no longer visible (index behind the database); dropped");
                 continue;
             }
             let organization = if reveal {

@@ -92,3 +92,16 @@ pub async fn after(conn: &impl ConnectionTrait, seq: i64, limit: u64) -> Result<
 pub async fn last_seq(conn: &impl ConnectionTrait) -> Result<i64> {
     Ok(record_change::Entity::find().order_by_desc(record_change::Column::Seq).one(conn).await?.map_or(0, |r| r.seq))
 }
+
+/// The latest position written before `time`, 0 when none.
+///
+/// # Errors
+/// On a database failure.
+pub async fn last_seq_before(conn: &impl ConnectionTrait, time: DateTime<Utc>) -> Result<i64> {
+    Ok(record_change::Entity::find()
+        .filter(record_change::Column::ChangedAt.lt(time))
+        .order_by_desc(record_change::Column::Seq)
+        .one(conn)
+        .await?
+        .map_or(0, |r| r.seq))
+}

@@ -193,6 +193,13 @@ fn parse(query_string: &str) -> Result<SearchQuery, ApiError> {
     }
     query.filters = filters;
     query.page = PageQuery { page, per_page }.page()?;
+    if query.page.offset() + query.page.per_page > kakehashi_service::search::MAX_RESULT_WINDOW {
+        let message = format!(
+            "results beyond the first {} are not served; narrow the search",
+            kakehashi_service::search::MAX_RESULT_WINDOW
+        );
+        return Err(ApiError::field(Code::ValidationFailed, "page", message));
+    }
     Ok(query)
 }
 

@@ -454,7 +454,7 @@ pub async fn import(
     ctx: Ctx,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let organization_id = match (member.role, query.organization_id) {
         (Role::Admin, Some(org)) => org,
@@ -469,6 +469,18 @@ pub async fn import(
         _ => return Err(ApiError::new(Code::Forbidden).detail("only admins and TTO staff import seeds")),
     };
     let format = import_format(&req)?;
+    // The body is read only now, after the role check: nobody else makes the server buffer a file.
+    let limit = req.app_data::<web::Data<crate::ApiSettings>>().map_or(1024 * 1024, |s| s.import_limit);
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
+        let chunk = chunk.map_err(|_| ApiError::new(Code::BadRequest).detail("the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(
+                ApiError::new(Code::PayloadTooLarge).detail(format!("import files are limited to {limit} bytes"))
+            );
+        }
+        body.extend_from_slice(&chunk);
+    }
     let rows = web::block(move || import::parse(&body, format)).await.map_err(|_| ApiError::new(Code::Internal))?;
     let options = Options {
         organization_id,

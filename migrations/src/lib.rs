@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_members;
 mod m20261122_000002_records;
 mod m20261122_000003_record_changes;
+mod m20261122_000004_matches;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_members::Migration),
             Box::new(m20261122_000002_records::Migration),
             Box::new(m20261122_000003_record_changes::Migration),
+            Box::new(m20261122_000004_matches::Migration),
         ]
     }
 }

@@ -267,11 +267,12 @@ async fn changes_committed_before_a_crash_are_replayed() {
     let mut settings = crate::helpers::test_settings(dir.path().to_owned(), url.clone());
     settings.search.dir = dir.path().join("index").to_string_lossy().into_owned();
     // A process opens its index, then stops before indexing what is written next.
-    let (services, state) = kakehashi::startup::services(&settings, kakehashi::startup::IndexMode::Open).await.unwrap();
+    let (services, background) =
+        kakehashi::startup::services(&settings, kakehashi::startup::IndexMode::Open).await.unwrap();
     let id =
         publish_seed(&world, "薬剤耐性菌に対する新規抗菌ペプチド", "AMR", "peptide_middle_molecule", "members").await;
     assert_eq!(services.search.num_docs(), 0);
-    let stopped_at = state.last_seq;
+    let stopped_at = background.indexer.last_seq;
     drop(services);
     // On restart it resumes from the position in its index and replays the change.
     let index_dir = settings.search.dir.clone();

@@ -38,9 +38,11 @@ pub struct ApiSettings {
 
 /// Registers `/api/v1` routes.
 pub fn api_v1(cfg: &mut web::ServiceConfig) {
-    use routes::{admin, auth, needs, search, seeds};
+    use routes::{admin, auth, matches, needs, search, seeds};
     cfg.service(web::resource("/seeds/import").route(web::post().to(seeds::import)))
         .service(search::search)
+        .service(matches::list)
+        .service(matches::dismiss)
         .service(seeds::taxonomy)
         .service(seeds::create)
         .service(seeds::list)

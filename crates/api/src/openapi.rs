@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, needs, ops, search, seeds};
+use crate::routes::{admin, auth, matches, needs, ops, search, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use crate::routes::{admin, auth, needs, ops, search, seeds};
         (name = "admin", description = "The secretariat's tools"),
         (name = "records", description = "Seeds, needs, access grants and the taxonomy"),
         (name = "search", description = "Full-text and faceted search"),
+        (name = "matching", description = "Seed–need matches for liaisons and owners"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -31,6 +32,8 @@ pub struct ApiDoc;
 #[derive(OpenApi)]
 #[openapi(paths(
     search::search,
+    matches::list,
+    matches::dismiss,
     seeds::taxonomy,
     seeds::create,
     seeds::list,

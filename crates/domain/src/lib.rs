@@ -1,6 +1,7 @@
 //! Kakehashi's domain: the names and rules every other crate shares. Pure: no I/O, no async.
 
 pub mod disclosure;
+pub mod matching;
 pub mod member;
 pub mod page;
 pub mod record;

@@ -78,7 +78,8 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
     settings.data_dir = scratch.path().to_owned();
     settings.database.url = String::new();
     settings.search.dir = String::new();
-    let (services, indexer) = startup::services(&settings, IndexMode::Open).await?;
+    settings.matching.enabled = false;
+    let (services, background) = startup::services(&settings, IndexMode::Open).await?;
     let services = std::sync::Arc::new(services);
 
     eprintln!("writing {seeds} seeds and {needs} needs …");
@@ -127,7 +128,7 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
     .await??;
 
     eprintln!("measuring write-to-searchable delay …");
-    let mut state = indexer;
+    let mut state = background.indexer;
     state.last_seq = kakehashi_service::store::changes::last_seq(&services.db).await?;
     let interval = Duration::from_millis(settings.search.poll_interval_ms);
     let indexer_task = tokio::spawn(std::sync::Arc::clone(&services).run_indexer(state, interval));

@@ -150,13 +150,13 @@ fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => {
-            let (services, indexer) = startup::services(&settings, IndexMode::Open).await?;
+            let (services, background) = startup::services(&settings, IndexMode::Open).await?;
             let services = Data::new(services);
             if demo {
                 let logins = demo::load(&services).await.context("loading demo data")?;
                 println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
             }
-            let app = Application::with_services(&settings, services, indexer)?;
+            let app = Application::with_services(&settings, services, background)?;
             println!("Kakehashi is listening on {} (public URL {})", settings.server.bind, settings.server.public_url);
             app.run_until_stopped().await?;
         }
@@ -209,6 +209,50 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 set.needs.len(),
                 evaluation.recall_at_10(),
                 evaluation.mrr()
+            );
+            let weights = settings.matching_config().weights;
+            let matching = set.evaluate_matching(|seed, need, text| {
+                let seed = kakehashi_domain::SeedContent {
+                    title: seed.title.clone(),
+                    summary: seed.summary.clone(),
+                    confidential: kakehashi_domain::ConfidentialSection::default(),
+                    modalities: seed.modalities.clone(),
+                    disease_areas: seed.disease_areas.clone(),
+                    stage: seed.stage.clone(),
+                    ip_status: seed.ip_status.clone(),
+                    deal_types: seed.deal_types.clone(),
+                    keywords: seed.keywords.clone(),
+                    visibility: kakehashi_domain::Visibility::Members,
+                    language: kakehashi_domain::Locale::Ja,
+                };
+                let need = kakehashi_domain::NeedContent {
+                    title: need.title.clone(),
+                    description: need.description.clone(),
+                    modalities: need.modalities.clone(),
+                    disease_areas: need.disease_areas.clone(),
+                    stages: need.stages.clone(),
+                    deal_types: need.deal_types.clone(),
+                    keywords: need.keywords.clone(),
+                    anonymous: false,
+                    visibility: kakehashi_domain::Visibility::Members,
+                    language: kakehashi_domain::Locale::Ja,
+                };
+                weights.combine(text, &kakehashi_domain::matching::taxonomy_fit(&seed, &need))
+            })?;
+            println!("\n{:<60} {:>8} {:>6}  ranks of the expected seeds", "need → seeds (matching)", "recall", "RR");
+            for o in &matching.outcomes {
+                let ranks: Vec<String> =
+                    o.ranks.iter().map(|r| r.map_or_else(|| "-".to_owned(), |r| r.to_string())).collect();
+                let label: String = o.query.chars().take(58).collect();
+                println!("{label:<60} {:>8.2} {:>6.2}  {}", o.recall(), o.reciprocal_rank(), ranks.join(" "));
+            }
+            println!(
+                "\n{} needs: matching recall@10 {:.3}, MRR {:.3} (weights text {} / taxonomy {})",
+                matching.outcomes.len(),
+                matching.recall_at_10(),
+                matching.mrr(),
+                weights.text,
+                weights.taxonomy
             );
         }
         Command::DemoData { seeds, needs, rng_seed } => {

@@ -25,8 +25,19 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub search: SearchSettings,
+    pub matching: MatchingSettings,
     pub mail: MailSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingSettings {
+    pub enabled: bool,
+    pub text_weight: f64,
+    pub taxonomy_weight: f64,
+    pub threshold: f64,
+    pub candidates: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +223,22 @@ impl Settings {
         if !(10..=60_000).contains(&self.search.poll_interval_ms) {
             return Err(invalid("search.poll_interval_ms", "must be between 10 and 60000"));
         }
+        let m = &self.matching;
+        for (key, value) in [
+            ("matching.text_weight", m.text_weight),
+            ("matching.taxonomy_weight", m.taxonomy_weight),
+            ("matching.threshold", m.threshold),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(invalid(key, "must be between 0 and 1"));
+            }
+        }
+        if m.text_weight + m.taxonomy_weight <= 0.0 {
+            return Err(invalid("matching.text_weight", "the weights must not both be 0"));
+        }
+        if !(1..=1000).contains(&m.candidates) {
+            return Err(invalid("matching.candidates", "must be between 1 and 1000"));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
         }
@@ -232,6 +259,20 @@ impl Settings {
             kakehashi_domain::Taxonomy::from_toml(&text)
         };
         result.map_err(|e| invalid("taxonomy_file", e.to_string()))
+    }
+
+    #[must_use]
+    pub fn matching_config(&self) -> kakehashi_service::matching::MatchingConfig {
+        let m = &self.matching;
+        kakehashi_service::matching::MatchingConfig {
+            enabled: m.enabled,
+            weights: kakehashi_domain::matching::Weights {
+                text: m.text_weight,
+                taxonomy: m.taxonomy_weight,
+                threshold: m.threshold,
+            },
+            candidates: m.candidates,
+        }
     }
 
     /// The database URL in effect: the configured one, or SQLite under `data_dir`.

@@ -27,6 +27,13 @@ pub enum IndexMode {
     InMemory,
 }
 
+/// The background work a server runs: the indexer from its starting position, and the matcher's
+/// queue.
+pub struct Background {
+    pub indexer: IndexerState,
+    pub matches: tokio::sync::mpsc::UnboundedReceiver<(kakehashi_service::store::changes::RecordKind, uuid::Uuid)>,
+}
+
 /// A built, not yet running, server.
 pub struct Application {
     port: u16,
@@ -40,8 +47,8 @@ impl Application {
     /// # Errors
     /// When the database, the key, the mail transport or the address cannot be set up.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let (services, indexer) = services(settings, IndexMode::Open).await?;
-        Self::with_services(settings, Data::new(services), indexer)
+        let (services, background) = services(settings, IndexMode::Open).await?;
+        Self::with_services(settings, Data::new(services), background)
     }
 
     /// Builds the server around services made earlier (the demo loads data into them first).
@@ -51,7 +58,7 @@ impl Application {
     pub fn with_services(
         settings: &Settings,
         services: Data<Services>,
-        indexer: IndexerState,
+        background: Background,
     ) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
@@ -64,7 +71,8 @@ impl Application {
         };
         let server = kakehashi_api::serve(listener, services.clone(), api)?;
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
-        actix_web::rt::spawn(services.clone().into_inner().run_indexer(indexer, interval));
+        actix_web::rt::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
+        actix_web::rt::spawn(services.clone().into_inner().run_matcher(background.matches));
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services })
     }
@@ -93,7 +101,7 @@ impl Application {
 ///
 /// # Errors
 /// When any part cannot be set up; the message says which.
-pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(Services, IndexerState)> {
+pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(Services, Background)> {
     let db = database(settings).await?;
     kakehashi_service::store::migrate(&db).await.context("applying database migrations")?;
     let secret = signing_secret(settings)?;
@@ -111,6 +119,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         }
         IndexMode::InMemory => (SearchIndex::in_memory()?, Opened::UpTo(0)),
     };
+    let (match_queue, matches) = tokio::sync::mpsc::unbounded_channel();
     let services = Services {
         db,
         mailer,
@@ -121,6 +130,8 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         taxonomy: std::sync::Arc::new(settings.taxonomy()?),
         search: std::sync::Arc::new(search),
         index_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+        matching: settings.matching_config(),
+        match_queue,
     };
     let mut state = IndexerState::default();
     match (mode, opened) {
@@ -136,7 +147,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
             state.last_seq = seq;
         }
     }
-    Ok((services, state))
+    Ok((services, Background { indexer: state, matches }))
 }
 
 /// Connects to the configured database, creating the data directory for embedded SQLite.

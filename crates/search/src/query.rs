@@ -85,6 +85,8 @@ pub struct SearchRequest {
     pub any_term: bool,
     /// Leave out these records (a record matched against its own side).
     pub exclude: Vec<Uuid>,
+    /// Only these records, when not empty (a record scored against itself).
+    pub only: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +233,10 @@ impl SearchIndex {
             }
             let terms = values.iter().map(|v| Term::from_facet(f.facet, &Facet::from_path([name, v.as_str()])));
             clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+        }
+        if !request.only.is_empty() {
+            let ids = request.only.iter().map(|id| term(f.id, &id.to_string()));
+            clauses.push(filter(Box::new(TermSetQuery::new(ids))));
         }
         if !request.exclude.is_empty() {
             let ids = request.exclude.iter().map(|id| term(f.id, &id.to_string()));

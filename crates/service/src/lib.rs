@@ -6,6 +6,7 @@ pub mod auth;
 mod error;
 pub mod import;
 pub mod limits;
+pub mod matching;
 pub mod members;
 pub mod needs;
 pub mod passwords;
@@ -40,6 +41,9 @@ pub struct Services {
     pub search: std::sync::Arc<kakehashi_search::SearchIndex>,
     /// Wakes this process's indexer after a local write.
     pub index_wake: std::sync::Arc<tokio::sync::Notify>,
+    pub matching: matching::MatchingConfig,
+    /// Records the indexer has applied, for the matcher to score (closed in processes without one).
+    pub match_queue: tokio::sync::mpsc::UnboundedSender<(kakehashi_store::changes::RecordKind, uuid::Uuid)>,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

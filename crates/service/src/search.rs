@@ -178,6 +178,12 @@ impl Services {
             let index = Arc::clone(&self.search);
             blocking(move || index.apply(&ops, Some(seq))).await?;
             state.last_seq = seq;
+            if self.matching.enabled {
+                for change in batch {
+                    // A closed queue means this process does not match; nothing to do.
+                    let _ = self.match_queue.send((change.kind, change.record_id));
+                }
+            }
             applied += take;
             if take < changes.len() {
                 continue;
@@ -277,6 +283,7 @@ impl Services {
             limit: usize::try_from(query.page.per_page).unwrap_or(100),
             any_term: false,
             exclude: Vec::new(),
+            only: Vec::new(),
         };
         if query.page.offset() + query.page.per_page > MAX_RESULT_WINDOW {
             return Err(ServiceError::validation(

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod matches;
 pub mod needs;
 pub mod ops;
 pub mod search;

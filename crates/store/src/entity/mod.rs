@@ -4,6 +4,7 @@
 pub mod access_grant;
 pub mod audit_log;
 pub mod liaison_coverage;
+pub mod match_;
 pub mod member;
 pub mod member_token;
 pub mod need;

@@ -1,0 +1,214 @@
+//! Matches between a seed and a need: one row per pair, updated when either is re-scored. A
+//! dismissed match keeps its status through re-scoring.
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::Page;
+use sea_orm::{ActiveValue::Set, Condition, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
+use uuid::Uuid;
+
+use crate::entity::match_;
+use crate::{Result, StoreError};
+
+pub const OPEN: &str = "open";
+pub const DISMISSED: &str = "dismissed";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub id: Uuid,
+    pub seed_id: Uuid,
+    pub seed_organization_id: Uuid,
+    pub seed_owner_id: Option<Uuid>,
+    pub need_id: Uuid,
+    pub need_organization_id: Uuid,
+    pub score: f64,
+    pub text_score: f64,
+    pub taxonomy_score: f64,
+    pub reasons: serde_json::Value,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<match_::Model> for Match {
+    fn from(m: match_::Model) -> Self {
+        Match {
+            id: m.id,
+            seed_id: m.seed_id,
+            seed_organization_id: m.seed_organization_id,
+            seed_owner_id: m.seed_owner_id,
+            need_id: m.need_id,
+            need_organization_id: m.need_organization_id,
+            score: m.score,
+            text_score: m.text_score,
+            taxonomy_score: m.taxonomy_score,
+            reasons: m.reasons,
+            status: m.status,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub seed_id: Uuid,
+    pub seed_organization_id: Uuid,
+    pub seed_owner_id: Option<Uuid>,
+    pub need_id: Uuid,
+    pub need_organization_id: Uuid,
+    pub score: f64,
+    pub text_score: f64,
+    pub taxonomy_score: f64,
+    pub reasons: serde_json::Value,
+}
+
+/// Inserts the pair or updates its score and reasons. Returns whether it is new.
+///
+/// # Errors
+/// On a database failure.
+pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<bool> {
+    let now = Utc::now();
+    let existing = match_::Entity::find()
+        .filter(match_::Column::SeedId.eq(scored.seed_id))
+        .filter(match_::Column::NeedId.eq(scored.need_id))
+        .one(conn)
+        .await?;
+    let model = match_::ActiveModel {
+        seed_organization_id: Set(scored.seed_organization_id),
+        seed_owner_id: Set(scored.seed_owner_id),
+        need_organization_id: Set(scored.need_organization_id),
+        score: Set(scored.score),
+        text_score: Set(scored.text_score),
+        taxonomy_score: Set(scored.taxonomy_score),
+        reasons: Set(scored.reasons.clone()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(existing) = existing {
+        match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(existing.id)).exec(conn).await?;
+        return Ok(false);
+    }
+    let insert = match_::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        seed_id: Set(scored.seed_id),
+        need_id: Set(scored.need_id),
+        status: Set(OPEN.to_owned()),
+        created_at: Set(now),
+        ..model
+    };
+    match match_::Entity::insert(insert).exec(conn).await {
+        Ok(_) => Ok(true),
+        // Another process scored the same pair at the same moment: theirs stands.
+        Err(err) if matches!(StoreError::from(err.clone()), StoreError::Conflict) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Removes the open matches of a seed (or need) other than those with `keep` on the other side.
+/// Dismissed matches stay.
+///
+/// # Errors
+/// On a database failure.
+pub async fn prune(
+    conn: &impl ConnectionTrait,
+    seed_id: Option<Uuid>,
+    need_id: Option<Uuid>,
+    keep: &[Uuid],
+) -> Result<u64> {
+    let mut query = match_::Entity::delete_many().filter(match_::Column::Status.eq(OPEN));
+    if let Some(seed) = seed_id {
+        query = query.filter(match_::Column::SeedId.eq(seed));
+        if !keep.is_empty() {
+            query = query.filter(match_::Column::NeedId.is_not_in(keep.iter().copied()));
+        }
+    }
+    if let Some(need) = need_id {
+        query = query.filter(match_::Column::NeedId.eq(need));
+        if !keep.is_empty() {
+            query = query.filter(match_::Column::SeedId.is_not_in(keep.iter().copied()));
+        }
+    }
+    Ok(query.exec(conn).await?.rows_affected)
+}
+
+/// # Errors
+/// On a database failure.
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Match>> {
+    Ok(match_::Entity::find_by_id(id).one(conn).await?.map(Into::into))
+}
+
+/// # Errors
+/// On a database failure.
+pub async fn set_status(conn: &impl ConnectionTrait, id: Uuid, status: &str) -> Result<()> {
+    let model =
+        match_::ActiveModel { status: Set(status.to_owned()), updated_at: Set(Utc::now()), ..Default::default() };
+    match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
+}
+
+/// Which matches a list starts from; the disclosure policy narrows it further.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    All,
+    /// Matches touching any of these organisations (a liaison's coverage).
+    Organizations(Vec<Uuid>),
+    SeedOwner(Uuid),
+    SeedOrganization(Uuid),
+    NeedOrganization(Uuid),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub seed_id: Option<Uuid>,
+    pub need_id: Option<Uuid>,
+    pub status: Option<String>,
+}
+
+fn query(scope: &Scope, filter: &Filter) -> sea_orm::Select<match_::Entity> {
+    let mut q = match_::Entity::find().order_by_desc(match_::Column::Score).order_by_desc(match_::Column::Id);
+    q = match scope {
+        Scope::All => q,
+        Scope::Organizations(orgs) => q.filter(
+            Condition::any()
+                .add(match_::Column::SeedOrganizationId.is_in(orgs.iter().copied()))
+                .add(match_::Column::NeedOrganizationId.is_in(orgs.iter().copied())),
+        ),
+        Scope::SeedOwner(owner) => q.filter(match_::Column::SeedOwnerId.eq(*owner)),
+        Scope::SeedOrganization(org) => q.filter(match_::Column::SeedOrganizationId.eq(*org)),
+        Scope::NeedOrganization(org) => q.filter(match_::Column::NeedOrganizationId.eq(*org)),
+    };
+    if let Some(seed) = filter.seed_id {
+        q = q.filter(match_::Column::SeedId.eq(seed));
+    }
+    if let Some(need) = filter.need_id {
+        q = q.filter(match_::Column::NeedId.eq(need));
+    }
+    if let Some(status) = &filter.status {
+        q = q.filter(match_::Column::Status.eq(status.as_str()));
+    }
+    q
+}
+
+/// One page of matches in `scope`, best first, with the total.
+///
+/// # Errors
+/// On a database failure.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &Filter,
+    page: Page,
+) -> Result<(Vec<Match>, u64)> {
+    let q = query(scope, filter);
+    let total = q.clone().count(conn).await?;
+    let rows = q.offset(page.offset()).limit(page.per_page).all(conn).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
+}
+
+/// Every match in `scope` up to `cap`, best first (lists the policy filters row by row).
+///
+/// # Errors
+/// On a database failure.
+pub async fn all(conn: &impl ConnectionTrait, scope: &Scope, filter: &Filter, cap: u64) -> Result<Vec<Match>> {
+    Ok(query(scope, filter).limit(cap).all(conn).await?.into_iter().map(Into::into).collect())
+}

@@ -1,0 +1,152 @@
+//! Matching through HTTP: a fitting seed and need become a match that each viewer sees within
+//! their tier; dismissal survives re-scoring; liaison coverage narrows the list.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::assert_problem;
+use crate::world::{Member, World, marker};
+
+async fn matches_until(world: &World, who: &Member, query: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let res = world.call(who, Method::GET, &format!("/api/v1/matches{query}"), None).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        if ready(&res.body) {
+            return res.body;
+        }
+        assert!(Instant::now() < deadline, "matches never became {query}: {}", res.text);
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn total(body: &Value) -> u64 {
+    body["total"].as_u64().unwrap()
+}
+
+#[actix_web::test]
+async fn a_fitting_pair_is_matched_and_each_side_sees_its_part() {
+    let world = World::new().await;
+    let m = marker();
+    let seed = world.seed(&m, "members", true).await;
+    let need = world.need(true, "members", true).await;
+    let liaison = matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
+    let item = &liaison["items"][0];
+    assert_eq!(item["seed"]["id"], seed.to_string());
+    assert_eq!(item["need"]["id"], need.to_string());
+    assert_eq!(item["need"]["organization"]["id"], world.pharma_c.to_string(), "liaisons know the company");
+    assert_eq!(item["status"], "open");
+    let score = item["score"].as_f64().unwrap();
+    assert!((0.45..=1.0).contains(&score), "{score}");
+    let kinds: Vec<&str> = item["reasons"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    for kind in ["modality", "disease_area", "stage", "deal_type", "terms"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let modality = item["reasons"].as_array().unwrap().iter().find(|r| r["kind"] == "modality").unwrap();
+    assert_eq!(modality["label_en"], "Nucleic acid (antisense, siRNA)");
+
+    for (who, sees) in [
+        (&world.researcher_a, true),
+        (&world.tto_a, true),
+        (&world.company_c, true),
+        (&world.colleague_c, true),
+        (&world.admin, true),
+        (&world.colleague_a, false),
+        (&world.researcher_b, false),
+        (&world.tto_b, false),
+        (&world.company_d, false),
+    ] {
+        let body = world.call(who, Method::GET, "/api/v1/matches", None).await.body;
+        assert_eq!(total(&body), u64::from(sees), "{}: {body}", who.name);
+        assert!(!body.to_string().contains(&m), "{}: the confidential marker leaked into a match", who.name);
+    }
+    let owner_view = world.call(&world.researcher_a, Method::GET, "/api/v1/matches", None).await.body;
+    assert_eq!(
+        owner_view["items"][0]["need"]["organization"],
+        Value::Null,
+        "the anonymous company stays anonymous to academia"
+    );
+    let filtered = world.call(&world.liaison, Method::GET, &format!("/api/v1/matches?need_id={need}"), None).await.body;
+    assert_eq!(total(&filtered), 1);
+    assert_problem(
+        &world.call(&world.liaison, Method::GET, "/api/v1/matches?status=maybe", None).await,
+        422,
+        "validation_failed",
+    );
+}
+
+#[actix_web::test]
+async fn liaison_only_seeds_are_matched_for_liaisons_alone() {
+    let world = World::new().await;
+    world.seed(&marker(), "liaison_only", true).await;
+    world.need(false, "members", true).await;
+    matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
+    for who in [&world.company_c, &world.colleague_c, &world.company_d] {
+        let body = world.call(who, Method::GET, "/api/v1/matches", None).await.body;
+        assert_eq!(total(&body), 0, "{}", who.name);
+    }
+    assert_eq!(total(&world.call(&world.researcher_a, Method::GET, "/api/v1/matches", None).await.body), 1);
+}
+
+#[actix_web::test]
+async fn dismissal_survives_rescoring_and_only_liaisons_dismiss() {
+    let world = World::new().await;
+    let seed = world.seed(&marker(), "members", true).await;
+    let need = world.need(false, "members", true).await;
+    let body = matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
+    let id = body["items"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/matches/{id}/dismiss");
+    assert_problem(&world.call(&world.company_c, Method::POST, &path, None).await, 403, "forbidden");
+    assert_problem(&world.call(&world.company_d, Method::POST, &path, None).await, 404, "not_found");
+    let res = world.call(&world.liaison, Method::POST, &path, None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["status"], "dismissed");
+
+    // An edit re-scores the seed: the pair is updated, not duplicated, and stays dismissed.
+    let res = world
+        .call(
+            &world.researcher_a,
+            Method::PATCH,
+            &format!("/api/v1/seeds/{seed}"),
+            Some(json!({ "keywords": ["DMD", "exon skipping", "antisense"] })),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let dismissed_at =
+        world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body["items"][0]["updated_at"].clone();
+    let after = matches_until(&world, &world.liaison, "", |b| b["items"][0]["updated_at"] != dismissed_at).await;
+    assert_eq!(total(&after), 1, "{after}");
+    assert_eq!(after["items"][0]["status"], "dismissed");
+    assert_eq!(after["items"][0]["id"], id);
+
+    // Archiving the need withdraws its open matches; a dismissed one stays on record.
+    let res = world.call(&world.company_c, Method::DELETE, &format!("/api/v1/needs/{need}"), None).await;
+    assert_eq!(res.status, 200);
+    matches_until(&world, &world.liaison, "?status=open", |b| total(b) == 0).await;
+    let kept = world.call(&world.liaison, Method::GET, "/api/v1/matches?status=dismissed", None).await.body;
+    assert_eq!(total(&kept), 1);
+    let audit = world
+        .call(&world.admin, Method::GET, &format!("/api/v1/admin/audit?action=match.dismissed&object_id={id}"), None)
+        .await;
+    assert_eq!(audit.body["total"], 1);
+}
+
+#[actix_web::test]
+async fn liaisons_see_the_organisations_they_cover() {
+    let world = World::new().await;
+    world.seed(&marker(), "members", true).await;
+    world.need(false, "members", true).await;
+    matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
+    let liaison_id =
+        world.app.get("/api/v1/me", Some(&world.liaison.token)).await.body["id"].as_str().unwrap().to_owned();
+    let coverage = format!("/api/v1/admin/liaisons/{liaison_id}/coverage");
+    let res = world
+        .call(&world.admin, Method::PUT, &coverage, Some(json!({ "organization_ids": [world.uni_b, world.pharma_d] })))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(total(&world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body), 0);
+    world.call(&world.admin, Method::PUT, &coverage, Some(json!({ "organization_ids": [world.pharma_c] }))).await;
+    assert_eq!(total(&world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body), 1);
+}

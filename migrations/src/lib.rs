@@ -9,6 +9,7 @@ mod m20261122_000001_members;
 mod m20261122_000002_records;
 mod m20261122_000003_record_changes;
 mod m20261122_000004_matches;
+mod m20261122_000005_notifications;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_records::Migration),
             Box::new(m20261122_000003_record_changes::Migration),
             Box::new(m20261122_000004_matches::Migration),
+            Box::new(m20261122_000005_notifications::Migration),
         ]
     }
 }

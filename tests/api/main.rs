@@ -13,6 +13,7 @@ mod errors;
 mod matches;
 mod members;
 mod migrations;
+mod notifications;
 mod operations;
 mod records;
 mod search;

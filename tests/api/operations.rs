@@ -47,6 +47,8 @@ async fn openapi_describes_every_route() {
         ("/api/v1/search", "get"),
         ("/api/v1/matches", "get"),
         ("/api/v1/matches/{id}/dismiss", "post"),
+        ("/api/v1/notifications", "get"),
+        ("/api/v1/notifications/{id}/read", "post"),
         ("/api/v1/seeds", "post"),
         ("/api/v1/seeds", "get"),
         ("/api/v1/seeds/{id}", "get"),

@@ -5,7 +5,7 @@ use kakehashi_domain::{OrganizationKind, Role};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Response, TestApp, spawn_app};
+use crate::helpers::{Response, TestApp};
 
 pub struct Member {
     pub name: &'static str,
@@ -35,7 +35,11 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let app = spawn_app().await;
+        World::with(|_| {}).await
+    }
+
+    pub async fn with(customize: impl FnOnce(&mut kakehashi::Settings)) -> World {
+        let app = crate::helpers::spawn_app_with(customize).await;
         let uni_a = app.organization("東都医科大学", OrganizationKind::Academia).await;
         let uni_b = app.organization("浪速理工大学", OrganizationKind::Academia).await;
         let pharma_c = app.organization("日本創薬", OrganizationKind::Company).await;

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, matches, needs, ops, search, seeds};
+use crate::routes::{admin, auth, matches, needs, notifications, ops, search, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::routes::{admin, auth, matches, needs, ops, search, seeds};
         (name = "records", description = "Seeds, needs, access grants and the taxonomy"),
         (name = "search", description = "Full-text and faceted search"),
         (name = "matching", description = "Seed–need matches for liaisons and owners"),
+        (name = "notifications", description = "In-app notifications"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -34,6 +35,8 @@ pub struct ApiDoc;
     search::search,
     matches::list,
     matches::dismiss,
+    notifications::list,
+    notifications::read,
     seeds::taxonomy,
     seeds::create,
     seeds::list,

@@ -87,6 +87,8 @@ pub struct MailSettings {
     pub from: String,
     pub smtp_url: String,
     pub dir: String,
+    pub retry_base_secs: u64,
+    pub poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +224,12 @@ impl Settings {
         }
         if !(10..=60_000).contains(&self.search.poll_interval_ms) {
             return Err(invalid("search.poll_interval_ms", "must be between 10 and 60000"));
+        }
+        if !(1..=86_400).contains(&self.mail.retry_base_secs) {
+            return Err(invalid("mail.retry_base_secs", "must be between 1 and 86400"));
+        }
+        if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
+            return Err(invalid("mail.poll_interval_ms", "must be between 10 and 60000"));
         }
         let m = &self.matching;
         for (key, value) in [

@@ -73,6 +73,7 @@ impl Application {
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
         actix_web::rt::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
         actix_web::rt::spawn(services.clone().into_inner().run_matcher(background.matches));
+        actix_web::rt::spawn(services.clone().into_inner().run_delivery());
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services })
     }
@@ -131,6 +132,10 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         search: std::sync::Arc::new(search),
         index_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
         matching: settings.matching_config(),
+        delivery: kakehashi_service::notifications::DeliveryConfig {
+            retry_base: std::time::Duration::from_secs(settings.mail.retry_base_secs),
+            poll_interval: std::time::Duration::from_millis(settings.mail.poll_interval_ms),
+        },
         match_queue,
     };
     let mut state = IndexerState::default();

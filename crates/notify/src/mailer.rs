@@ -12,6 +12,9 @@ pub struct Message {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// A stable `Message-ID` (from the outbox's idempotency key), so a receiver can recognise a
+    /// message sent again after a crash.
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,7 @@ impl Mailer {
     /// When the message cannot be built or the transport refuses it.
     pub async fn send(&self, message: &Message) -> Result<(), MailerError> {
         let email = lettre::Message::builder()
+            .message_id(message.message_id.clone())
             .from(self.from.clone())
             .to(parse_mailbox(&message.to)?)
             .subject(message.subject.clone())
@@ -128,6 +132,7 @@ mod tests {
             subject: "招待".into(),
             text: "https://x/accept?token=abc".into(),
             html: "<p>x</p>".into(),
+            message_id: Some("<test@kakehashi>".into()),
         };
         mailer.send(&message).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("mail")).unwrap().collect();

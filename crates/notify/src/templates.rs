@@ -96,7 +96,57 @@ pub fn link_mail(kind: LinkMail, locale: Locale, to: &str, name: &str, link: &st
         expiry = escape(w.expiry),
         ignore = escape(w.ignore),
     );
-    Message { to: to.to_owned(), subject: w.subject.to_owned(), text, html }
+    Message { to: to.to_owned(), subject: w.subject.to_owned(), text, html, message_id: None }
+}
+
+/// Tells a liaison of a new match. Titles only: they are summary-tier text, never confidential.
+#[must_use]
+pub fn match_mail(
+    locale: Locale,
+    to: &str,
+    name: &str,
+    seed_title: &str,
+    need_title: &str,
+    score: f64,
+    link: &str,
+) -> Message {
+    let percent = (score * 100.0).round();
+    let (subject, salutation, intro, seed_label, need_label, score_label, action) = match locale {
+        Locale::Ja => (
+            format!("【Kakehashi】新しいマッチ: {seed_title}"),
+            format!("{name} 様"),
+            "担当する機関のシーズとニーズが適合しました。",
+            "シーズ",
+            "ニーズ",
+            "スコア",
+            "詳細と理由は次のリンクから確認できます。",
+        ),
+        Locale::En => (
+            format!("[Kakehashi] New match: {seed_title}"),
+            format!("Dear {name},"),
+            "A seed and a need of organisations you cover fit each other.",
+            "Seed",
+            "Need",
+            "Score",
+            "See the details and the reasons here:",
+        ),
+    };
+    let text = format!(
+        "{salutation}\n\n{intro}\n\n{seed_label}: {seed_title}\n{need_label}: {need_title}\n{score_label}: {percent}%\n\n{action}\n{link}\n\n-- \nKakehashi\n"
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{intro}</p><ul><li>{seed_label}: {seed}</li>\
+         <li>{need_label}: {need}</li><li>{score_label}: {percent}%</li></ul><p>{action}<br><a href=\"{href}\">{href}</a></p>\
+         <p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        intro = escape(intro),
+        seed = escape(seed_title),
+        need = escape(need_title),
+        action = escape(action),
+        href = escape(link),
+    );
+    Message { to: to.to_owned(), subject, text, html, message_id: None }
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod matching;
 pub mod members;
 pub mod needs;
+pub mod notifications;
 pub mod passwords;
 pub mod search;
 pub mod seeds;
@@ -42,6 +43,7 @@ pub struct Services {
     /// Wakes this process's indexer after a local write.
     pub index_wake: std::sync::Arc<tokio::sync::Notify>,
     pub matching: matching::MatchingConfig,
+    pub delivery: notifications::DeliveryConfig,
     /// Records the indexer has applied, for the matcher to score (closed in processes without one).
     pub match_queue: tokio::sync::mpsc::UnboundedSender<(kakehashi_store::changes::RecordKind, uuid::Uuid)>,
 }

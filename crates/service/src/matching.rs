@@ -145,8 +145,13 @@ impl Services {
         let keep: Vec<Uuid> =
             scored.iter().map(|s| if kind == RecordKind::Seed { s.need_id } else { s.seed_id }).collect();
         for s in scored {
-            let other = if kind == RecordKind::Seed { s.need_id } else { s.seed_id };
-            if matches::upsert(&txn, s).await? {
+            let (seed_id, need_id, score) = (s.seed_id, s.need_id, s.score);
+            let other = if kind == RecordKind::Seed { need_id } else { seed_id };
+            if let Some(match_id) = matches::upsert(&txn, s).await? {
+                // The liaisons hear of a pair once: when it is first matched.
+                let seed = seeds::get(&txn, seed_id).await?.ok_or(ServiceError::NotFound("seed"))?;
+                let need = needs::get(&txn, need_id).await?.ok_or(ServiceError::NotFound("need"))?;
+                self.notify_new_match(&txn, match_id, &seed, &need, score).await?;
                 outcome.new.push(other);
             }
             outcome.matched.push(other);

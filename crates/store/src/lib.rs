@@ -12,7 +12,9 @@ pub mod grants;
 pub mod matches;
 pub mod members;
 pub mod needs;
+pub mod notifications;
 pub mod organizations;
+pub mod outbox;
 pub mod seeds;
 pub mod tokens;
 

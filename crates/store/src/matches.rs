@@ -62,11 +62,11 @@ pub struct Scored {
     pub reasons: serde_json::Value,
 }
 
-/// Inserts the pair or updates its score and reasons. Returns whether it is new.
+/// Inserts the pair or updates its score and reasons. Returns the id when the pair is new.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<bool> {
+pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<Option<Uuid>> {
     let now = Utc::now();
     let existing = match_::Entity::find()
         .filter(match_::Column::SeedId.eq(scored.seed_id))
@@ -86,10 +86,11 @@ pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<bool>
     };
     if let Some(existing) = existing {
         match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(existing.id)).exec(conn).await?;
-        return Ok(false);
+        return Ok(None);
     }
+    let id = Uuid::now_v7();
     let insert = match_::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         seed_id: Set(scored.seed_id),
         need_id: Set(scored.need_id),
         status: Set(OPEN.to_owned()),
@@ -97,9 +98,9 @@ pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<bool>
         ..model
     };
     match match_::Entity::insert(insert).exec(conn).await {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok(Some(id)),
         // Another process scored the same pair at the same moment: theirs stands.
-        Err(err) if matches!(StoreError::from(err.clone()), StoreError::Conflict) => Ok(false),
+        Err(err) if matches!(StoreError::from(err.clone()), StoreError::Conflict) => Ok(None),
         Err(err) => Err(err.into()),
     }
 }

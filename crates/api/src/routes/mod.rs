@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod matches;
 pub mod needs;
+pub mod notifications;
 pub mod ops;
 pub mod search;
 pub mod seeds;

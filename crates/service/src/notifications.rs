@@ -1,0 +1,189 @@
+//! Telling members: in-app notifications, and e-mail through the transactional outbox.
+//!
+//! The notification and the outbox row are written in the transaction of the event. A delivery
+//! worker claims due rows, sends them, and on failure retries with exponential backoff and jitter,
+//! recording every attempt and the last error. The idempotency key (message and recipient) keeps
+//! one row per recipient however often the event is seen, also across processes and restarts; a
+//! crash between sending and recording can send one message twice, so each carries a stable
+//! `Message-ID` that mail systems use to recognise the repeat.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use kakehashi_domain::{MemberStatus, Page, Role};
+use kakehashi_notify::templates::match_mail;
+use kakehashi_store::notifications::{self, NewNotification, Notification};
+use kakehashi_store::outbox::{self, NewMessage};
+use kakehashi_store::{ConnectionTrait, coverage, members, needs, seeds};
+use rand::Rng;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::members::Listed;
+use crate::{Result, ServiceError, Services};
+
+/// How the delivery worker retries.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryConfig {
+    /// The first retry waits this long; each further one twice as long (at most an hour).
+    pub retry_base: Duration,
+    pub poll_interval: Duration,
+}
+
+const CLAIM: u64 = 20;
+const LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// The wait before attempt `attempts + 1`: exponential, capped at an hour, with ±20 % jitter so
+/// that many failed messages do not retry in step.
+#[must_use]
+pub fn backoff(base: Duration, attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
+    let wait = base.saturating_mul(2u32.saturating_pow(exponent)).min(Duration::from_secs(3600));
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    wait.mul_f64(jitter)
+}
+
+impl Services {
+    /// Tells the liaisons covering either side of a new match, in-app and by e-mail, inside the
+    /// caller's transaction.
+    pub(crate) async fn notify_new_match(
+        &self,
+        conn: &impl ConnectionTrait,
+        match_id: Uuid,
+        seed: &seeds::Seed,
+        need: &needs::Need,
+        score: f64,
+    ) -> Result<()> {
+        for liaison in members::active_with_role(conn, Role::Liaison).await? {
+            let covered = coverage::of(conn, liaison.id).await?;
+            if !covered.is_empty()
+                && !covered.contains(&seed.organization_id)
+                && !covered.contains(&need.organization_id)
+            {
+                continue;
+            }
+            let (seed_title, need_title) = (&seed.content.title, &need.content.title);
+            notifications::insert(
+                conn,
+                NewNotification {
+                    member_id: liaison.id,
+                    kind: "match.new",
+                    title_ja: format!("新しいマッチ: {seed_title} × {need_title}"),
+                    title_en: format!("New match: {seed_title} × {need_title}"),
+                    object_type: "match",
+                    object_id: match_id,
+                },
+            )
+            .await?;
+            let link = format!("{}/matches/{match_id}", self.public_url.trim_end_matches('/'));
+            let mail = match_mail(liaison.locale, &liaison.email, &liaison.name, seed_title, need_title, score, &link);
+            outbox::enqueue(
+                conn,
+                NewMessage {
+                    idempotency_key: format!("match.new:{match_id}:{}", liaison.id),
+                    member_id: Some(liaison.id),
+                    to_address: mail.to,
+                    subject: mail.subject,
+                    text_body: mail.text,
+                    html_body: mail.html,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// # Errors
+    /// On a storage failure.
+    pub async fn list_notifications(
+        &self,
+        actor: &Authenticated,
+        unread_only: bool,
+        page: Page,
+    ) -> Result<Listed<Notification>> {
+        let (items, total) = notifications::list(&self.db, actor.id, unread_only, page).await?;
+        Ok(Listed { items, total, page })
+    }
+
+    /// # Errors
+    /// `NotFound` unless the notification is the member's.
+    pub async fn mark_notification_read(&self, actor: &Authenticated, id: Uuid) -> Result<()> {
+        if notifications::mark_read(&self.db, actor.id, id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("notification"))
+        }
+    }
+
+    /// Sends the messages due now; returns how many were sent.
+    ///
+    /// # Errors
+    /// On a storage failure (a failed send is recorded, not returned).
+    pub async fn deliver_due(&self) -> Result<usize> {
+        let mut sent = 0;
+        for message in outbox::claim_due(&self.db, CLAIM, LEASE).await? {
+            // A member suspended since the event no longer hears from the service.
+            if let Some(member_id) = message.member_id
+                && members::get(&self.db, member_id).await?.is_none_or(|m| m.status != MemberStatus::Active)
+            {
+                outbox::mark_failed(
+                    &self.db,
+                    message.id,
+                    "recipient is no longer active",
+                    Utc::now() + chrono::Duration::days(3650),
+                )
+                .await?;
+                continue;
+            }
+            let mail = kakehashi_notify::Message {
+                to: message.to_address.clone(),
+                subject: message.subject.clone(),
+                text: message.text_body.clone(),
+                html: message.html_body.clone(),
+                message_id: Some(format!("<{}@kakehashi>", message.idempotency_key.replace([':', ' '], "."))),
+            };
+            match self.mailer.send(&mail).await {
+                Ok(()) => {
+                    outbox::mark_sent(&self.db, message.id).await?;
+                    sent += 1;
+                }
+                Err(err) => {
+                    let wait = backoff(self.delivery.retry_base, message.attempts);
+                    let retry_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    let error = crate::error_chain(&err);
+                    tracing::warn!(id = %message.id, attempts = message.attempts + 1, error = %error, "e-mail delivery failed; will retry");
+                    outbox::mark_failed(&self.db, message.id, &error, retry_at).await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Delivers the outbox until the process ends.
+    pub async fn run_delivery(self: Arc<Self>) {
+        loop {
+            match self.deliver_due().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %crate::error_chain(&err), "e-mail delivery loop failed"),
+            }
+            tokio::time::sleep(self.delivery.poll_interval).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(10);
+        for (attempts, nominal) in [(0, 10.0), (1, 20.0), (3, 80.0)] {
+            let wait = backoff(base, attempts).as_secs_f64();
+            assert!((nominal * 0.8..=nominal * 1.2).contains(&wait), "{attempts}: {wait}");
+        }
+        assert!(backoff(base, 30).as_secs_f64() <= 3600.0 * 1.2);
+    }
+}

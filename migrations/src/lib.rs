@@ -10,6 +10,7 @@ mod m20261122_000002_records;
 mod m20261122_000003_record_changes;
 mod m20261122_000004_matches;
 mod m20261122_000005_notifications;
+mod m20261122_000006_saved_searches;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_record_changes::Migration),
             Box::new(m20261122_000004_matches::Migration),
             Box::new(m20261122_000005_notifications::Migration),
+            Box::new(m20261122_000006_saved_searches::Migration),
         ]
     }
 }

@@ -171,3 +171,62 @@ async fn mail_waits_for_a_server_that_is_down_and_is_sent_once() {
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(server.delivered().len(), 1, "nothing is sent twice");
 }
+
+#[actix_web::test]
+async fn saved_searches_alert_their_owner_about_new_visible_records() {
+    let world = World::new().await;
+    let body = json!({ "name": "DMD 核酸", "q": "ジストロフィー", "kind": "seed", "modality": ["nucleic_acid"] });
+    let res = world.call(&world.company_c, Method::POST, "/api/v1/saved-searches", Some(body.clone())).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let saved_id = res.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(world.call(&world.company_d, Method::POST, "/api/v1/saved-searches", Some(body)).await.status, 201);
+    let bad = world
+        .call(
+            &world.company_c,
+            Method::POST,
+            "/api/v1/saved-searches",
+            Some(json!({ "name": "x", "modality": ["telepathy"] })),
+        )
+        .await;
+    assert_problem(&bad, 422, "validation_failed");
+    let empty =
+        world.call(&world.company_c, Method::POST, "/api/v1/saved-searches", Some(json!({ "name": "x" }))).await;
+    assert_problem(&empty, 422, "validation_failed");
+
+    // A liaison-only seed alerts nobody outside; a members-visible one alerts both companies.
+    let m = marker();
+    world.seed(&m, "liaison_only", true).await;
+    let visible = world.seed(&m, "members", true).await;
+    let alert = until("an alert", async || {
+        let body = world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await.body;
+        (body["total"] == 1).then_some(body)
+    })
+    .await;
+    assert_eq!(alert["items"][0]["kind"], "saved_search.new");
+    assert_eq!(alert["items"][0]["object_id"], visible.to_string());
+    until("the other company's alert", async || {
+        let body = world.call(&world.company_d, Method::GET, "/api/v1/notifications", None).await.body;
+        (body["total"] == 1).then_some(())
+    })
+    .await;
+    let mail = until("the e-mail", async || world.app.mails_to("company_c@example.org").pop()).await;
+    assert!(mail.contains("DMD 核酸"), "{mail}");
+    assert!(!mail.contains(&m));
+
+    // Saved searches are private to their owner.
+    let mine = world.call(&world.company_c, Method::GET, "/api/v1/saved-searches", None).await.body;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_problem(
+        &world.call(&world.company_d, Method::DELETE, &format!("/api/v1/saved-searches/{saved_id}"), None).await,
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        world.call(&world.company_c, Method::DELETE, &format!("/api/v1/saved-searches/{saved_id}"), None).await.status,
+        204
+    );
+    assert_eq!(
+        world.call(&world.company_c, Method::GET, "/api/v1/saved-searches", None).await.body["items"],
+        json!([])
+    );
+}

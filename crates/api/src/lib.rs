@@ -38,13 +38,16 @@ pub struct ApiSettings {
 
 /// Registers `/api/v1` routes.
 pub fn api_v1(cfg: &mut web::ServiceConfig) {
-    use routes::{admin, auth, matches, needs, notifications, search, seeds};
+    use routes::{admin, auth, matches, needs, notifications, saved_searches, search, seeds};
     cfg.service(web::resource("/seeds/import").route(web::post().to(seeds::import)))
         .service(search::search)
         .service(matches::list)
         .service(matches::dismiss)
         .service(notifications::list)
         .service(notifications::read)
+        .service(saved_searches::create)
+        .service(saved_searches::list)
+        .service(saved_searches::remove)
         .service(seeds::taxonomy)
         .service(seeds::create)
         .service(seeds::list)

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, matches, needs, notifications, ops, search, seeds};
+use crate::routes::{admin, auth, matches, needs, notifications, ops, saved_searches, search, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,9 @@ pub struct ApiDoc;
     matches::dismiss,
     notifications::list,
     notifications::read,
+    saved_searches::create,
+    saved_searches::list,
+    saved_searches::remove,
     seeds::taxonomy,
     seeds::create,
     seeds::list,

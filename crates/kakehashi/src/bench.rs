@@ -127,6 +127,19 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
     })
     .await??;
 
+    eprintln!("matching needs against every seed …");
+    let needs_sample = kakehashi_service::store::needs::published_after(&services.db, None, 20).await?;
+    let mut match_times = Vec::with_capacity(needs_sample.len());
+    for need in &needs_sample {
+        let started = Instant::now();
+        services
+            .match_record(kakehashi_service::store::changes::RecordKind::Need, need.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        match_times.push(started.elapsed());
+    }
+    match_times.sort_unstable();
+
     eprintln!("measuring write-to-searchable delay …");
     let mut state = background.indexer;
     state.last_seq = kakehashi_service::store::changes::last_seq(&services.db).await?;
@@ -177,6 +190,14 @@ pub async fn run(seeds: usize, needs: usize, iterations: usize) -> anyhow::Resul
         ms(percentile(&visibility, 50.0)),
         ms(percentile(&visibility, 100.0)),
         percentile(&visibility, 100.0).as_secs_f64()
+    );
+    let _ = writeln!(
+        report,
+        "| match one need against {seeds} seeds, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 50 ms | {:.2}× |",
+        match_times.len(),
+        ms(percentile(&match_times, 50.0)),
+        ms(percentile(&match_times, 100.0)),
+        ms(percentile(&match_times, 100.0)) / 50.0
     );
     let _ = writeln!(report, "\n| query class | p50 | p99 | hits |");
     let _ = writeln!(report, "|---|---|---|---|");

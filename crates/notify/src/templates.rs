@@ -99,6 +99,37 @@ pub fn link_mail(kind: LinkMail, locale: Locale, to: &str, name: &str, link: &st
     Message { to: to.to_owned(), subject: w.subject.to_owned(), text, html, message_id: None }
 }
 
+/// Tells a member that a newly published record matches one of their saved searches.
+#[must_use]
+pub fn saved_search_mail(locale: Locale, to: &str, name: &str, search: &str, title: &str, link: &str) -> Message {
+    let (subject, salutation, intro, action) = match locale {
+        Locale::Ja => (
+            format!("【Kakehashi】保存した検索「{search}」に新着: {title}"),
+            format!("{name} 様"),
+            format!("保存した検索「{search}」に合う新しい登録がありました。"),
+            "次のリンクから確認できます。",
+        ),
+        Locale::En => (
+            format!("[Kakehashi] New for your saved search \"{search}\": {title}"),
+            format!("Dear {name},"),
+            format!("A newly published record matches your saved search \"{search}\"."),
+            "See it here:",
+        ),
+    };
+    let text = format!("{salutation}\n\n{intro}\n\n{title}\n\n{action}\n{link}\n\n-- \nKakehashi\n");
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{intro}</p><p><strong>{title}</strong></p>\
+         <p>{action}<br><a href=\"{href}\">{href}</a></p><p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        intro = escape(&intro),
+        title = escape(title),
+        action = escape(action),
+        href = escape(link),
+    );
+    Message { to: to.to_owned(), subject, text, html, message_id: None }
+}
+
 /// Tells a liaison of a new match. Titles only: they are summary-tier text, never confidential.
 #[must_use]
 pub fn match_mail(

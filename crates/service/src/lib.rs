@@ -11,6 +11,7 @@ pub mod members;
 pub mod needs;
 pub mod notifications;
 pub mod passwords;
+pub mod saved_searches;
 pub mod search;
 pub mod seeds;
 pub mod tokens;

@@ -187,8 +187,8 @@ impl Services {
         }
     }
 
-    /// Scores the records the indexer reports, one at a time, until the process ends. Records
-    /// queued more than once while busy are scored once.
+    /// Scores the records the indexer reports, and checks them against saved searches, one at a
+    /// time until the process ends. Records queued more than once while busy are handled once.
     pub async fn run_matcher(self: Arc<Self>, mut queue: UnboundedReceiver<(RecordKind, Uuid)>) {
         while let Some(first) = queue.recv().await {
             let mut batch = vec![first];
@@ -202,6 +202,9 @@ impl Services {
                 }
                 if let Err(err) = self.match_record(kind, id).await {
                     tracing::error!(error = %crate::error_chain(&err), %id, "matching failed");
+                }
+                if let Err(err) = self.alert_saved_searches(kind, id).await {
+                    tracing::error!(error = %crate::error_chain(&err), %id, "saved-search alerts failed");
                 }
             }
         }

@@ -15,6 +15,7 @@ pub mod needs;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;
+pub mod saved_searches;
 pub mod seeds;
 pub mod tokens;
 

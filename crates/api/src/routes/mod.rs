@@ -6,6 +6,7 @@ pub mod matches;
 pub mod needs;
 pub mod notifications;
 pub mod ops;
+pub mod saved_searches;
 pub mod search;
 pub mod seeds;
 pub mod views;

@@ -13,4 +13,5 @@ pub mod organization;
 pub mod outbox;
 pub mod record_change;
 pub mod refresh_token;
+pub mod saved_search;
 pub mod seed;

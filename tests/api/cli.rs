@@ -87,3 +87,37 @@ async fn demo_data_is_written_and_the_running_server_indexes_it() {
     let needs = app.get("/api/v1/search?kind=need&per_page=1", Some(&liaison)).await;
     assert_eq!(needs.body["total"], 12);
 }
+
+#[actix_web::test]
+async fn the_binary_serves_with_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = kakehashi(dir.path(), &fresh_database_url().await)
+        .env("KAKEHASHI__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .args(["serve", "--demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = awc::Client::default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let ready = loop {
+        if let Ok(mut res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && res.status() == 200
+        {
+            break res.json::<serde_json::Value>().await.unwrap();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().unwrap();
+            panic!("serve exited with {status}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert!(std::time::Instant::now() < deadline, "serve never became ready");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(ready["status"], "ready");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("admin@demo.kakehashi.invalid"), "the demo credentials are printed: {stdout}");
+    assert!(stdout.contains("Loaded 300 demo seeds and 60 demo needs"), "{stdout}");
+}

@@ -8,7 +8,7 @@ use kakehashi_domain::{
 };
 use kakehashi_service::Services;
 use kakehashi_service::store::changes::{self, RecordKind};
-use kakehashi_service::store::{TransactionTrait, needs, seeds};
+use kakehashi_service::store::{needs, seeds};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -321,7 +321,7 @@ pub async fn generate(
                 seeds::NewSeed { organization_id, owner_id: Some(owner), content, status }
             })
             .collect();
-        let txn = services.db.begin().await?;
+        let txn = services.write_txn().await?;
         let ids = seeds::insert_many(&txn, &batch).await?;
         changes::record_many(&txn, RecordKind::Seed, &ids).await?;
         txn.commit().await?;
@@ -329,7 +329,7 @@ pub async fn generate(
         progress(done);
     }
     for start in (0..n_needs).step_by(BATCH) {
-        let txn = services.db.begin().await?;
+        let txn = services.write_txn().await?;
         let mut ids = Vec::new();
         for i in start..(start + BATCH).min(n_needs) {
             let content = need(&mut rng, i);

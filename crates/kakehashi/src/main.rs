@@ -154,6 +154,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let services = Data::new(services);
             if demo {
                 let logins = demo::load(&services).await.context("loading demo data")?;
+                if kakehashi_service::store::seeds::count(&services.db).await? == 0 {
+                    let written = kakehashi::demo_data::generate(&services, 300, 60, 1, &|_| {})
+                        .await
+                        .context("writing demo seeds and needs")?;
+                    println!(
+                        "Loaded {} demo seeds and {} demo needs (Japanese and English).",
+                        written.seeds, written.needs
+                    );
+                }
                 println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
             }
             let app = Application::with_services(&settings, services, background)?;

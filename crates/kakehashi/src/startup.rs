@@ -71,9 +71,9 @@ impl Application {
         };
         let server = kakehashi_api::serve(listener, services.clone(), api)?;
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
-        actix_web::rt::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
-        actix_web::rt::spawn(services.clone().into_inner().run_matcher(background.matches));
-        actix_web::rt::spawn(services.clone().into_inner().run_delivery());
+        tokio::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
+        tokio::spawn(services.clone().into_inner().run_matcher(background.matches));
+        tokio::spawn(services.clone().into_inner().run_delivery());
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services })
     }

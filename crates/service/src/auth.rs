@@ -4,7 +4,7 @@
 use chrono::Utc;
 use kakehashi_domain::{Locale, MemberStatus, Role};
 use kakehashi_notify::templates::{LinkMail, link_mail};
-use kakehashi_store::{TransactionTrait, audit, members, tokens as stored};
+use kakehashi_store::{audit, members, tokens as stored};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -63,7 +63,7 @@ impl Services {
             return Err(ServiceError::InvalidCredentials);
         }
         if !matches {
-            let txn = self.db.begin().await?;
+            let txn = self.write_txn().await?;
             let lock_until = Utc::now() + chrono::Duration::from_std(config.lockout).unwrap_or_default();
             members::record_failed_login(&txn, member.id, config.lockout_threshold, lock_until).await?;
             audit::record(
@@ -79,7 +79,7 @@ impl Services {
             MemberStatus::Suspended => return Err(ServiceError::AccountSuspended),
             _ => return Err(ServiceError::AccountNotActive),
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         members::record_successful_login(&txn, member.id).await?;
         let pair = self.open_session(&txn, member.id, Uuid::now_v7(), member.role, member.organization_id).await?;
         audit::record(&txn, audit_entry(Some(member.id), Some(member.organization_id), "auth.login", member.id, ctx))
@@ -116,7 +116,7 @@ impl Services {
         let Some(stored_token) = stored::refresh_by_hash(&self.db, &digest(refresh_token)).await? else {
             return Err(ServiceError::Unauthorized);
         };
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let fresh = stored_token.revoked_at.is_none() && stored_token.rotated_at.is_none();
         if !fresh || !stored::mark_rotated(&txn, stored_token.id).await? {
             // Reuse of a rotated token means two parties hold it: end the session for both.
@@ -162,7 +162,7 @@ impl Services {
         refresh_token: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         match refresh_token {
             Some(token) => {
                 if let Some(found) = stored::refresh_by_hash(&txn, &digest(token)).await?
@@ -217,7 +217,7 @@ impl Services {
             return Ok(());
         }
         let token = tokens::new_email_token();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         stored::insert_single_use(
             &txn,
             member.id,
@@ -247,7 +247,7 @@ impl Services {
         if !tokens::looks_like_email_token(token) {
             return Err(ServiceError::InvalidToken);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let member_id = stored::consume_single_use(&txn, stored::Purpose::PasswordReset, &digest(token))
             .await?
             .ok_or(ServiceError::InvalidToken)?;

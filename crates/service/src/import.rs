@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use kakehashi_domain::{ConfidentialSection, FieldProblem, RecordStatus, SeedContent, SeedInput, Visibility};
+use kakehashi_store::audit;
 use kakehashi_store::seeds::{self, NewSeed};
-use kakehashi_store::{TransactionTrait, audit};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -272,7 +272,7 @@ impl Services {
     }
 
     async fn write_batch(&self, news: &[NewSeed]) -> Result<usize> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let ids = seeds::insert_many(&txn, news).await?;
         kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids).await?;
         txn.commit().await?;

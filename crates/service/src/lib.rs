@@ -57,6 +57,18 @@ pub struct RequestContext {
 }
 
 impl Services {
+    /// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN`
+    /// (`IMMEDIATE`), so a transaction that reads first cannot fail at its first write because
+    /// another writer committed in between (`SQLITE_BUSY_SNAPSHOT`); it waits its turn instead.
+    ///
+    /// # Errors
+    /// When the database cannot start one.
+    pub async fn write_txn(&self) -> Result<kakehashi_store::DatabaseTransaction> {
+        use kakehashi_store::TransactionTrait as _;
+        let options = sea_orm_options();
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
     /// Sends an e-mail after the transaction that caused it has committed. A failed delivery is
     /// logged, not returned: the member's action has happened and must not be reported as failed.
     pub(crate) async fn deliver(&self, message: kakehashi_notify::Message) {
@@ -71,3 +83,10 @@ impl Services {
 }
 
 pub use error::chain as error_chain;
+
+fn sea_orm_options() -> kakehashi_store::TransactionOptions {
+    kakehashi_store::TransactionOptions {
+        sqlite_transaction_mode: Some(kakehashi_store::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
+}

@@ -15,7 +15,7 @@ use kakehashi_domain::matching::{self, Weights, taxonomy_fit};
 use kakehashi_search::{Audience, Kind, NeedAudience, SearchRequest, SeedAudience};
 use kakehashi_store::changes::RecordKind;
 use kakehashi_store::matches::{self, Scored};
-use kakehashi_store::{TransactionTrait, needs, seeds};
+use kakehashi_store::{needs, seeds};
 use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
 
@@ -141,7 +141,7 @@ impl Services {
             }
         }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let keep: Vec<Uuid> =
             scored.iter().map(|s| if kind == RecordKind::Seed { s.need_id } else { s.seed_id }).collect();
         for s in scored {
@@ -350,7 +350,7 @@ impl Services {
             }
             return Err(ServiceError::Forbidden("liaisons and admins dismiss matches"));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         matches::set_status(&txn, id, matches::DISMISSED).await?;
         kakehashi_store::audit::record(
             &txn,

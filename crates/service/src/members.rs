@@ -8,9 +8,7 @@ use chrono::Utc;
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_notify::templates::{LinkMail, link_mail};
 use kakehashi_store::organizations::{NewOrganization, Organization};
-use kakehashi_store::{
-    StoreError, TransactionTrait, audit, coverage, members, members::Member, organizations, tokens as stored,
-};
+use kakehashi_store::{StoreError, audit, coverage, members, members::Member, organizations, tokens as stored};
 use uuid::Uuid;
 
 use crate::auth::{Authenticated, audit_entry, normalize_email};
@@ -106,7 +104,7 @@ impl Services {
         kind: OrganizationKind,
         ctx: &RequestContext,
     ) -> Result<Organization> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let organization = match organizations::insert(&txn, NewOrganization { name, name_en, kind }).await {
             Err(StoreError::Conflict) => {
                 return Err(ServiceError::Conflict("an organization with this name already exists".into()));
@@ -155,7 +153,7 @@ impl Services {
         let organization = organization_for(&self.db, registration.organization_id).await?;
         let hash = self.passwords.hash(registration.password).await?;
         let token = tokens::new_email_token();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let new = members::NewMember {
             organization_id: organization.id,
             email,
@@ -201,7 +199,7 @@ impl Services {
         if !tokens::looks_like_email_token(token) {
             return Err(ServiceError::InvalidToken);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let member_id = stored::consume_single_use(&txn, stored::Purpose::EmailVerification, &digest(token))
             .await?
             .ok_or(ServiceError::InvalidToken)?;
@@ -239,7 +237,7 @@ impl Services {
         let organization = organization_for(&self.db, invitation.organization_id).await?;
         check_role_fits(invitation.role, &organization)?;
         let token = tokens::new_email_token();
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let new = members::NewMember {
             organization_id: organization.id,
             email: normalize_email(&invitation.email),
@@ -283,7 +281,7 @@ impl Services {
         if !tokens::looks_like_email_token(token) {
             return Err(ServiceError::InvalidToken);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let member_id = stored::consume_single_use(&txn, stored::Purpose::Invitation, &digest(token))
             .await?
             .ok_or(ServiceError::InvalidToken)?;
@@ -331,7 +329,7 @@ impl Services {
         if member_id == actor.id && decision != Decision::Approve(None) {
             return Err(ServiceError::Conflict("admins cannot suspend or reject themselves".into()));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let member = members::get(&txn, member_id).await?.ok_or(ServiceError::NotFound("member"))?;
         let status = decision
             .apply(member.status)
@@ -386,7 +384,7 @@ impl Services {
         organization_ids: Vec<Uuid>,
         ctx: &RequestContext,
     ) -> Result<Vec<Uuid>> {
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let liaison = members::get(&txn, liaison_id)
             .await?
             .filter(|m| m.role == Role::Liaison)
@@ -421,7 +419,7 @@ impl Services {
         let email = normalize_email(email);
         passwords::check_strength(&password, &email)?;
         let hash = self.passwords.hash(password).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let organization = match organizations::by_name(&txn, organization).await? {
             Some(existing) if existing.kind == OrganizationKind::Funder => existing,
             Some(_) => return Err(ServiceError::validation("organization", "exists and is not a funder")),
@@ -479,7 +477,7 @@ impl Services {
         let organization = organization_for(&self.db, organization_id).await?;
         check_role_fits(role, &organization)?;
         let hash = self.passwords.hash(password).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let member = match members::by_email(&txn, &email).await? {
             Some(existing) => {
                 members::update(

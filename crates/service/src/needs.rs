@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use kakehashi_domain::{
     Access, NeedContent, Page, RecordStatus, Role, can_edit_need, need_access, reveals_need_organization,
 };
+use kakehashi_store::audit;
 use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::needs::{self, Need, NewNeed, Scope};
 use kakehashi_store::organizations::Organization;
-use kakehashi_store::{TransactionTrait, audit};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -114,7 +114,7 @@ impl Services {
             return Err(ServiceError::Forbidden("only company members register needs"));
         }
         validated(content.normalize_and_validate(&self.taxonomy))?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let need =
             needs::insert(&txn, NewNeed { organization_id: actor.organization_id, owner_id: Some(actor.id), content })
                 .await?;
@@ -184,7 +184,7 @@ impl Services {
         let mut content = need.content.clone();
         let changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if !needs::update_content(&txn, id, expected, &content).await? {
             let current = needs::get(&txn, id).await?.map_or(expected, |n| n.version);
             return Err(stale(expected, current));
@@ -226,7 +226,7 @@ impl Services {
         }
         check_transition(need.status, to)?;
         let expected = expected_version.unwrap_or(need.version);
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if expected != need.version || !needs::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, need.version));
         }

@@ -10,7 +10,7 @@ use kakehashi_store::changes::RecordKind;
 use kakehashi_store::notifications::{self, NewNotification};
 use kakehashi_store::outbox::{self, NewMessage};
 use kakehashi_store::saved_searches::{self, SavedSearch};
-use kakehashi_store::{TransactionTrait, grants, members, needs, seeds};
+use kakehashi_store::{grants, members, needs, seeds};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -155,7 +155,7 @@ impl Services {
                 if kind == RecordKind::Seed { "seed" } else { "need" }
             );
             let mail = saved_search_mail(owner.locale, &owner.email, &owner.name, &search.name, &title, &link);
-            let txn = self.db.begin().await?;
+            let txn = self.write_txn().await?;
             let new = outbox::enqueue(
                 &txn,
                 NewMessage {

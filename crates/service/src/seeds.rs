@@ -12,7 +12,7 @@ use kakehashi_domain::{
 use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::seeds::{self, NewSeed, Scope, Seed};
-use kakehashi_store::{TransactionTrait, audit, grants, organizations};
+use kakehashi_store::{audit, grants, organizations};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -155,7 +155,7 @@ impl Services {
         }
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let organization = self.organization(actor.organization_id).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let seed = seeds::insert(
             &txn,
             NewSeed {
@@ -267,7 +267,7 @@ impl Services {
         let mut content = seed.content.clone();
         let changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if !seeds::update_content(&txn, id, expected, &content).await? {
             let current = seeds::get(&txn, id).await?.map_or(expected, |s| s.version);
             return Err(stale(expected, current));
@@ -313,7 +313,7 @@ impl Services {
         }
         check_transition(seed.status, to)?;
         let expected = expected_version.unwrap_or(seed.version);
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if expected != seed.version || !seeds::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, seed.version));
         }
@@ -365,7 +365,7 @@ impl Services {
         if expires_at.is_some_and(|t| t <= Utc::now()) {
             return Err(ServiceError::validation("expires_at", "must be in the future"));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         let grant = grants::grant(&txn, seed.id, organization_id, Some(actor.id), expires_at, None).await?;
         let details = serde_json::json!({ "organization_id": organization_id, "expires_at": expires_at });
         audit::record(&txn, record_entry(actor, "seed.access_granted", "seed", seed.id, ctx, details)).await?;
@@ -385,7 +385,7 @@ impl Services {
         ctx: &RequestContext,
     ) -> Result<()> {
         let seed = self.grantable_seed(actor, seed_id).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write_txn().await?;
         if grants::revoke(&txn, seed.id, organization_id, Some(actor.id)).await? == 0 {
             return Err(ServiceError::NotFound("grant"));
         }

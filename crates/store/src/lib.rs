@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use kakehashi_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, Statement};
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ mod m20261122_000003_record_changes;
 mod m20261122_000004_matches;
 mod m20261122_000005_notifications;
 mod m20261122_000006_saved_searches;
+mod m20261122_000007_introductions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_matches::Migration),
             Box::new(m20261122_000005_notifications::Migration),
             Box::new(m20261122_000006_saved_searches::Migration),
+            Box::new(m20261122_000007_introductions::Migration),
         ]
     }
 }

@@ -207,3 +207,16 @@ pub fn assert_problem(res: &Response, status: u16, code: &str) {
     assert_eq!(res.body["code"], code, "body: {}", res.text);
     assert_eq!(res.body["status"], status);
 }
+
+/// Polls `probe` until it yields a value (background work such as matching and e-mail delivery).
+pub async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}

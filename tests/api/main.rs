@@ -10,6 +10,7 @@ mod world;
 mod auth;
 mod cli;
 mod errors;
+mod introductions;
 mod matches;
 mod members;
 mod migrations;

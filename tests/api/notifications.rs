@@ -9,19 +9,8 @@ use std::time::{Duration, Instant};
 use actix_web::http::Method;
 use serde_json::json;
 
-use crate::helpers::assert_problem;
+use crate::helpers::{assert_problem, until};
 use crate::world::{World, marker};
-
-async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[actix_web::test]
 async fn a_new_match_tells_the_liaison_once_in_app_and_by_email() {

@@ -94,6 +94,9 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a step that is not possible now: the steps that are (empty when none is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_steps: Option<Vec<String>>,
 }
 
 /// An error on its way to the client.
@@ -103,12 +106,13 @@ pub struct ApiError {
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<u64>,
+    pub allowed_steps: Option<Vec<String>>,
 }
 
 impl ApiError {
     #[must_use]
     pub fn new(code: Code) -> Self {
-        ApiError { code, detail: None, errors: Vec::new(), retry_after: None }
+        ApiError { code, detail: None, errors: Vec::new(), retry_after: None, allowed_steps: None }
     }
 
     #[must_use]
@@ -142,6 +146,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.name(),
             errors: self.errors.clone(),
+            allowed_steps: self.allowed_steps.clone(),
         }
     }
 }
@@ -194,6 +199,10 @@ impl From<ServiceError> for ApiError {
                 ApiError { detail: Some(detail), errors, ..ApiError::new(Code::ValidationFailed) }
             }
             ServiceError::Conflict(message) => ApiError::new(Code::Conflict).detail(message),
+            ServiceError::IllegalStep { message, allowed } => {
+                ApiError { allowed_steps: Some(allowed), ..ApiError::new(Code::Conflict).detail(message) }
+            }
+            ServiceError::NotYourStep(message) => ApiError::new(Code::Forbidden).detail(message),
             ServiceError::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(Code::RateLimited).detail(format!("retry in {retry_after_secs} s"))

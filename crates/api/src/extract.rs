@@ -206,10 +206,15 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Valid<T> {
                     Some(PayloadError::Overflow) => ApiError::new(Code::PayloadTooLarge),
                     _ => ApiError::new(Code::BadRequest).detail("the request body could not be read"),
                 })?;
-                if !json {
+                // No body at all reads as `{}`, so steps whose fields are all optional need none;
+                // where fields are required, the missing one is named.
+                let value: T = if bytes.is_empty() {
+                    parse_json(b"{}")?
+                } else if !json {
                     return Err(ApiError::new(Code::UnsupportedMediaType).detail("send Content-Type: application/json"));
-                }
-                let value: T = parse_json(&bytes)?;
+                } else {
+                    parse_json(&bytes)?
+                };
                 value.validate()?;
                 Ok(value)
             };

@@ -38,7 +38,7 @@ pub struct ApiSettings {
 
 /// Registers `/api/v1` routes.
 pub fn api_v1(cfg: &mut web::ServiceConfig) {
-    use routes::{admin, auth, matches, needs, notifications, saved_searches, search, seeds};
+    use routes::{admin, auth, introductions, matches, needs, notifications, saved_searches, search, seeds};
     cfg.service(web::resource("/seeds/import").route(web::post().to(seeds::import)))
         .service(search::search)
         .service(matches::list)
@@ -82,7 +82,19 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(admin::suspend)
         .service(admin::set_coverage)
         .service(admin::get_coverage)
-        .service(admin::audit_log);
+        .service(admin::audit_log)
+        .service(admin::funnel)
+        .service(introductions::create)
+        .service(introductions::list)
+        .service(introductions::get_one)
+        .service(introductions::forward)
+        .service(introductions::accept)
+        .service(introductions::decline)
+        .service(introductions::withdraw)
+        .service(introductions::cda)
+        .service(introductions::outcome)
+        .service(introductions::messages)
+        .service(introductions::post_message);
 }
 
 fn json_errors(cfg: &mut web::ServiceConfig) {

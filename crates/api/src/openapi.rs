@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, matches, needs, notifications, ops, saved_searches, search, seeds};
+use crate::routes::{admin, auth, introductions, matches, needs, notifications, ops, saved_searches, search, seeds};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::routes::{admin, auth, matches, needs, notifications, ops, saved_searc
         (name = "records", description = "Seeds, needs, access grants and the taxonomy"),
         (name = "search", description = "Full-text and faceted search"),
         (name = "matching", description = "Seed–need matches for liaisons and owners"),
+        (name = "introductions", description = "Introductions, CDA tracking and their message threads"),
         (name = "notifications", description = "In-app notifications"),
         (name = "operations", description = "Health and readiness")
     )
@@ -76,6 +77,18 @@ pub struct ApiDoc;
     admin::set_coverage,
     admin::get_coverage,
     admin::audit_log,
+    admin::funnel,
+    introductions::create,
+    introductions::list,
+    introductions::get_one,
+    introductions::forward,
+    introductions::accept,
+    introductions::decline,
+    introductions::withdraw,
+    introductions::cda,
+    introductions::outcome,
+    introductions::messages,
+    introductions::post_message,
 ))]
 struct V1;
 

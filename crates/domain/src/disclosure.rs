@@ -6,14 +6,11 @@
 //! The invariant callers must keep: a `None` must answer exactly like a missing record (same status,
 //! same body, same timing), or existence itself leaks.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::member::{Role, UnknownName};
+use crate::member::Role;
 
 /// The member asking. Built from the authenticated session, never from request input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,38 +164,6 @@ pub fn reveals_need_organization(need: &NeedFacts, viewer: &Viewer, introduction
         || viewer.organization_id == need.organization_id
         || !need.anonymous
         || introduction_accepted
-}
-
-macro_rules! names {
-    ($ty:ident, $kind:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            #[must_use]
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $name),+
-                }
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = UnknownName;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownName { kind: $kind, value: s.to_owned() })
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
 }
 
 names!(RecordStatus, "record status", { Draft => "draft", Published => "published", Archived => "archived" });

@@ -2,6 +2,7 @@
 //! from the same sentences so the two never drift apart.
 
 use kakehashi_domain::Locale;
+use kakehashi_domain::introduction::{CdaStatus, DeclineReason, Outcome};
 
 use crate::Message;
 
@@ -174,6 +175,103 @@ pub fn match_mail(
         intro = escape(intro),
         seed = escape(seed_title),
         need = escape(need_title),
+        action = escape(action),
+        href = escape(link),
+    );
+    Message { to: to.to_owned(), subject, text, html, message_id: None }
+}
+
+/// What happened to an introduction, as told to one of its parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntroductionNews {
+    /// A company asks; the liaison is to review it.
+    Requested,
+    /// The liaison passed the request on; the seed's side is to answer.
+    Forwarded,
+    /// Told to the requester: the liaison passed the request on.
+    ForwardedToRequester,
+    Declined(DeclineReason),
+    Accepted,
+    Withdrawn,
+    Cda(CdaStatus),
+    Outcome(Outcome),
+    Message,
+}
+
+/// The one-line headline of `news` about the seed titled `seed_title`; it is also the in-app
+/// notification's title. `company` is the requesting company's name where the recipient may know it.
+#[must_use]
+pub fn introduction_headline(
+    news: IntroductionNews,
+    locale: Locale,
+    seed_title: &str,
+    company: Option<&str>,
+) -> String {
+    use IntroductionNews as N;
+    match locale {
+        Locale::Ja => {
+            let who = company.unwrap_or("企業");
+            match news {
+                N::Requested => format!("紹介依頼（{who}）: {seed_title}"),
+                N::Forwarded => format!("リエゾンから紹介依頼が届きました（{who}）: {seed_title}"),
+                N::ForwardedToRequester => format!("紹介依頼がシーズ側に転送されました: {seed_title}"),
+                N::Declined(reason) => format!("紹介依頼は見送られました（{}）: {seed_title}", reason.labels().0),
+                N::Accepted => format!("紹介依頼が承諾されました: {seed_title}"),
+                N::Withdrawn => format!("紹介依頼が取り下げられました: {seed_title}"),
+                N::Cda(status) => format!("CDA の状況: {}: {seed_title}", cda_label(status).0),
+                N::Outcome(outcome) => format!("結果が記録されました: {}: {seed_title}", outcome_label(outcome).0),
+                N::Message => format!("紹介のスレッドに新しいメッセージ: {seed_title}"),
+            }
+        }
+        Locale::En => {
+            let who = company.unwrap_or("a company");
+            match news {
+                N::Requested => format!("Introduction request from {who}: {seed_title}"),
+                N::Forwarded => format!("A liaison forwards a request from {who}: {seed_title}"),
+                N::ForwardedToRequester => format!("Your request was forwarded to the seed's side: {seed_title}"),
+                N::Declined(reason) => format!("Introduction declined ({}): {seed_title}", reason.labels().1),
+                N::Accepted => format!("Introduction accepted: {seed_title}"),
+                N::Withdrawn => format!("Introduction request withdrawn: {seed_title}"),
+                N::Cda(status) => format!("CDA {}: {seed_title}", cda_label(status).1),
+                N::Outcome(outcome) => format!("Outcome recorded, {}: {seed_title}", outcome_label(outcome).1),
+                N::Message => format!("New message about the introduction: {seed_title}"),
+            }
+        }
+    }
+}
+
+fn cda_label(status: CdaStatus) -> (&'static str, &'static str) {
+    match status {
+        CdaStatus::Sent => ("送付済み", "sent"),
+        CdaStatus::Negotiating => ("交渉中", "under negotiation"),
+        CdaStatus::Signed => ("締結", "signed"),
+        CdaStatus::NotConcluded => ("不成立", "not concluded"),
+    }
+}
+
+fn outcome_label(outcome: Outcome) -> (&'static str, &'static str) {
+    match outcome {
+        Outcome::License => ("ライセンス", "licence"),
+        Outcome::JointResearch => ("共同研究", "joint research"),
+        Outcome::NoDeal => ("成約なし", "no deal"),
+    }
+}
+
+/// Tells a party of an introduction what happened and links to it. Only the headline travels:
+/// messages and comments are read in the service, where their visibility is checked.
+#[must_use]
+pub fn introduction_mail(locale: Locale, to: &str, name: &str, headline: &str, link: &str) -> Message {
+    let (subject, salutation, action) = match locale {
+        Locale::Ja => (format!("【Kakehashi】{headline}"), format!("{name} 様"), "詳細は次のリンクから確認できます。"),
+        Locale::En => (format!("[Kakehashi] {headline}"), format!("Dear {name},"), "See the details here:"),
+    };
+    let text = format!("{salutation}\n\n{headline}\n\n{action}\n{link}\n\n-- \nKakehashi\n");
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p><strong>{headline}</strong></p>\
+         <p>{action}<br><a href=\"{href}\">{href}</a></p><p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        headline = escape(headline),
         action = escape(action),
         href = escape(link),
     );

@@ -25,6 +25,12 @@ pub enum ServiceError {
     Invalid(Vec<kakehashi_domain::FieldProblem>),
     #[error("{0}")]
     Conflict(String),
+    /// A step that does not follow from the current state; `allowed` names those that do.
+    #[error("{message}")]
+    IllegalStep { message: String, allowed: Vec<String> },
+    /// A step that belongs to another party.
+    #[error("{0}")]
+    NotYourStep(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage failed")]

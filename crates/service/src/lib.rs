@@ -5,12 +5,14 @@
 pub mod auth;
 mod error;
 pub mod import;
+pub mod introductions;
 pub mod limits;
 pub mod matching;
 pub mod members;
 pub mod needs;
 pub mod notifications;
 pub mod passwords;
+pub mod reports;
 pub mod saved_searches;
 pub mod search;
 pub mod seeds;

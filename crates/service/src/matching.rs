@@ -239,7 +239,7 @@ impl Services {
         actor: &crate::auth::Authenticated,
         rows: Vec<matches::Match>,
     ) -> Result<Vec<VisibleMatch>> {
-        use kakehashi_domain::{need_access, reveals_need_organization, seed_access};
+        use kakehashi_domain::{Role, need_access, reveals_need_organization, seed_access};
         let viewer = crate::seeds::viewer(actor);
         let seed_ids: Vec<Uuid> = rows.iter().map(|m| m.seed_id).collect();
         let need_ids: Vec<Uuid> = rows.iter().map(|m| m.need_id).collect();
@@ -256,7 +256,16 @@ impl Services {
             {
                 continue;
             }
-            let need_organization = if reveals_need_organization(&need.facts(), &viewer, false) {
+            // An accepted introduction between the two organisations names an anonymous company.
+            let accepted = need.content.anonymous
+                && matches!(actor.role, Role::Researcher | Role::Tto)
+                && kakehashi_store::introductions::accepted_between(
+                    &self.db,
+                    actor.organization_id,
+                    need.organization_id,
+                )
+                .await?;
+            let need_organization = if reveals_need_organization(&need.facts(), &viewer, accepted) {
                 Some(self.organization(need.organization_id).await?)
             } else {
                 None

@@ -155,3 +155,22 @@ pub async fn granted_to(conn: &impl ConnectionTrait, organization_id: Uuid) -> R
         .map(|g| g.seed_id)
         .collect())
 }
+
+/// Revokes the grant an introduction's signed CDA opened; a grant given otherwise stays.
+///
+/// # Errors
+/// On a database failure.
+pub async fn revoke_for_introduction(
+    conn: &impl ConnectionTrait,
+    introduction_id: Uuid,
+    by: Option<Uuid>,
+) -> Result<u64> {
+    let result = access_grant::Entity::update_many()
+        .col_expr(access_grant::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(access_grant::Column::RevokedBy, Expr::value(by))
+        .filter(access_grant::Column::IntroductionId.eq(introduction_id))
+        .filter(access_grant::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}

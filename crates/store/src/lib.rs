@@ -9,6 +9,7 @@ pub mod changes;
 pub mod coverage;
 pub mod entity;
 pub mod grants;
+pub mod introductions;
 pub mod matches;
 pub mod members;
 pub mod needs;

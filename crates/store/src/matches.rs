@@ -213,3 +213,28 @@ pub async fn page(
 pub async fn all(conn: &impl ConnectionTrait, scope: &Scope, filter: &Filter, cap: u64) -> Result<Vec<Match>> {
     Ok(query(scope, filter).limit(cap).all(conn).await?.into_iter().map(Into::into).collect())
 }
+
+/// A match as the funnel report counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct Counted {
+    pub seed_id: Uuid,
+    pub seed_organization_id: Uuid,
+    pub need_organization_id: Uuid,
+}
+
+/// The matches made in `[from, to)`, dismissed ones included.
+///
+/// # Errors
+/// On a database failure.
+pub async fn made_between(conn: &impl ConnectionTrait, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Counted>> {
+    Ok(match_::Entity::find()
+        .select_only()
+        .column(match_::Column::SeedId)
+        .column(match_::Column::SeedOrganizationId)
+        .column(match_::Column::NeedOrganizationId)
+        .filter(match_::Column::CreatedAt.gte(from))
+        .filter(match_::Column::CreatedAt.lt(to))
+        .into_model::<Counted>()
+        .all(conn)
+        .await?)
+}

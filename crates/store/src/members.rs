@@ -129,6 +129,26 @@ pub async fn active_with_role(conn: &impl ConnectionTrait, role: Role) -> Result
         .collect()
 }
 
+/// Active members of one organisation with `role` (a university's TTO staff, for example).
+///
+/// # Errors
+/// On a database failure.
+pub async fn active_in_organization(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    role: Role,
+) -> Result<Vec<Member>> {
+    member::Entity::find()
+        .filter(member::Column::OrganizationId.eq(organization_id))
+        .filter(member::Column::Role.eq(role.as_str()))
+        .filter(member::Column::Status.eq(MemberStatus::Active.as_str()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
 /// What a service may change about a member; `None` leaves the column alone.
 #[derive(Debug, Clone, Default)]
 pub struct MemberChanges {

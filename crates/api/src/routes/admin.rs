@@ -12,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Admin, Ctx, Valid};
 use crate::routes::views::{ListOf, MemberView, OrganizationView, PageQuery};
+use kakehashi_service::reports::{Funnel, FunnelCounts, GroupBy};
 
 type Svc = web::Data<Services>;
 
@@ -329,4 +330,127 @@ pub async fn audit_log(svc: Svc, _admin: Admin, query: web::Query<AuditQuery>) -
     };
     let listed = svc.audit_log(filter, page).await?;
     Ok(HttpResponse::Ok().json(ListOf::from_listed(listed, AuditEntryView::from)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FunnelQuery {
+    /// `YYYY-MM-DD` or an RFC 3339 time; defaults to a year before `to`.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD` (that whole day included) or an RFC 3339 time (excluded); defaults to now.
+    pub to: Option<String>,
+    /// `modality`, `disease_area` or `organization`.
+    pub group_by: Option<String>,
+}
+
+fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::field(Code::ValidationFailed, field, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn csv_rate(rate: Option<f64>) -> String {
+    rate.map(|r| r.to_string()).unwrap_or_default()
+}
+
+fn csv_row(out: &mut String, key: &str, label_ja: &str, label_en: &str, c: &FunnelCounts) {
+    let r = c.rates();
+    let cells = [
+        csv_field(key),
+        csv_field(label_ja),
+        csv_field(label_en),
+        c.matches.to_string(),
+        c.introductions.to_string(),
+        c.forwarded.to_string(),
+        c.accepted.to_string(),
+        c.cda_signed.to_string(),
+        c.deals.to_string(),
+        csv_rate(r.introductions),
+        csv_rate(r.forwarded),
+        csv_rate(r.accepted),
+        csv_rate(r.cda_signed),
+        csv_rate(r.deals),
+    ];
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+/// The funnel from matches to deals for a period, optionally grouped; `Accept: text/csv` gives
+/// the same as CSV (a `total` row first, then one row per group).
+#[utoipa::path(
+    tag = "admin",
+    params(FunnelQuery),
+    responses(
+        (status = 200, body = Funnel, content_type = "application/json"),
+        (status = 200, description = "The same as CSV", content_type = "text/csv"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/admin/reports/funnel")]
+pub async fn funnel(
+    svc: Svc,
+    _admin: Admin,
+    req: actix_web::HttpRequest,
+    query: web::Query<FunnelQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let to = match q.to.as_deref() {
+        Some(value) => instant("to", value, true)?,
+        None => Utc::now(),
+    };
+    let from = match q.from.as_deref() {
+        Some(value) => instant("from", value, false)?,
+        None => to - chrono::Duration::days(365),
+    };
+    if from >= to {
+        return Err(ApiError::field(Code::ValidationFailed, "from", "must be before `to`"));
+    }
+    let group_by = match q.group_by.as_deref() {
+        None | Some("") => None,
+        Some("modality") => Some(GroupBy::Modality),
+        Some("disease_area") => Some(GroupBy::DiseaseArea),
+        Some("organization") => Some(GroupBy::Organization),
+        Some(_) => {
+            return Err(ApiError::field(
+                Code::ValidationFailed,
+                "group_by",
+                "must be modality, disease_area or organization",
+            ));
+        }
+    };
+    let report = svc.funnel(from, to, group_by).await?;
+    let wants_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if !wants_csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let mut out = String::from(
+        "group,label_ja,label_en,matches,introductions,forwarded,accepted,cda_signed,deals,\
+         rate_introductions,rate_forwarded,rate_accepted,rate_cda_signed,rate_deals\r\n",
+    );
+    csv_row(&mut out, "total", "合計", "Total", &report.totals);
+    for g in &report.groups {
+        csv_row(&mut out, &g.key, &g.label_ja, &g.label_en, &g.counts);
+    }
+    let filename = format!("funnel-{}-{}.csv", report.from.format("%Y%m%d"), report.to.format("%Y%m%d"));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
+        .body(out))
 }

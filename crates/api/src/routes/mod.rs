@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod introductions;
 pub mod matches;
 pub mod needs;
 pub mod notifications;

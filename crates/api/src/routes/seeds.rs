@@ -4,7 +4,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use kakehashi_domain::{Access, ConfidentialSection, Locale, RecordStatus, Role, SeedInput, Taxonomy, Visibility};
+use kakehashi_domain::introduction::DeclineReason;
+use kakehashi_domain::{
+    Access, ConfidentialSection, Locale, RecordStatus, Role, SeedInput, Taxonomy, Term, Visibility,
+};
 use kakehashi_service::Services;
 use kakehashi_service::import::{self, Format, Options};
 use kakehashi_service::seeds::{SeedPatch, VisibleSeed};
@@ -20,15 +23,30 @@ use crate::routes::views::{ListOf, OrganizationView, PageQuery};
 
 type Svc = web::Data<Services>;
 
+/// The taxonomies, plus the reasons an introduction can be declined for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyView<'a> {
+    #[serde(flatten)]
+    pub taxonomy: &'a Taxonomy,
+    pub decline_reasons: Vec<Term>,
+}
+
 /// The taxonomies with Japanese and English labels.
 #[utoipa::path(
     tag = "records",
-    responses((status = 200, body = Taxonomy), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = TaxonomyView), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[get("/taxonomy")]
 pub async fn taxonomy(svc: Svc, _member: CurrentMember) -> HttpResponse {
-    HttpResponse::Ok().json(svc.taxonomy.as_ref())
+    let decline_reasons = DeclineReason::ALL
+        .iter()
+        .map(|r| {
+            let (label_ja, label_en) = r.labels();
+            Term { value: r.as_str().to_owned(), label_ja: label_ja.to_owned(), label_en: label_en.to_owned() }
+        })
+        .collect();
+    HttpResponse::Ok().json(TaxonomyView { taxonomy: svc.taxonomy.as_ref(), decline_reasons })
 }
 
 /// A seed as the caller may see it.

@@ -3,6 +3,9 @@
 
 pub mod access_grant;
 pub mod audit_log;
+pub mod introduction;
+pub mod introduction_event;
+pub mod introduction_message;
 pub mod liaison_coverage;
 pub mod match_;
 pub mod member;

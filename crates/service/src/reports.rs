@@ -1,0 +1,235 @@
+//! The secretariat's funnel: matches → introductions → forwarded → accepted → CDA signed → deals.
+//!
+//! Counted by cohort: the matches made in the period, and the introductions requested in it with
+//! how far each has got by now. Grouped by modality or disease area, a record counts once under
+//! each of its seed's terms; grouped by organisation, once under the seed's organisation and once
+//! under the company's. Groups can therefore add up to more than the totals.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use kakehashi_domain::TaxonomyKind;
+use kakehashi_store::{introductions, matches, organizations, seeds};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{Result, Services};
+
+/// How the report is broken down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Modality,
+    DiseaseArea,
+    Organization,
+}
+
+/// The counts of one row of the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FunnelCounts {
+    pub matches: u64,
+    pub introductions: u64,
+    pub forwarded: u64,
+    pub accepted: u64,
+    pub cda_signed: u64,
+    pub deals: u64,
+}
+
+/// Each stage as a share of the stage before it; `null` when the stage before is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+pub struct FunnelRates {
+    /// Introductions per match.
+    pub introductions: Option<f64>,
+    pub forwarded: Option<f64>,
+    pub accepted: Option<f64>,
+    pub cda_signed: Option<f64>,
+    pub deals: Option<f64>,
+}
+
+fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    (denominator > 0).then(|| ((numerator as f64 / denominator as f64) * 10_000.0).round() / 10_000.0)
+}
+
+impl FunnelCounts {
+    #[must_use]
+    pub fn rates(&self) -> FunnelRates {
+        FunnelRates {
+            introductions: ratio(self.introductions, self.matches),
+            forwarded: ratio(self.forwarded, self.introductions),
+            accepted: ratio(self.accepted, self.forwarded),
+            cda_signed: ratio(self.cda_signed, self.accepted),
+            deals: ratio(self.deals, self.cda_signed),
+        }
+    }
+}
+
+/// One group of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FunnelGroup {
+    /// The taxonomy code or the organisation's id.
+    pub key: String,
+    pub label_ja: String,
+    pub label_en: String,
+    pub counts: FunnelCounts,
+    pub rates: FunnelRates,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Funnel {
+    pub from: DateTime<Utc>,
+    /// Exclusive.
+    pub to: DateTime<Utc>,
+    pub totals: FunnelCounts,
+    pub rates: FunnelRates,
+    /// Empty unless a grouping was asked for.
+    pub groups: Vec<FunnelGroup>,
+}
+
+/// Which stages one introduction reached.
+fn stages(intro: &introductions::Introduction) -> FunnelCounts {
+    FunnelCounts {
+        matches: 0,
+        introductions: 1,
+        forwarded: u64::from(intro.forwarded_at.is_some()),
+        accepted: u64::from(intro.accepted_at.is_some()),
+        cda_signed: u64::from(intro.cda_signed_at.is_some()),
+        deals: u64::from(intro.state.outcome.is_some_and(kakehashi_domain::introduction::Outcome::is_deal)),
+    }
+}
+
+fn add(into: &mut FunnelCounts, other: &FunnelCounts) {
+    into.matches += other.matches;
+    into.introductions += other.introductions;
+    into.forwarded += other.forwarded;
+    into.accepted += other.accepted;
+    into.cda_signed += other.cda_signed;
+    into.deals += other.deals;
+}
+
+/// Seeds are read this many at a time (bind-parameter limits).
+const CHUNK: usize = 500;
+
+impl Services {
+    /// The funnel for `[from, to)`.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn funnel(&self, from: DateTime<Utc>, to: DateTime<Utc>, group_by: Option<GroupBy>) -> Result<Funnel> {
+        let made = matches::made_between(&self.db, from, to).await?;
+        let requested = introductions::requested_between(&self.db, from, to).await?;
+        let match_row = FunnelCounts { matches: 1, ..FunnelCounts::default() };
+        let mut totals = FunnelCounts::default();
+        for _ in &made {
+            add(&mut totals, &match_row);
+        }
+        for intro in &requested {
+            add(&mut totals, &stages(intro));
+        }
+        let groups = match group_by {
+            None => Vec::new(),
+            Some(by) => self.groups(by, &made, &requested).await?,
+        };
+        Ok(Funnel { from, to, totals, rates: totals.rates(), groups })
+    }
+
+    async fn groups(
+        &self,
+        by: GroupBy,
+        made: &[matches::Counted],
+        requested: &[introductions::Introduction],
+    ) -> Result<Vec<FunnelGroup>> {
+        let match_row = FunnelCounts { matches: 1, ..FunnelCounts::default() };
+        let mut counts: BTreeMap<String, FunnelCounts> = BTreeMap::new();
+        let mut bump = |keys: Vec<String>, row: &FunnelCounts| {
+            for key in keys {
+                add(counts.entry(key).or_default(), row);
+            }
+        };
+        match by {
+            GroupBy::Organization => {
+                let pair = |a: Uuid, b: Uuid| -> Vec<String> {
+                    let mut keys = vec![a.to_string()];
+                    if a != b {
+                        keys.push(b.to_string());
+                    }
+                    keys
+                };
+                for m in made {
+                    bump(pair(m.seed_organization_id, m.need_organization_id), &match_row);
+                }
+                for intro in requested {
+                    bump(pair(intro.seed_organization_id, intro.requester_organization_id), &stages(intro));
+                }
+            }
+            GroupBy::Modality | GroupBy::DiseaseArea => {
+                let ids: HashSet<Uuid> =
+                    made.iter().map(|m| m.seed_id).chain(requested.iter().map(|i| i.seed_id)).collect();
+                let ids: Vec<Uuid> = ids.into_iter().collect();
+                let mut terms: HashMap<Uuid, Vec<String>> = HashMap::with_capacity(ids.len());
+                for chunk in ids.chunks(CHUNK) {
+                    for seed in seeds::get_many(&self.db, chunk).await? {
+                        let list =
+                            if by == GroupBy::Modality { seed.content.modalities } else { seed.content.disease_areas };
+                        terms.insert(seed.id, list);
+                    }
+                }
+                for m in made {
+                    bump(terms.get(&m.seed_id).cloned().unwrap_or_default(), &match_row);
+                }
+                for intro in requested {
+                    bump(terms.get(&intro.seed_id).cloned().unwrap_or_default(), &stages(intro));
+                }
+            }
+        }
+        let mut groups = Vec::with_capacity(counts.len());
+        for (key, counts) in counts {
+            let (label_ja, label_en) = self.group_label(by, &key).await?;
+            groups.push(FunnelGroup { key, label_ja, label_en, rates: counts.rates(), counts });
+        }
+        // Largest first, the key breaking ties, so the report reads the same every time.
+        groups.sort_by(|a, b| {
+            b.counts
+                .matches
+                .cmp(&a.counts.matches)
+                .then_with(|| b.counts.introductions.cmp(&a.counts.introductions))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        Ok(groups)
+    }
+
+    async fn group_label(&self, by: GroupBy, key: &str) -> Result<(String, String)> {
+        let kind = match by {
+            GroupBy::Modality => TaxonomyKind::Modality,
+            GroupBy::DiseaseArea => TaxonomyKind::DiseaseArea,
+            GroupBy::Organization => {
+                let org = match key.parse::<Uuid>() {
+                    Ok(id) => organizations::get(&self.db, id).await?,
+                    Err(_) => None,
+                };
+                return Ok(org.map_or_else(|| (key.to_owned(), key.to_owned()), |o| (o.name, o.name_en)));
+            }
+        };
+        Ok(self
+            .taxonomy
+            .label(kind, key)
+            .map_or_else(|| (key.to_owned(), key.to_owned()), |t| (t.label_ja.clone(), t.label_en.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_shares_of_the_stage_before() {
+        let counts = FunnelCounts { matches: 10, introductions: 4, forwarded: 3, accepted: 0, cda_signed: 0, deals: 0 };
+        let rates = counts.rates();
+        assert_eq!(rates.introductions, Some(0.4));
+        assert_eq!(rates.forwarded, Some(0.75));
+        assert_eq!(rates.accepted, Some(0.0));
+        assert_eq!(rates.cda_signed, None, "nothing was accepted");
+        assert_eq!(rates.deals, None);
+    }
+}

@@ -12,6 +12,7 @@ mod m20261122_000004_matches;
 mod m20261122_000005_notifications;
 mod m20261122_000006_saved_searches;
 mod m20261122_000007_introductions;
+mod m20261122_000008_match_mail;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_notifications::Migration),
             Box::new(m20261122_000006_saved_searches::Migration),
             Box::new(m20261122_000007_introductions::Migration),
+            Box::new(m20261122_000008_match_mail::Migration),
         ]
     }
 }

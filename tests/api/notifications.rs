@@ -219,3 +219,42 @@ async fn saved_searches_alert_their_owner_about_new_visible_records() {
         json!([])
     );
 }
+
+#[actix_web::test]
+async fn a_liaison_who_chose_the_daily_digest_gets_the_days_matches_in_one_email() {
+    let world = World::new().await;
+    let res = world
+        .call(&world.liaison, Method::PATCH, "/api/v1/me", Some(json!({ "match_mail": "daily", "locale": "en" })))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["match_mail"], "daily");
+    assert_eq!(res.body["locale"], "en");
+    let res = world.call(&world.liaison, Method::PATCH, "/api/v1/me", Some(json!({ "match_mail": "weekly" }))).await;
+    assert_problem(&res, 422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["field"], "match_mail");
+
+    world.seed(&marker(), "members", true).await;
+    world.need(true, "members", true).await;
+    // The in-app notification comes at once …
+    let created = until("the in-app notification", async || {
+        let res = world.call(&world.liaison, Method::GET, "/api/v1/notifications", None).await;
+        (res.body["total"] == 1).then(|| res.body["items"][0]["created_at"].as_str().unwrap().to_owned())
+    })
+    .await;
+    // … the e-mail waits for the digest.
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    assert!(world.app.mails_to("liaison@example.org").is_empty(), "no immediate e-mail");
+
+    let next_day = chrono::DateTime::parse_from_rfc3339(&created).unwrap().to_utc() + chrono::Duration::days(1);
+    assert_eq!(world.app.services.send_due_digests(next_day).await.unwrap(), 1);
+    assert_eq!(world.app.services.send_due_digests(next_day).await.unwrap(), 0, "once per day");
+    let mail = until("the digest", async || world.app.mails_to("liaison@example.org").pop()).await;
+    assert!(mail.contains("1 new matches today"), "{mail}");
+    assert!(mail.contains("筋ジストロフィー"), "the seed's title is listed: {mail}");
+    assert!(!mail.contains("MARKER"), "no confidential text");
+    // The next day has nothing new: no empty digest.
+    let later = next_day + chrono::Duration::days(1);
+    assert_eq!(world.app.services.send_due_digests(later).await.unwrap(), 0);
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(world.app.mails_to("liaison@example.org").len(), 1);
+}

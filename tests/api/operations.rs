@@ -44,6 +44,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/admin/liaisons/{user_id}/coverage", "get"),
         ("/api/v1/admin/audit", "get"),
         ("/api/v1/admin/reports/funnel", "get"),
+        ("/api/v1/me", "patch"),
         ("/api/v1/introductions", "post"),
         ("/api/v1/introductions", "get"),
         ("/api/v1/introductions/{id}", "get"),

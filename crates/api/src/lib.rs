@@ -73,6 +73,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(auth::password_reset)
         .service(auth::password_reset_confirm)
         .service(auth::me)
+        .service(auth::update_me)
         .service(admin::create_organization)
         .service(admin::list_organizations)
         .service(admin::invite)

@@ -67,6 +67,7 @@ pub struct ApiDoc;
     auth::password_reset,
     auth::password_reset_confirm,
     auth::me,
+    auth::update_me,
     admin::create_organization,
     admin::list_organizations,
     admin::invite,

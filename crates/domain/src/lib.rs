@@ -45,7 +45,7 @@ pub use disclosure::{
     Access, NeedFacts, RecordStatus, SeedFacts, Viewer, Visibility, can_edit_need, can_edit_seed, may_grant,
     need_access, reveals_need_organization, seed_access,
 };
-pub use member::{Locale, MemberStatus, OrganizationKind, Role, UnknownName};
+pub use member::{Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
 pub use page::Page;
 pub use record::{ConfidentialSection, FieldProblem, NeedContent, NeedInput, SeedContent, SeedInput, detect_language};
 pub use taxonomy::{StageTerm, Taxonomy, TaxonomyError, TaxonomyKind, Term, UnknownTerm};

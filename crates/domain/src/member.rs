@@ -125,6 +125,27 @@ impl Locale {
     }
 }
 
+/// How a member hears of new matches by e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMail {
+    /// One e-mail per match, as it is found.
+    #[default]
+    Immediate,
+    /// One e-mail a day listing the day's matches (the in-app notifications still come at once).
+    Daily,
+}
+
+impl MatchMail {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMail::Immediate => "immediate",
+            MatchMail::Daily => "daily",
+        }
+    }
+}
+
 /// A stored value that is not one of the names above.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} `{value}`")]
@@ -171,6 +192,7 @@ from_str_via_as_str!(
     ]
 );
 from_str_via_as_str!(Locale, "locale", [Locale::Ja, Locale::En]);
+from_str_via_as_str!(MatchMail, "match e-mail preference", [MatchMail::Immediate, MatchMail::Daily]);
 
 #[cfg(test)]
 mod tests {

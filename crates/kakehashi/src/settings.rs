@@ -89,6 +89,8 @@ pub struct MailSettings {
     pub dir: String,
     pub retry_base_secs: u64,
     pub poll_interval_ms: u64,
+    /// The hour (UTC) at which daily match digests go out.
+    pub digest_hour_utc: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +232,9 @@ impl Settings {
         }
         if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
             return Err(invalid("mail.poll_interval_ms", "must be between 10 and 60000"));
+        }
+        if self.mail.digest_hour_utc > 23 {
+            return Err(invalid("mail.digest_hour_utc", "must be between 0 and 23"));
         }
         let m = &self.matching;
         for (key, value) in [

@@ -74,6 +74,7 @@ impl Application {
         tokio::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
         tokio::spawn(services.clone().into_inner().run_matcher(background.matches));
         tokio::spawn(services.clone().into_inner().run_delivery());
+        tokio::spawn(services.clone().into_inner().run_digests());
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services })
     }
@@ -135,6 +136,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         delivery: kakehashi_service::notifications::DeliveryConfig {
             retry_base: std::time::Duration::from_secs(settings.mail.retry_base_secs),
             poll_interval: std::time::Duration::from_millis(settings.mail.poll_interval_ms),
+            digest_hour_utc: settings.mail.digest_hour_utc,
         },
         match_queue,
     };

@@ -181,6 +181,39 @@ pub fn match_mail(
     Message { to: to.to_owned(), subject, text, html, message_id: None }
 }
 
+/// A liaison's daily list of new matches: one line per match, titles only (summary tier).
+#[must_use]
+pub fn digest_mail(locale: Locale, to: &str, name: &str, lines: &[String], link: &str) -> Message {
+    let count = lines.len();
+    let (subject, salutation, intro, action) = match locale {
+        Locale::Ja => (
+            format!("【Kakehashi】本日の新しいマッチ {count} 件"),
+            format!("{name} 様"),
+            format!("この24時間に、担当する機関のシーズとニーズの新しいマッチが {count} 件ありました。"),
+            "詳細と理由は次のリンクから確認できます。",
+        ),
+        Locale::En => (
+            format!("[Kakehashi] {count} new matches today"),
+            format!("Dear {name},"),
+            format!("{count} new matches between organisations you cover were found in the last 24 hours."),
+            "See the details and the reasons here:",
+        ),
+    };
+    let list: String = lines.iter().map(|l| format!("- {l}\n")).collect();
+    let text = format!("{salutation}\n\n{intro}\n\n{list}\n{action}\n{link}\n\n-- \nKakehashi\n");
+    let items: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{intro}</p><ul>{items}</ul>\
+         <p>{action}<br><a href=\"{href}\">{href}</a></p><p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        intro = escape(&intro),
+        action = escape(action),
+        href = escape(link),
+    );
+    Message { to: to.to_owned(), subject, text, html, message_id: None }
+}
+
 /// What happened to an introduction, as told to one of its parties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntroductionNews {

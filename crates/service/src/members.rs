@@ -141,6 +141,24 @@ impl Services {
         organizations::get(&self.db, id).await?.ok_or(ServiceError::NotFound("organization"))
     }
 
+    /// Changes the member's own preferences: the language of e-mails and labels, and whether new
+    /// matches come by e-mail at once or in a daily digest.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn update_preferences(
+        &self,
+        actor: &crate::auth::Authenticated,
+        locale: Option<kakehashi_domain::Locale>,
+        match_mail: Option<kakehashi_domain::MatchMail>,
+    ) -> Result<Member> {
+        if locale.is_some() || match_mail.is_some() {
+            let changes = members::MemberChanges { locale, match_mail, ..Default::default() };
+            members::update(&self.db, actor.id, changes).await?;
+        }
+        members::get(&self.db, actor.id).await?.ok_or(ServiceError::NotFound("member"))
+    }
+
     /// Registers a member who then verifies the address and waits for approval. An address that
     /// is already registered is answered exactly like a new one and nothing changes.
     ///

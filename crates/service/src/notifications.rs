@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use kakehashi_domain::{MemberStatus, Page, Role};
-use kakehashi_notify::templates::match_mail;
+use kakehashi_domain::{Locale, MatchMail, MemberStatus, Page, Role};
+use kakehashi_notify::templates::{digest_mail, match_mail};
 use kakehashi_store::notifications::{self, NewNotification, Notification};
 use kakehashi_store::outbox::{self, NewMessage};
 use kakehashi_store::{ConnectionTrait, coverage, members, needs, seeds};
@@ -29,6 +29,8 @@ pub struct DeliveryConfig {
     /// The first retry waits this long; each further one twice as long (at most an hour).
     pub retry_base: Duration,
     pub poll_interval: Duration,
+    /// The hour (UTC) at which daily match digests go out.
+    pub digest_hour_utc: u32,
 }
 
 const CLAIM: u64 = 20;
@@ -76,6 +78,10 @@ impl Services {
                 },
             )
             .await?;
+            // A liaison who chose the daily digest hears of it there.
+            if liaison.match_mail == MatchMail::Daily {
+                continue;
+            }
             let link = format!("{}/matches/{match_id}", self.public_url.trim_end_matches('/'));
             let mail = match_mail(liaison.locale, &liaison.email, &liaison.name, seed_title, need_title, score, &link);
             outbox::enqueue(
@@ -173,7 +179,73 @@ impl Services {
     }
 }
 
+/// The start of the latest digest period to have ended by `now`: the last `hour`:00 UTC.
+#[must_use]
+pub fn digest_due(now: chrono::DateTime<Utc>, hour: u32) -> chrono::DateTime<Utc> {
+    let today = now.date_naive().and_hms_opt(hour.min(23), 0, 0).unwrap_or_default().and_utc();
+    if today <= now { today } else { today - chrono::Duration::days(1) }
+}
+
+impl Services {
+    /// Sends each daily-digest member the matches of the 24 hours up to the latest digest hour,
+    /// once: the idempotency key names the member and the day, so a second run (or a second
+    /// process) adds nothing. Returns how many digests were queued.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn send_due_digests(&self, now: chrono::DateTime<Utc>) -> Result<usize> {
+        let until = digest_due(now, self.delivery.digest_hour_utc);
+        let since = until - chrono::Duration::days(1);
+        let mut queued = 0;
+        for member in members::active_with_role(&self.db, Role::Liaison).await? {
+            if member.match_mail != MatchMail::Daily {
+                continue;
+            }
+            let key = format!("digest:{}:{}", until.format("%Y-%m-%d"), member.id);
+            if outbox::exists(&self.db, &key).await? {
+                continue;
+            }
+            let news = notifications::of_kind_between(&self.db, member.id, "match.new", since, until).await?;
+            if news.is_empty() {
+                continue;
+            }
+            let lines: Vec<String> = news
+                .into_iter()
+                .map(|n| match member.locale {
+                    Locale::Ja => n.title_ja,
+                    Locale::En => n.title_en,
+                })
+                .collect();
+            let link = format!("{}/matches", self.public_url.trim_end_matches('/'));
+            let mail = digest_mail(member.locale, &member.email, &member.name, &lines, &link);
+            let new = NewMessage {
+                idempotency_key: key,
+                member_id: Some(member.id),
+                to_address: mail.to,
+                subject: mail.subject,
+                text_body: mail.text,
+                html_body: mail.html,
+            };
+            if outbox::enqueue(&self.db, new).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Queues the daily digests as they fall due, checking every minute, until the process ends.
+    pub async fn run_digests(self: Arc<Self>) {
+        loop {
+            if let Err(err) = self.send_due_digests(Utc::now()).await {
+                tracing::error!(error = %crate::error_chain(&err), "daily digests failed");
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -185,5 +257,13 @@ mod tests {
             assert!((nominal * 0.8..=nominal * 1.2).contains(&wait), "{attempts}: {wait}");
         }
         assert!(backoff(base, 30).as_secs_f64() <= 3600.0 * 1.2);
+    }
+
+    #[test]
+    fn the_digest_covers_the_day_up_to_the_last_digest_hour() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(digest_due(at("2026-11-22T08:59:00Z"), 0), at("2026-11-22T00:00:00Z"));
+        assert_eq!(digest_due(at("2026-11-22T08:59:00Z"), 9), at("2026-11-21T09:00:00Z"));
+        assert_eq!(digest_due(at("2026-11-22T09:00:00Z"), 9), at("2026-11-22T09:00:00Z"));
     }
 }

@@ -1,7 +1,7 @@
 //! Members and their credentials. E-mail addresses are stored lower-cased; callers normalise.
 
 use chrono::{DateTime, Utc};
-use kakehashi_domain::{Locale, MemberStatus, Page, Role};
+use kakehashi_domain::{Locale, MatchMail, MemberStatus, Page, Role};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
@@ -22,6 +22,7 @@ pub struct Member {
     pub role: Role,
     pub status: MemberStatus,
     pub locale: Locale,
+    pub match_mail: MatchMail,
     pub password_hash: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub failed_logins: i32,
@@ -37,6 +38,7 @@ impl TryFrom<member::Model> for Member {
             role: parse("members.role", &m.role)?,
             status: parse("members.status", &m.status)?,
             locale: parse("members.locale", &m.locale)?,
+            match_mail: parse("members.match_mail", &m.match_mail)?,
             id: m.id,
             organization_id: m.organization_id,
             email: m.email,
@@ -75,6 +77,7 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewMember) -> Result<Membe
         role: Set(new.role.as_str().to_owned()),
         status: Set(new.status.as_str().to_owned()),
         locale: Set(new.locale.as_str().to_owned()),
+        match_mail: Set(MatchMail::default().as_str().to_owned()),
         password_hash: Set(new.password_hash),
         email_verified_at: Set(new.email_verified.then_some(now)),
         failed_logins: Set(0),
@@ -158,6 +161,8 @@ pub struct MemberChanges {
     pub email_verified_at: Option<DateTime<Utc>>,
     /// Clears the failed-login counter and any lock.
     pub unlock: bool,
+    pub locale: Option<Locale>,
+    pub match_mail: Option<MatchMail>,
 }
 
 /// # Errors
@@ -168,6 +173,8 @@ pub async fn update(conn: &impl ConnectionTrait, id: Uuid, changes: MemberChange
     model.role = changes.role.map_or(NotSet, |r| Set(r.as_str().to_owned()));
     model.password_hash = changes.password_hash.map_or(NotSet, |h| Set(Some(h)));
     model.email_verified_at = changes.email_verified_at.map_or(NotSet, |t| Set(Some(t)));
+    model.locale = changes.locale.map_or(NotSet, |l| Set(l.as_str().to_owned()));
+    model.match_mail = changes.match_mail.map_or(NotSet, |m| Set(m.as_str().to_owned()));
     if changes.unlock {
         model.failed_logins = Set(0);
         model.locked_until = Set(None);

@@ -109,3 +109,27 @@ pub async fn mark_read(conn: &impl ConnectionTrait, member_id: Uuid, id: Uuid) -
     }
     Ok(found)
 }
+
+/// A member's notifications of `kind` created in `[from, to)`, oldest first (daily digests).
+///
+/// # Errors
+/// On a database failure.
+pub async fn of_kind_between(
+    conn: &impl ConnectionTrait,
+    member_id: Uuid,
+    kind: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Notification>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::MemberId.eq(member_id))
+        .filter(notification::Column::Kind.eq(kind))
+        .filter(notification::Column::CreatedAt.gte(from))
+        .filter(notification::Column::CreatedAt.lt(to))
+        .order_by_asc(notification::Column::CreatedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}

@@ -164,3 +164,11 @@ pub async fn to_address(conn: &impl ConnectionTrait, address: &str) -> Result<Ve
         .map(Into::into)
         .collect())
 }
+
+/// Whether a message with this idempotency key was ever queued.
+///
+/// # Errors
+/// On a database failure.
+pub async fn exists(conn: &impl ConnectionTrait, idempotency_key: &str) -> Result<bool> {
+    Ok(outbox::Entity::find().filter(outbox::Column::IdempotencyKey.eq(idempotency_key)).one(conn).await?.is_some())
+}

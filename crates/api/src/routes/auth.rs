@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me`: registration, verification, invitations, login, refresh,
 //! logout and password reset.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use kakehashi_domain::{Locale, MemberStatus};
 use kakehashi_service::Services;
 use kakehashi_service::auth::TokenPair;
@@ -268,6 +268,8 @@ pub struct MeView {
     pub name: String,
     pub role: kakehashi_domain::Role,
     pub locale: Locale,
+    /// How new matches arrive by e-mail: `immediate` or `daily` (a digest).
+    pub match_mail: kakehashi_domain::MatchMail,
     pub organization: OrganizationView,
 }
 
@@ -279,6 +281,10 @@ pub struct MeView {
 )]
 #[get("/me")]
 pub async fn me(svc: Svc, member: CurrentMember) -> Result<HttpResponse, ApiError> {
+    me_view(&svc, &member).await
+}
+
+async fn me_view(svc: &Services, member: &CurrentMember) -> Result<HttpResponse, ApiError> {
     let (member, organization) = svc.member_with_organization(member.id).await?;
     Ok(HttpResponse::Ok().json(MeView {
         id: member.id,
@@ -286,6 +292,28 @@ pub async fn me(svc: Svc, member: CurrentMember) -> Result<HttpResponse, ApiErro
         name: member.name,
         role: member.role,
         locale: member.locale,
+        match_mail: member.match_mail,
         organization: organization.into(),
     }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    pub locale: Option<Locale>,
+    pub match_mail: Option<kakehashi_domain::MatchMail>,
+}
+
+/// Change the caller's preferences (e-mail language; matches at once or in a daily digest).
+#[utoipa::path(
+    tag = "members",
+    request_body = Preferences,
+    responses((status = 200, body = MeView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[patch("/me")]
+pub async fn update_me(svc: Svc, member: CurrentMember, body: Valid<Preferences>) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner()?;
+    svc.update_preferences(&member, b.locale, b.match_mail).await?;
+    me_view(&svc, &member).await
 }

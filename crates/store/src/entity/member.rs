@@ -11,6 +11,7 @@ pub struct Model {
     pub role: String,
     pub status: String,
     pub locale: String,
+    pub match_mail: String,
     pub password_hash: Option<String>,
     pub email_verified_at: Option<DateTimeUtc>,
     pub failed_logins: i32,

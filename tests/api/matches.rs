@@ -150,3 +150,42 @@ async fn liaisons_see_the_organisations_they_cover() {
     world.call(&world.admin, Method::PUT, &coverage, Some(json!({ "organization_ids": [world.pharma_c] }))).await;
     assert_eq!(total(&world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body), 1);
 }
+
+#[actix_web::test]
+async fn a_japanese_seed_and_an_english_need_match_on_their_taxonomy_alone() {
+    let world = World::new().await;
+    let seed = json!({
+        "title": "人工多能性幹細胞由来ドパミン神経前駆細胞の移植によるパーキンソン病治療",
+        "summary": "ヒト人工多能性幹細胞から作製したドパミン神経前駆細胞を移植し、霊長類モデルで運動機能の改善を確認した。",
+        "confidential": { "details": "移植細胞数と投与経路の詳細" },
+        "modalities": ["cell_therapy"], "disease_areas": ["psychiatric_neurological"],
+        "stage": "preclinical", "ip_status": "filed", "deal_types": ["license"],
+        "keywords": ["再生医療", "神経変性疾患"], "visibility": "members",
+    });
+    let res = world.call(&world.researcher_a, Method::POST, "/api/v1/seeds", Some(seed)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let seed_id = res.body["id"].as_str().unwrap().to_owned();
+    let res = world.call(&world.researcher_a, Method::POST, &format!("/api/v1/seeds/{seed_id}/publish"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let need = json!({
+        "title": "Cell replacement for neurodegeneration",
+        "description": "We in-license transplantable cell products that restore lost neurons.",
+        "modalities": ["cell_therapy"], "disease_areas": ["psychiatric_neurological"],
+        "stages": ["preclinical", "phase_1"], "deal_types": ["license"],
+        "anonymous": false, "visibility": "members",
+    });
+    let res = world.call(&world.company_c, Method::POST, "/api/v1/needs", Some(need)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let need_id = res.body["id"].as_str().unwrap().to_owned();
+    let res = world.call(&world.company_c, Method::POST, &format!("/api/v1/needs/{need_id}/publish"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let body = matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
+    let item = &body["items"][0];
+    assert_eq!(item["seed"]["id"], seed_id.as_str());
+    let kinds: Vec<&str> = item["reasons"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"modality") && kinds.contains(&"disease_area"), "{kinds:?}");
+    assert!(!kinds.contains(&"terms"), "no words in common: {kinds:?}");
+    let score = item["score"].as_f64().unwrap();
+    assert!((0.45..=0.75).contains(&score), "{score}");
+}

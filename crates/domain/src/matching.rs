@@ -59,6 +59,9 @@ pub struct Weights {
     pub text: f64,
     pub taxonomy: f64,
     pub threshold: f64,
+    /// For a seed and a need written in different languages, whose words cannot be compared,
+    /// the taxonomy fit times this is the least score they get.
+    pub cross_language: f64,
 }
 
 impl Weights {
@@ -71,6 +74,18 @@ impl Weights {
             return 0.0;
         }
         (self.text * text.clamp(0.0, 1.0) + self.taxonomy * fit.score) / total
+    }
+
+    /// The match score. Text relevance means little between a Japanese and an English record, so
+    /// such a pair, when it shares both a modality and a disease area, is judged on its taxonomy fit
+    /// (scaled by `cross_language`) where that is higher.
+    #[must_use]
+    pub fn score(&self, text: f64, fit: &Fit, same_language: bool) -> f64 {
+        let combined = self.combine(text, fit);
+        if same_language || fit.modalities.is_empty() || fit.disease_areas.is_empty() {
+            return combined;
+        }
+        combined.max(self.cross_language.clamp(0.0, 1.0) * fit.score)
     }
 }
 
@@ -190,10 +205,22 @@ mod tests {
 
     #[test]
     fn weights_combine_into_zero_to_one() {
-        let w = Weights { text: 0.6, taxonomy: 0.4, threshold: 0.4 };
+        let w = Weights { text: 0.6, taxonomy: 0.4, threshold: 0.4, cross_language: 0.75 };
         let fit = taxonomy_fit(&seed("antibody", "oncology", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
         assert!((w.combine(1.0, &fit) - 1.0).abs() < 1e-9);
         assert!((w.combine(0.0, &fit) - 0.4).abs() < 1e-9);
         assert!(w.combine(7.0, &fit) <= 1.0);
+    }
+
+    #[test]
+    fn a_pair_across_languages_is_judged_on_its_taxonomy() {
+        let w = Weights { text: 0.6, taxonomy: 0.4, threshold: 0.45, cross_language: 0.75 };
+        let fit = taxonomy_fit(&seed("antibody", "oncology", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
+        assert!((w.score(0.0, &fit, false) - 0.75 * fit.score).abs() < 1e-9);
+        assert!((w.score(0.0, &fit, true) - w.combine(0.0, &fit)).abs() < 1e-9, "same language: text counts");
+        assert!((w.score(1.0, &fit, false) - 1.0).abs() < 1e-9, "shared words still count");
+        let weak =
+            taxonomy_fit(&seed("antibody", "infectious", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
+        assert!(w.score(0.0, &weak, false) < w.threshold, "a modality alone is not enough");
     }
 }

@@ -232,7 +232,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     deal_types: seed.deal_types.clone(),
                     keywords: seed.keywords.clone(),
                     visibility: kakehashi_domain::Visibility::Members,
-                    language: kakehashi_domain::Locale::Ja,
+                    language: kakehashi_domain::detect_language(&format!("{} {}", seed.title, seed.summary)),
                 };
                 let need = kakehashi_domain::NeedContent {
                     title: need.title.clone(),
@@ -244,9 +244,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     keywords: need.keywords.clone(),
                     anonymous: false,
                     visibility: kakehashi_domain::Visibility::Members,
-                    language: kakehashi_domain::Locale::Ja,
+                    language: kakehashi_domain::detect_language(&format!("{} {}", need.title, need.description)),
                 };
-                weights.combine(text, &kakehashi_domain::matching::taxonomy_fit(&seed, &need))
+                let fit = kakehashi_domain::matching::taxonomy_fit(&seed, &need);
+                weights.score(text, &fit, seed.language == need.language)
             })?;
             println!("\n{:<60} {:>8} {:>6}  ranks of the expected seeds", "need → seeds (matching)", "recall", "RR");
             for o in &matching.outcomes {

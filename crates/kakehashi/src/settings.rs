@@ -37,6 +37,7 @@ pub struct MatchingSettings {
     pub text_weight: f64,
     pub taxonomy_weight: f64,
     pub threshold: f64,
+    pub cross_language_weight: f64,
     pub candidates: usize,
 }
 
@@ -241,6 +242,7 @@ impl Settings {
             ("matching.text_weight", m.text_weight),
             ("matching.taxonomy_weight", m.taxonomy_weight),
             ("matching.threshold", m.threshold),
+            ("matching.cross_language_weight", m.cross_language_weight),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(invalid(key, "must be between 0 and 1"));
@@ -283,6 +285,7 @@ impl Settings {
                 text: m.text_weight,
                 taxonomy: m.taxonomy_weight,
                 threshold: m.threshold,
+                cross_language: m.cross_language_weight,
             },
             candidates: m.candidates,
         }

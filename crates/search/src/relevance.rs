@@ -239,6 +239,26 @@ impl RelevanceSet {
                     Some((seed.key.as_str(), score(seed, need, relative)))
                 })
                 .collect();
+            // As matching does: seeds sharing a modality and a disease area join without words.
+            if !need.modalities.is_empty() && !need.disease_areas.is_empty() {
+                let by_taxonomy = SearchRequest {
+                    kind: Some(Kind::Seed),
+                    filters: crate::FacetFilters {
+                        modality: need.modalities.clone(),
+                        disease_area: need.disease_areas.clone(),
+                        ..Default::default()
+                    },
+                    limit: 50,
+                    ..Default::default()
+                };
+                for h in index.search(&by_taxonomy, &audience)?.hits {
+                    if let Some(seed) = seeds.get(&h.id)
+                        && !ranked.iter().any(|(key, _)| *key == seed.key)
+                    {
+                        ranked.push((seed.key.as_str(), score(seed, need, 0.0)));
+                    }
+                }
+            }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             let found: Vec<&str> = ranked.iter().take(10).map(|r| r.0).collect();
             let ranks = expected.relevant.iter().map(|r| found.iter().position(|f| f == r).map(|p| p + 1)).collect();

@@ -4,7 +4,9 @@
 //! Text relevance comes from the search index: the record's own title, summary and keywords are
 //! the query (any word may match), and each candidate's score is divided by the record's score
 //! against itself, so 1 means the other side says everything this one says. It is combined with
-//! the taxonomy fit ([`kakehashi_domain::matching`]) using the configured weights. Matching runs in
+//! the taxonomy fit ([`kakehashi_domain::matching`]) using the configured weights. Records of the
+//! other side sharing a modality and a disease area are candidates too, without words: a Japanese
+//! seed and an English need share few, so such a pair is judged on its taxonomy. Matching runs in
 //! its own task, fed by the indexer, so a bulk import never holds up indexing.
 
 use std::collections::{HashMap, HashSet};
@@ -12,7 +14,7 @@ use std::sync::Arc;
 
 use kakehashi_domain::RecordStatus;
 use kakehashi_domain::matching::{self, Weights, taxonomy_fit};
-use kakehashi_search::{Audience, Kind, NeedAudience, SearchRequest, SeedAudience};
+use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
 use kakehashi_store::changes::RecordKind;
 use kakehashi_store::matches::{self, Scored};
 use kakehashi_store::{needs, seeds};
@@ -87,6 +89,54 @@ impl Services {
             .collect())
     }
 
+    /// Records of the other side sharing a modality and a disease area with this one: the
+    /// candidates words cannot find when the two are written in different languages.
+    async fn facet_candidates(
+        &self,
+        self_id: Uuid,
+        modalities: &[String],
+        disease_areas: &[String],
+        other: Kind,
+    ) -> Result<Vec<Uuid>> {
+        if modalities.is_empty() || disease_areas.is_empty() {
+            return Ok(Vec::new());
+        }
+        let everyone = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
+        let request = SearchRequest {
+            kind: Some(other),
+            filters: FacetFilters {
+                modality: modalities.to_vec(),
+                disease_area: disease_areas.to_vec(),
+                ..FacetFilters::default()
+            },
+            exclude: vec![self_id],
+            limit: self.matching.candidates,
+            ..Default::default()
+        };
+        let index = Arc::clone(&self.search);
+        let hits = blocking(move || index.search(&request, &everyone)).await?;
+        Ok(hits.hits.into_iter().map(|h| h.id).collect())
+    }
+
+    /// Text candidates, then the taxonomy's, each record once.
+    async fn candidates(
+        &self,
+        self_id: Uuid,
+        text: String,
+        modalities: &[String],
+        disease_areas: &[String],
+        other: Kind,
+    ) -> Result<Vec<(Uuid, f64, Vec<String>)>> {
+        let mut candidates = self.text_candidates(self_id, text, other).await?;
+        let known: HashSet<Uuid> = candidates.iter().map(|c| c.0).collect();
+        for id in self.facet_candidates(self_id, modalities, disease_areas, other).await? {
+            if !known.contains(&id) {
+                candidates.push((id, 0.0, Vec::new()));
+            }
+        }
+        Ok(candidates)
+    }
+
     /// Scores one record against the other side and stores the result. An unpublished record
     /// loses its open matches.
     ///
@@ -103,7 +153,9 @@ impl Services {
                     return Ok(outcome);
                 };
                 let doc = seed_doc(&seed);
-                let candidates = self.text_candidates(id, format!("{}\n{}", doc.title, doc.body), Kind::Need).await?;
+                let (modalities, diseases) = (&seed.content.modalities, &seed.content.disease_areas);
+                let text = format!("{}\n{}", doc.title, doc.body);
+                let candidates = self.candidates(id, text, modalities, diseases, Kind::Need).await?;
                 let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
                 let found: HashMap<Uuid, needs::Need> =
                     needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
@@ -112,7 +164,7 @@ impl Services {
                         continue;
                     };
                     let fit = taxonomy_fit(&seed.content, &need.content);
-                    let score = weights.combine(text, &fit);
+                    let score = weights.score(text, &fit, seed.content.language == need.content.language);
                     if score >= weights.threshold {
                         scored.push(self.scored(&seed, need, score, text, &fit, &terms));
                     }
@@ -124,7 +176,9 @@ impl Services {
                     return Ok(outcome);
                 };
                 let doc = need_doc(&need);
-                let candidates = self.text_candidates(id, format!("{}\n{}", doc.title, doc.body), Kind::Seed).await?;
+                let (modalities, diseases) = (&need.content.modalities, &need.content.disease_areas);
+                let text = format!("{}\n{}", doc.title, doc.body);
+                let candidates = self.candidates(id, text, modalities, diseases, Kind::Seed).await?;
                 let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
                 let found: HashMap<Uuid, seeds::Seed> =
                     seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
@@ -133,7 +187,7 @@ impl Services {
                         continue;
                     };
                     let fit = taxonomy_fit(&seed.content, &need.content);
-                    let score = weights.combine(text, &fit);
+                    let score = weights.score(text, &fit, seed.content.language == need.content.language);
                     if score >= weights.threshold {
                         scored.push(self.scored(seed, &need, score, text, &fit, &terms));
                     }

@@ -120,4 +120,5 @@ async fn the_binary_serves_with_demo_data() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("admin@demo.kakehashi.invalid"), "the demo credentials are printed: {stdout}");
     assert!(stdout.contains("Loaded 300 demo seeds and 60 demo needs"), "{stdout}");
+    assert!(stdout.contains("An introduction is waiting for researcher@toto-med"), "{stdout}");
 }

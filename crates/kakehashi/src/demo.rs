@@ -81,3 +81,86 @@ pub fn table(logins: &[DemoLogin], base_url: &str) -> String {
     ));
     out
 }
+
+/// A story to walk through on a fresh demo: a seed of Toto Medical University's researcher, an
+/// anonymous need of Nihon Drug Discovery, and the company's request for an introduction, which the
+/// liaison has forwarded. The researcher can accept it; then the liaison records the CDA.
+/// Returns the introduction's id.
+///
+/// # Errors
+/// When a demo member is missing or a step is refused.
+pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
+    use kakehashi_domain::{ConfidentialSection, Locale, NeedInput, RecordStatus, SeedInput, Visibility};
+    use kakehashi_service::RequestContext;
+    use kakehashi_service::introductions::{IntroductionRequest, StepRequest};
+
+    let as_member = async |email: &str| -> anyhow::Result<kakehashi_service::auth::Authenticated> {
+        let member = kakehashi_service::store::members::by_email(&services.db, email)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo member {email} is missing"))?;
+        Ok(kakehashi_service::auth::Authenticated {
+            id: member.id,
+            organization_id: member.organization_id,
+            role: member.role,
+            email: member.email,
+            name: member.name,
+            locale: member.locale,
+        })
+    };
+    let ctx = RequestContext::default();
+    let fail = |e: kakehashi_service::ServiceError| anyhow::anyhow!("{e}");
+    let researcher = as_member(MEMBERS[3].0).await?;
+    let company = as_member(MEMBERS[5].0).await?;
+    let liaison = as_member(MEMBERS[1].0).await?;
+
+    let seed = SeedInput {
+        title: "デュシェンヌ型筋ジストロフィーに対するエクソン53スキッピング核酸".into(),
+        summary: "ジストロフィン遺伝子のエクソン53を標的とするモルフォリノ核酸を設計し、患者由来筋細胞と\
+                  モデルマウスでジストロフィン発現の回復を確認した。"
+            .into(),
+        confidential: ConfidentialSection {
+            details: "配列、投与量、モデルマウスでの定量データ（CDA締結後に開示）".into(),
+            ..ConfidentialSection::default()
+        },
+        modalities: vec!["nucleic_acid".into()],
+        disease_areas: vec!["rare_intractable".into()],
+        stage: "preclinical".into(),
+        ip_status: "filed".into(),
+        deal_types: vec!["license".into(), "joint_research".into()],
+        keywords: vec!["エクソンスキッピング".into(), "DMD".into()],
+        visibility: Visibility::Members,
+        language: Some(Locale::Ja),
+    }
+    .into_content();
+    let seed = services.create_seed(&researcher, seed, &ctx).await.map_err(fail)?;
+    services.set_seed_status(&researcher, seed.id, RecordStatus::Published, None, &ctx).await.map_err(fail)?;
+
+    let need = NeedInput {
+        title: "Exon-skipping oligonucleotides for Duchenne muscular dystrophy".into(),
+        description: "We in-license antisense and other nucleic-acid therapies for rare neuromuscular diseases, \
+                      from preclinical proof of concept."
+            .into(),
+        modalities: vec!["nucleic_acid".into()],
+        disease_areas: vec!["rare_intractable".into()],
+        stages: vec!["preclinical".into(), "ind_enabling".into(), "phase_1".into()],
+        deal_types: vec!["license".into()],
+        keywords: vec!["DMD".into(), "antisense".into()],
+        anonymous: true,
+        visibility: Visibility::Members,
+        language: Some(Locale::En),
+    }
+    .into_content();
+    let need = services.create_need(&company, need, &ctx).await.map_err(fail)?;
+    services.set_need_status(&company, need.id, RecordStatus::Published, None, &ctx).await.map_err(fail)?;
+
+    let request = IntroductionRequest {
+        seed_id: seed.id,
+        need_id: Some(need.id),
+        message: "We would like to discuss a licence and would welcome the in vivo data under a CDA.".into(),
+        anonymous: None,
+    };
+    let introduction = services.request_introduction(&company, request, &ctx).await.map_err(fail)?;
+    let comment = Some("Strong fit with their DMD programme; please consider.".to_owned());
+    services.take_step(&liaison, introduction.id, StepRequest::Forward { comment }, &ctx).await.map_err(fail)?;
+    Ok(introduction.id)
+}

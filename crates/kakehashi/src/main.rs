@@ -162,6 +162,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         "Loaded {} demo seeds and {} demo needs (Japanese and English).",
                         written.seeds, written.needs
                     );
+                    let introduction = demo::story(&services).await.context("writing the demo introduction")?;
+                    println!(
+                        "An introduction is waiting for researcher@toto-med.demo.kakehashi.invalid to accept: \
+                         GET /api/v1/introductions/{introduction}"
+                    );
                 }
                 println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
             }

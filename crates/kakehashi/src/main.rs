@@ -54,16 +54,33 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
     },
-    /// Measure bulk load, reindex and search latency on synthetic data in a scratch directory;
-    /// prints a table and writes it to docs/benchmarks.md.
+    /// Measure, in one run on synthetic data in a scratch directory: bulk load, reindex, search
+    /// latency in process and against a PostgreSQL full-text baseline, matching, and the server
+    /// under HTTP load with its memory; prints a table and writes it to docs/benchmarks.md.
     Bench {
         #[arg(long, default_value_t = 100_000)]
         seeds: usize,
         #[arg(long, default_value_t = 20_000)]
         needs: usize,
-        /// Timed runs of each query in the mix.
+        /// Timed runs of each query in the mix (the PostgreSQL baseline runs a quarter as many).
         #[arg(long, default_value_t = 200)]
         iterations: usize,
+        /// The PostgreSQL server of the baseline; a scratch database is created there and dropped.
+        #[arg(
+            long,
+            env = "KAKEHASHI_BENCH_POSTGRES_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
+        postgres_url: String,
+        /// Skip the PostgreSQL baseline.
+        #[arg(long)]
+        no_postgres: bool,
+        /// Concurrent HTTP connections of the load test; 0 skips it.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Measured seconds of HTTP load.
+        #[arg(long, default_value_t = 10)]
+        http_secs: u64,
         /// Where to write the report.
         #[arg(long, default_value = "docs/benchmarks.md")]
         output: PathBuf,
@@ -294,8 +311,16 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 kakehashi::demo_data::PASSWORD
             );
         }
-        Command::Bench { seeds, needs, iterations, output } => {
-            let report = kakehashi::bench::run(seeds, needs, iterations).await?;
+        Command::Bench { seeds, needs, iterations, postgres_url, no_postgres, connections, http_secs, output } => {
+            let options = kakehashi::bench::Options {
+                seeds,
+                needs,
+                iterations,
+                postgres_url: (!no_postgres).then_some(postgres_url),
+                connections,
+                http_seconds: http_secs,
+            };
+            let report = kakehashi::bench::run(&options).await?;
             println!("{report}");
             if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;

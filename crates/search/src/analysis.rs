@@ -6,7 +6,7 @@
 //! (抗体薬 → 抗体, 体薬), the usual way to index CJK text without a morphological dictionary; a
 //! second field holds single characters so that a one-character query such as 癌 still matches.
 
-use tantivy::tokenizer::{Language, LowerCaser, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Language, Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
 /// Tokenizer names registered on every index.
@@ -31,6 +31,13 @@ fn class(c: char) -> Class {
         _ if c.is_alphanumeric() => Class::Word,
         _ => Class::Gap,
     }
+}
+
+/// Whether `text` holds kanji or kana (half-width katakana included): text without them has no
+/// single-character terms to index.
+#[must_use]
+pub fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| !c.is_ascii() && (class(c) == Class::Cjk || ('\u{FF66}'..='\u{FF9F}').contains(&c)))
 }
 
 /// NFKC and lower case: the form both documents and queries are compared in.
@@ -156,12 +163,12 @@ fn tokenize(text: &str, unigrams: bool) -> Vec<Token> {
     tokens
 }
 
-/// The analyzer for words and bigrams: English stop words removed, English stemmed.
+/// The analyzer for words and bigrams: English stop words removed, English stemmed (the
+/// tokenizer has lower-cased already).
 #[must_use]
 pub fn bigram_analyzer() -> TextAnalyzer {
     let stop = StopWordFilter::new(Language::English).unwrap_or_else(|| StopWordFilter::remove(Vec::<String>::new()));
     TextAnalyzer::builder(KakehashiTokenizer { unigrams: false })
-        .filter(LowerCaser)
         .filter(stop)
         .filter(Stemmer::new(Language::English))
         .build()
@@ -196,6 +203,7 @@ mod tests {
         assert_eq!(terms("抗体医薬"), ["抗体", "体医", "医薬"]);
         assert_eq!(terms("癌"), ["癌"]);
         assert_eq!(analyze(&mut unigram_analyzer(), "抗体 drug 癌"), ["抗", "体", "癌"]);
+        assert!(has_cjk("drug 癌") && has_cjk("ｶﾀｶﾅ") && !has_cjk("Ｄｒｕｇ délivery"));
     }
 
     #[test]

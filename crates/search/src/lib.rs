@@ -28,7 +28,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -104,6 +104,10 @@ pub(crate) struct Fields {
     pub kind: Field,
     pub organization: Field,
     pub visibility: Field,
+    /// Who may find the record, as terms of one field so that a viewer's whole audience is one
+    /// term-set filter: `seed:members`, `seed-org:<id>`, `seed-id:<id>`, `need:members`,
+    /// `need-org:<id>` (see [`query::Audience`]).
+    pub reach: Field,
     pub anonymous: Field,
     pub title: Field,
     pub title_uni: Field,
@@ -127,6 +131,7 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING | STORED),
         organization: b.add_text_field("organization", STRING | STORED),
         visibility: b.add_text_field("visibility", STRING | STORED),
+        reach: b.add_text_field("reach", STRING),
         anonymous: b.add_u64_field("anonymous", STORED),
         title: b.add_text_field("title", text(analysis::BIGRAM, true)),
         title_uni: b.add_text_field("title_uni", text(analysis::UNIGRAM, false)),
@@ -232,11 +237,19 @@ impl SearchIndex {
         d.add_text(f.kind, doc.kind.as_str());
         d.add_text(f.organization, doc.organization_id.to_string());
         d.add_text(f.visibility, doc.visibility.as_str());
+        for term in query::reach_terms(doc) {
+            d.add_text(f.reach, term);
+        }
         d.add_u64(f.anonymous, u64::from(doc.anonymous));
         d.add_text(f.title, &doc.title);
-        d.add_text(f.title_uni, &doc.title);
         d.add_text(f.body, &doc.body);
-        d.add_text(f.body_uni, &doc.body);
+        // The single-character fields hold only kanji and kana: English text skips their analysis.
+        if analysis::has_cjk(&doc.title) {
+            d.add_text(f.title_uni, &doc.title);
+        }
+        if analysis::has_cjk(&doc.body) {
+            d.add_text(f.body_uni, &doc.body);
+        }
         let facets = [
             ("modality", &doc.modalities),
             ("disease_area", &doc.disease_areas),
@@ -280,6 +293,25 @@ impl SearchIndex {
         drop(writer);
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// Adds documents without committing (a rebuild commits once, at its end, with
+    /// [`SearchIndex::apply`]); the writer flushes segments as its memory budget fills.
+    ///
+    /// # Errors
+    /// When tantivy fails.
+    pub fn add_uncommitted(&self, docs: &[SearchDoc]) -> Result<()> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        for doc in docs {
+            writer.add_document(self.document(doc))?;
+        }
+        Ok(())
+    }
+
+    /// Segments searchable now (each costs every query a little).
+    #[must_use]
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Removes every document (the start of a rebuild); committed with no position, so an
@@ -413,6 +445,27 @@ mod tests {
     }
 
     #[test]
+    fn ranking_only_ranks_the_same_without_counting() {
+        let index = SearchIndex::in_memory().unwrap();
+        let org = Uuid::new_v4();
+        let docs: Vec<SearchDoc> = (0..30)
+            .map(|i| {
+                let words = "antibody ".repeat(i % 5 + 1);
+                doc(&format!("seed {i}"), &format!("{words} tumour"), Visibility::Members, org, "antibody")
+            })
+            .collect();
+        index.apply(&docs.iter().cloned().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(), Some(1)).unwrap();
+        let full = SearchRequest { text: "antibody".into(), limit: 5, ..Default::default() };
+        let light = SearchRequest { ranking_only: true, ..full.clone() };
+        let (full, light) = (index.search(&full, &everyone()).unwrap(), index.search(&light, &everyone()).unwrap());
+        assert_eq!(full.total, 30);
+        assert_eq!(light.total, 5, "the total is the page");
+        assert!(light.facets.values().all(Vec::is_empty));
+        let ids = |r: &SearchResults| r.hits.iter().map(|h| (h.id, h.score)).collect::<Vec<_>>();
+        assert_eq!(ids(&full), ids(&light));
+    }
+
+    #[test]
     fn snippets_mark_matches_and_escape_html() {
         let index = SearchIndex::in_memory().unwrap();
         let d = doc("title", "<b>antibodies</b> bind antigens", Visibility::Members, Uuid::new_v4(), "antibody");
@@ -421,7 +474,9 @@ mod tests {
         let hit = &index.search(&request, &everyone()).unwrap().hits[0];
         assert!(hit.snippet.contains("<mark>antibodies</mark>"), "{}", hit.snippet);
         assert!(hit.snippet.contains("&lt;b&gt;"), "{}", hit.snippet);
-        assert_eq!(hit.matched_terms, ["antibody"]);
+        assert!(hit.matched_terms.is_empty(), "only asked for");
+        let asked = SearchRequest { matched_terms: true, ..request };
+        assert_eq!(index.search(&asked, &everyone()).unwrap().hits[0].matched_terms, ["antibody"]);
     }
 
     #[test]

@@ -87,6 +87,12 @@ pub struct SearchRequest {
     pub exclude: Vec<Uuid>,
     /// Only these records, when not empty (a record scored against itself).
     pub only: Vec<Uuid>,
+    /// Only the ranked page with scores and matched terms: no total (it is the number of hits),
+    /// no facet counts and no highlighted snippets. Matching asks this way: counting and facets
+    /// would visit every record that shares a word, ranking alone does not.
+    pub ranking_only: bool,
+    /// Fill each hit's `matched_terms` (match reasons); it costs analysing every hit's text.
+    pub matched_terms: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,39 +180,47 @@ impl SearchIndex {
         if clauses.is_empty() { (None, words) } else { (Some(Box::new(BooleanQuery::new(clauses))), words) }
     }
 
+    /// The viewer's audience as one term set over the `reach` field (a bit set per segment,
+    /// cheap to intersect with), or only the kind for liaisons and admins.
     fn audience_filter(&self, audience: &Audience, kind: Option<Kind>) -> Box<dyn Query> {
         let f = &self.fields;
-        let is = |field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(term(field, value), IndexRecordOption::Basic))
-        };
-        let any = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(qs.into_iter().map(|q| (Occur::Should, q)).collect()))
-        };
-        let all = |qs: Vec<Box<dyn Query>>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(qs.into_iter().map(|q| (Occur::Must, q)).collect()))
-        };
-        let seeds = match &audience.seeds {
-            SeedAudience::All => is(f.kind, "seed"),
-            SeedAudience::Restricted { own_organization, granted } => {
-                let mut visible = vec![is(f.visibility, Visibility::Members.as_str())];
-                if let Some(org) = own_organization {
-                    visible.push(is(f.organization, &org.to_string()));
+        let wants = |k: Kind| kind.is_none_or(|wanted| wanted == k);
+        let mut reach: Vec<String> = Vec::new();
+        let mut everything = Vec::new();
+        if wants(Kind::Seed) {
+            match &audience.seeds {
+                SeedAudience::All => everything.push(Kind::Seed),
+                SeedAudience::Restricted { own_organization, granted } => {
+                    reach.push(SEED_MEMBERS.to_owned());
+                    reach.extend(own_organization.map(|org| format!("seed-org:{org}")));
+                    reach.extend(granted.iter().map(|id| format!("seed-id:{id}")));
                 }
-                if !granted.is_empty() {
-                    visible.push(Box::new(TermSetQuery::new(granted.iter().map(|id| term(f.id, &id.to_string())))));
-                }
-                all(vec![is(f.kind, "seed"), any(visible)])
             }
-        };
-        let needs = match &audience.needs {
-            NeedAudience::All => is(f.kind, "need"),
-            NeedAudience::Members => all(vec![is(f.kind, "need"), is(f.visibility, Visibility::Members.as_str())]),
-            NeedAudience::Organization(org) => all(vec![is(f.kind, "need"), is(f.organization, &org.to_string())]),
-        };
-        match kind {
-            Some(Kind::Seed) => seeds,
-            Some(Kind::Need) => needs,
-            None => any(vec![seeds, needs]),
+        }
+        if wants(Kind::Need) {
+            match &audience.needs {
+                NeedAudience::All => everything.push(Kind::Need),
+                NeedAudience::Members => reach.push(NEED_MEMBERS.to_owned()),
+                NeedAudience::Organization(org) => reach.push(format!("need-org:{org}")),
+            }
+        }
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if everything.len() == 2 {
+            return Box::new(AllQuery);
+        }
+        for k in everything {
+            any.push((Occur::Should, Box::new(TermQuery::new(term(f.kind, k.as_str()), IndexRecordOption::Basic))));
+        }
+        match reach.as_slice() {
+            [] => {}
+            // One term: its postings skip ahead to the text's candidates.
+            [one] => any.push((Occur::Should, Box::new(TermQuery::new(term(f.reach, one), IndexRecordOption::Basic)))),
+            // Several: one bit set, not a union of posting lists to advance in step.
+            _ => any.push((Occur::Should, Box::new(TermSetQuery::new(reach.iter().map(|t| term(f.reach, t)))))),
+        }
+        match any.len() {
+            1 => any.pop().map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |(_, q)| q),
+            _ => Box::new(BooleanQuery::new(any)),
         }
     }
 
@@ -249,6 +263,23 @@ impl SearchIndex {
             facet_collector.add_facet(Facet::from_path([name]));
         }
         let limit = request.limit.max(1);
+        if request.ranking_only {
+            let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+            let docs = searcher.search(&query, &top)?;
+            let mut analyzer = bigram_analyzer();
+            let mut hits = Vec::with_capacity(docs.len());
+            for (score, address) in docs {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                hits.push(self.hit(
+                    &doc,
+                    Some(score),
+                    None,
+                    request.matched_terms.then_some(&words[..]),
+                    &mut analyzer,
+                ));
+            }
+            return Ok(SearchResults { total: hits.len(), hits, facets: empty_facets() });
+        }
         let (addresses, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
@@ -284,7 +315,13 @@ impl SearchIndex {
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(&doc, score, snippets.as_ref(), &words, &mut analyzer));
+            hits.push(self.hit(
+                &doc,
+                score,
+                snippets.as_ref(),
+                request.matched_terms.then_some(&words[..]),
+                &mut analyzer,
+            ));
         }
         Ok(SearchResults { total, hits, facets })
     }
@@ -294,7 +331,7 @@ impl SearchIndex {
         doc: &TantivyDocument,
         score: Option<f32>,
         snippets: Option<&SnippetGenerator>,
-        words: &[String],
+        words: Option<&[String]>,
         analyzer: &mut tantivy::tokenizer::TextAnalyzer,
     ) -> Hit {
         let f = &self.fields;
@@ -319,21 +356,7 @@ impl SearchIndex {
             }
         }
         let title = text(f.title);
-        let haystack: std::collections::HashSet<String> =
-            analysis::analyze(analyzer, &format!("{title} {body}")).into_iter().collect();
-        let normalized = analysis::normalize(&format!("{title} {body}"));
-        let matched_terms = words
-            .iter()
-            .filter(|w| {
-                let terms = analysis::analyze(analyzer, w);
-                if terms.is_empty() {
-                    normalized.contains(String::as_str(w))
-                } else {
-                    terms.iter().all(|t| haystack.contains(t))
-                }
-            })
-            .cloned()
-            .collect();
+        let matched_terms = words.map_or_else(Vec::new, |words| matched(analyzer, &title, &body, words));
         let micros = doc.get_first(f.published_at).and_then(|v| v.as_i64()).unwrap_or_default();
         Hit {
             kind: if text(f.kind) == "need" { Kind::Need } else { Kind::Seed },
@@ -351,8 +374,51 @@ impl SearchIndex {
     }
 }
 
+const SEED_MEMBERS: &str = "seed:members";
+const NEED_MEMBERS: &str = "need:members";
+
+/// The `reach` terms of a record: what [`SearchIndex::audience_filter`] looks for.
+pub(crate) fn reach_terms(doc: &crate::SearchDoc) -> Vec<String> {
+    let members = doc.visibility == Visibility::Members;
+    match doc.kind {
+        Kind::Seed => {
+            let mut terms = vec![format!("seed-org:{}", doc.organization_id), format!("seed-id:{}", doc.id)];
+            if members {
+                terms.push(SEED_MEMBERS.to_owned());
+            }
+            terms
+        }
+        Kind::Need => {
+            let mut terms = vec![format!("need-org:{}", doc.organization_id)];
+            if members {
+                terms.push(NEED_MEMBERS.to_owned());
+            }
+            terms
+        }
+    }
+}
+
 fn empty_facets() -> BTreeMap<&'static str, Vec<(String, u64)>> {
     FACETS.iter().map(|(name, _)| (*name, Vec::new())).collect()
+}
+
+/// The query's words that occur in a record's title or body.
+fn matched(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str, words: &[String]) -> Vec<String> {
+    let haystack: std::collections::HashSet<String> =
+        analysis::analyze(analyzer, &format!("{title} {body}")).into_iter().collect();
+    let normalized = analysis::normalize(&format!("{title} {body}"));
+    words
+        .iter()
+        .filter(|w| {
+            let terms = analysis::analyze(analyzer, w);
+            if terms.is_empty() {
+                normalized.contains(String::as_str(w))
+            } else {
+                terms.iter().all(|t| haystack.contains(t))
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 fn escape(s: &str) -> String {

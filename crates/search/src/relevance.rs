@@ -226,8 +226,14 @@ impl RelevanceSet {
             let own =
                 SearchRequest { text: text.clone(), any_term: true, only: vec![id], limit: 1, ..Default::default() };
             let own = index.search(&own, &audience)?.hits.first().and_then(|h| h.score).unwrap_or(0.0);
-            let request =
-                SearchRequest { text, kind: Some(Kind::Seed), any_term: true, limit: 50, ..Default::default() };
+            let request = SearchRequest {
+                text,
+                kind: Some(Kind::Seed),
+                any_term: true,
+                limit: 50,
+                ranking_only: true,
+                ..Default::default()
+            };
             let hits = index.search(&request, &audience)?.hits;
             let top = hits.first().and_then(|h| h.score).unwrap_or(0.0);
             let yardstick = f64::from(if own > 0.0 { own.max(top) } else { top });
@@ -249,6 +255,7 @@ impl RelevanceSet {
                         ..Default::default()
                     },
                     limit: 50,
+                    ranking_only: true,
                     ..Default::default()
                 };
                 for h in index.search(&by_taxonomy, &audience)?.hits {

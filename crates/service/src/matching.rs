@@ -61,6 +61,7 @@ impl Services {
                 any_term: true,
                 only: vec![self_id],
                 limit: 1,
+                ranking_only: true,
                 ..Default::default()
             };
             let own = index.search(&own, &everyone)?;
@@ -70,6 +71,8 @@ impl Services {
                 any_term: true,
                 exclude: vec![self_id],
                 limit: candidates,
+                ranking_only: true,
+                matched_terms: true,
                 ..Default::default()
             };
             Ok((own, index.search(&others, &everyone)?))
@@ -111,6 +114,7 @@ impl Services {
             },
             exclude: vec![self_id],
             limit: self.matching.candidates,
+            ranking_only: true,
             ..Default::default()
         };
         let index = Arc::clone(&self.search);
@@ -144,7 +148,8 @@ impl Services {
     /// On a database or index failure.
     pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<Outcome> {
         let weights = self.matching.weights;
-        let mut scored: Vec<Scored> = Vec::new();
+        // The pairs found, with both records as read for scoring.
+        let mut scored: Vec<(Scored, seeds::Seed, needs::Need)> = Vec::new();
         let mut outcome = Outcome::default();
         match kind {
             RecordKind::Seed => {
@@ -157,16 +162,16 @@ impl Services {
                 let text = format!("{}\n{}", doc.title, doc.body);
                 let candidates = self.candidates(id, text, modalities, diseases, Kind::Need).await?;
                 let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
-                let found: HashMap<Uuid, needs::Need> =
+                let mut found: HashMap<Uuid, needs::Need> =
                     needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
                 for (need_id, text, terms) in candidates {
-                    let Some(need) = found.get(&need_id).filter(|n| n.status == RecordStatus::Published) else {
+                    let Some(need) = found.remove(&need_id).filter(|n| n.status == RecordStatus::Published) else {
                         continue;
                     };
                     let fit = taxonomy_fit(&seed.content, &need.content);
                     let score = weights.score(text, &fit, seed.content.language == need.content.language);
                     if score >= weights.threshold {
-                        scored.push(self.scored(&seed, need, score, text, &fit, &terms));
+                        scored.push((self.scored(&seed, &need, score, text, &fit, &terms), seed.clone(), need));
                     }
                 }
             }
@@ -180,32 +185,41 @@ impl Services {
                 let text = format!("{}\n{}", doc.title, doc.body);
                 let candidates = self.candidates(id, text, modalities, diseases, Kind::Seed).await?;
                 let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
-                let found: HashMap<Uuid, seeds::Seed> =
+                let mut found: HashMap<Uuid, seeds::Seed> =
                     seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
                 for (seed_id, text, terms) in candidates {
-                    let Some(seed) = found.get(&seed_id).filter(|s| s.status == RecordStatus::Published) else {
+                    let Some(seed) = found.remove(&seed_id).filter(|s| s.status == RecordStatus::Published) else {
                         continue;
                     };
                     let fit = taxonomy_fit(&seed.content, &need.content);
                     let score = weights.score(text, &fit, seed.content.language == need.content.language);
                     if score >= weights.threshold {
-                        scored.push(self.scored(seed, &need, score, text, &fit, &terms));
+                        scored.push((self.scored(&seed, &need, score, text, &fit, &terms), seed, need.clone()));
                     }
                 }
             }
         }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
         let txn = self.write_txn().await?;
         let keep: Vec<Uuid> =
-            scored.iter().map(|s| if kind == RecordKind::Seed { s.need_id } else { s.seed_id }).collect();
-        for s in scored {
+            scored.iter().map(|(s, ..)| if kind == RecordKind::Seed { s.need_id } else { s.seed_id }).collect();
+        // Everything read once per run, not per pair: the stored pairs and who hears of new ones.
+        let existing = match kind {
+            RecordKind::Seed => matches::pairs_of(&txn, Some(id), None).await?,
+            RecordKind::Need => matches::pairs_of(&txn, None, Some(id)).await?,
+        };
+        let mut liaisons = None;
+        for (s, seed, need) in scored {
             let (seed_id, need_id, score) = (s.seed_id, s.need_id, s.score);
             let other = if kind == RecordKind::Seed { need_id } else { seed_id };
-            if let Some(match_id) = matches::upsert(&txn, s).await? {
+            let known = existing.get(&(seed_id, need_id)).copied();
+            if let Some(match_id) = matches::upsert_known(&txn, s, known).await? {
                 // The liaisons hear of a pair once: when it is first matched.
-                let seed = seeds::get(&txn, seed_id).await?.ok_or(ServiceError::NotFound("seed"))?;
-                let need = needs::get(&txn, need_id).await?.ok_or(ServiceError::NotFound("need"))?;
-                self.notify_new_match(&txn, match_id, &seed, &need, score).await?;
+                let liaisons = match &liaisons {
+                    Some(l) => l,
+                    None => liaisons.insert(self.liaisons_with_coverage(&txn).await?),
+                };
+                self.notify_new_match(&txn, liaisons, match_id, &seed, &need, score).await?;
                 outcome.new.push(other);
             }
             outcome.matched.push(other);

@@ -49,16 +49,30 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 impl Services {
     /// Tells the liaisons covering either side of a new match, in-app and by e-mail, inside the
     /// caller's transaction.
+    /// The active liaisons with the organisations each covers (empty: all), read once for a
+    /// scoring run that may find many new pairs.
+    pub(crate) async fn liaisons_with_coverage(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Vec<(members::Member, Vec<Uuid>)>> {
+        let mut out = Vec::new();
+        for liaison in members::active_with_role(conn, Role::Liaison).await? {
+            let covered = coverage::of(conn, liaison.id).await?;
+            out.push((liaison, covered));
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn notify_new_match(
         &self,
         conn: &impl ConnectionTrait,
+        liaisons: &[(members::Member, Vec<Uuid>)],
         match_id: Uuid,
         seed: &seeds::Seed,
         need: &needs::Need,
         score: f64,
     ) -> Result<()> {
-        for liaison in members::active_with_role(conn, Role::Liaison).await? {
-            let covered = coverage::of(conn, liaison.id).await?;
+        for (liaison, covered) in liaisons {
             if !covered.is_empty()
                 && !covered.contains(&seed.organization_id)
                 && !covered.contains(&need.organization_id)

@@ -138,6 +138,7 @@ impl Services {
                 filters: query.filters(),
                 only: vec![id],
                 limit: 1,
+                ranking_only: true,
                 ..Default::default()
             };
             let index = std::sync::Arc::clone(&self.search);

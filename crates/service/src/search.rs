@@ -19,7 +19,7 @@ use kakehashi_search::{
 };
 use kakehashi_store::changes::{self, Change, RecordKind};
 use kakehashi_store::organizations::Organization;
-use kakehashi_store::{grants, needs, seeds};
+use kakehashi_store::{grants, needs, organizations, seeds};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -42,7 +42,8 @@ pub struct IndexerState {
     gap_since: Option<Instant>,
 }
 
-pub(crate) fn seed_doc(seed: &seeds::Seed) -> SearchDoc {
+/// What the index keeps of a published seed.
+pub fn seed_doc(seed: &seeds::Seed) -> SearchDoc {
     let c = &seed.content;
     SearchDoc {
         kind: Kind::Seed,
@@ -61,7 +62,8 @@ pub(crate) fn seed_doc(seed: &seeds::Seed) -> SearchDoc {
     }
 }
 
-pub(crate) fn need_doc(need: &needs::Need) -> SearchDoc {
+/// What the index keeps of a published need.
+pub fn need_doc(need: &needs::Need) -> SearchDoc {
     let c = &need.content;
     SearchDoc {
         kind: Kind::Need,
@@ -225,11 +227,11 @@ impl Services {
         let mut pending: Option<tokio::task::JoinHandle<kakehashi_search::Result<()>>> = None;
         let (mut seeds_after, mut needs_after, mut seeds_done) = (None, None, false);
         loop {
-            let ops: Vec<Op> = if seeds_done {
+            let docs: Vec<SearchDoc> = if seeds_done {
                 let page = needs::published_after(&self.db, needs_after, REBUILD_PAGE).await?;
                 let Some(last) = page.last() else { break };
                 needs_after = Some(last.id);
-                page.iter().map(|n| Op::Upsert(Box::new(need_doc(n)))).collect()
+                page.iter().map(need_doc).collect()
             } else {
                 let page = seeds::published_after(&self.db, seeds_after, REBUILD_PAGE).await?;
                 let Some(last) = page.last() else {
@@ -237,7 +239,7 @@ impl Services {
                     continue;
                 };
                 seeds_after = Some(last.id);
-                page.iter().map(|s| Op::Upsert(Box::new(seed_doc(s)))).collect()
+                page.iter().map(seed_doc).collect()
             };
             if let Some(previous) = pending.take() {
                 previous
@@ -246,9 +248,9 @@ impl Services {
                     .map_err(|e| ServiceError::Internal(e.to_string()))?;
                 progress(done, total);
             }
-            done += ops.len() as u64;
+            done += docs.len() as u64;
             let index = Arc::clone(&self.search);
-            pending = Some(tokio::task::spawn_blocking(move || index.apply(&ops, None)));
+            pending = Some(tokio::task::spawn_blocking(move || index.add_uncommitted(&docs)));
         }
         if let Some(previous) = pending.take() {
             previous
@@ -257,6 +259,8 @@ impl Services {
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             progress(done, total);
         }
+        // One commit for the whole rebuild: committing every page would leave many small
+        // segments for background merges to fold together while queries pay for each.
         let index = Arc::clone(&self.search);
         blocking(move || index.apply(&[], Some(seq))).await?;
         Ok((seq, done))
@@ -284,6 +288,8 @@ impl Services {
             any_term: false,
             exclude: Vec::new(),
             only: Vec::new(),
+            ranking_only: false,
+            matched_terms: false,
         };
         if query.page.offset() + query.page.per_page > MAX_RESULT_WINDOW {
             return Err(ServiceError::validation(
@@ -297,11 +303,14 @@ impl Services {
         // checked against the record as stored now, and the policy has the last word.
         let seed_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Seed).map(|h| h.id).collect();
         let need_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Need).map(|h| h.id).collect();
-        let seed_facts: HashMap<Uuid, SeedFacts> =
-            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s.facts())).collect();
-        let need_facts: HashMap<Uuid, NeedFacts> =
-            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n.facts())).collect();
-        let mut organizations: HashMap<Uuid, Organization> = HashMap::new();
+        let seed_facts: HashMap<Uuid, SeedFacts> = seeds::facts_many(&self.db, &seed_ids).await?.into_iter().collect();
+        let need_facts: HashMap<Uuid, NeedFacts> = needs::facts_many(&self.db, &need_ids).await?.into_iter().collect();
+        // The organisations of every hit, in one query.
+        let mut organization_ids: Vec<Uuid> = results.hits.iter().map(|h| h.organization_id).collect();
+        organization_ids.sort_unstable();
+        organization_ids.dedup();
+        let organizations: HashMap<Uuid, Organization> =
+            organizations::get_many(&self.db, &organization_ids).await?.into_iter().map(|o| (o.id, o)).collect();
         let mut items = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
             let (visible, reveal) = match hit.kind {
@@ -321,14 +330,7 @@ impl Services {
                 continue;
             }
             let organization = if reveal {
-                match organizations.get(&hit.organization_id) {
-                    Some(o) => Some(o.clone()),
-                    None => {
-                        let o = self.organization(hit.organization_id).await?;
-                        organizations.insert(o.id, o.clone());
-                        Some(o)
-                    }
-                }
+                Some(organizations.get(&hit.organization_id).cloned().ok_or(ServiceError::NotFound("organization"))?)
             } else {
                 None
             };

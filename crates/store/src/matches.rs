@@ -67,12 +67,46 @@ pub struct Scored {
 /// # Errors
 /// On a database failure.
 pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<Option<Uuid>> {
-    let now = Utc::now();
     let existing = match_::Entity::find()
         .filter(match_::Column::SeedId.eq(scored.seed_id))
         .filter(match_::Column::NeedId.eq(scored.need_id))
         .one(conn)
-        .await?;
+        .await?
+        .map(|m| m.id);
+    upsert_known(conn, scored, existing).await
+}
+
+/// The stored pairs of a seed (or a need), dismissed ones included: `(seed, need)` → match id.
+/// With [`upsert_known`], re-scoring a record costs one read, not one per pair.
+///
+/// # Errors
+/// On a database failure.
+pub async fn pairs_of(
+    conn: &impl ConnectionTrait,
+    seed_id: Option<Uuid>,
+    need_id: Option<Uuid>,
+) -> Result<std::collections::HashMap<(Uuid, Uuid), Uuid>> {
+    let mut query = match_::Entity::find().select_only().columns([
+        match_::Column::Id,
+        match_::Column::SeedId,
+        match_::Column::NeedId,
+    ]);
+    if let Some(seed) = seed_id {
+        query = query.filter(match_::Column::SeedId.eq(seed));
+    }
+    if let Some(need) = need_id {
+        query = query.filter(match_::Column::NeedId.eq(need));
+    }
+    let rows: Vec<(Uuid, Uuid, Uuid)> = query.into_tuple().all(conn).await?;
+    Ok(rows.into_iter().map(|(id, seed, need)| ((seed, need), id)).collect())
+}
+
+/// [`upsert`] when the pair's match id (if any) is already known.
+///
+/// # Errors
+/// On a database failure.
+pub async fn upsert_known(conn: &impl ConnectionTrait, scored: Scored, existing: Option<Uuid>) -> Result<Option<Uuid>> {
+    let now = Utc::now();
     let model = match_::ActiveModel {
         seed_organization_id: Set(scored.seed_organization_id),
         seed_owner_id: Set(scored.seed_owner_id),
@@ -85,7 +119,7 @@ pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<Optio
         ..Default::default()
     };
     if let Some(existing) = existing {
-        match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(existing.id)).exec(conn).await?;
+        match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(existing)).exec(conn).await?;
         return Ok(None);
     }
     let id = Uuid::now_v7();

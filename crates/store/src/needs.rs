@@ -198,6 +198,37 @@ pub async fn list(
     Ok((items, total))
 }
 
+/// What the disclosure policy needs of the needs with these ids (missing ones are left out),
+/// without reading their content.
+///
+/// # Errors
+/// On a database failure.
+pub async fn facts_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<(Uuid, NeedFacts)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>, Uuid, String, String, bool)> = need::Entity::find()
+        .select_only()
+        .columns([need::Column::Id, need::Column::OwnerId, need::Column::OrganizationId])
+        .columns([need::Column::Status, need::Column::Visibility, need::Column::Anonymous])
+        .filter(need::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, owner, organization_id, status, visibility, anonymous)| {
+            let facts = NeedFacts {
+                owner_id: owner.unwrap_or(Uuid::nil()),
+                organization_id,
+                status: parse("needs.status", &status)?,
+                visibility: parse("needs.visibility", &visibility)?,
+                anonymous,
+            };
+            Ok((id, facts))
+        })
+        .collect()
+}
+
 /// The needs with these ids (missing ones are left out).
 ///
 /// # Errors

@@ -58,6 +58,19 @@ pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Organiz
     organization::Entity::find_by_id(id).one(conn).await?.map(TryInto::try_into).transpose()
 }
 
+/// The organisations among `ids` that exist, in no particular order (one query).
+///
+/// # Errors
+/// On a database failure.
+pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Organization>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows =
+        organization::Entity::find().filter(organization::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
 /// # Errors
 /// On a database failure.
 pub async fn by_name(conn: &impl ConnectionTrait, name: &str) -> Result<Option<Organization>> {

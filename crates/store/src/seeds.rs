@@ -251,6 +251,36 @@ pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(seed::Entity::find().count(conn).await?)
 }
 
+/// What the disclosure policy needs of the seeds with these ids (missing ones are left out),
+/// without reading their content.
+///
+/// # Errors
+/// On a database failure.
+pub async fn facts_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<(Uuid, SeedFacts)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>, Uuid, String, String)> = seed::Entity::find()
+        .select_only()
+        .columns([seed::Column::Id, seed::Column::OwnerId, seed::Column::OrganizationId])
+        .columns([seed::Column::Status, seed::Column::Visibility])
+        .filter(seed::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, owner, organization_id, status, visibility)| {
+            let facts = SeedFacts {
+                owner_id: owner.unwrap_or(Uuid::nil()),
+                organization_id,
+                status: parse("seeds.status", &status)?,
+                visibility: parse("seeds.visibility", &visibility)?,
+            };
+            Ok((id, facts))
+        })
+        .collect()
+}
+
 /// The seeds with these ids (missing ones are left out).
 ///
 /// # Errors

@@ -418,7 +418,9 @@ async fn postgres_baseline(
     use kakehashi_service::search::{need_doc, seed_doc};
     use kakehashi_service::store::{needs, seeds};
     let started = Instant::now();
-    let baseline = postgres::Baseline::create(url).await?;
+    let baseline = postgres::Baseline::create(url).await.map_err(|e| {
+        anyhow::anyhow!("the PostgreSQL baseline: {e} (set --postgres-url, or skip it with --no-postgres)")
+    })?;
     let outcome = async {
         let mut after = None;
         loop {

@@ -138,6 +138,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
             poll_interval: std::time::Duration::from_millis(settings.mail.poll_interval_ms),
             digest_hour_utc: settings.mail.digest_hour_utc,
         },
+        organization_cache: kakehashi_service::members::OrganizationCache::default(),
         match_queue,
     };
     let mut state = IndexerState::default();

@@ -49,6 +49,8 @@ pub struct Services {
     pub delivery: notifications::DeliveryConfig,
     /// Records the indexer has applied, for the matcher to score (closed in processes without one).
     pub match_queue: tokio::sync::mpsc::UnboundedSender<(kakehashi_store::changes::RecordKind, uuid::Uuid)>,
+    /// Organisations already read ([`Services::organizations_by_id`]).
+    pub organization_cache: members::OrganizationCache,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

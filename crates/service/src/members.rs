@@ -93,6 +93,15 @@ fn check_role_fits(role: Role, organization: &Organization) -> Result<()> {
     }
 }
 
+/// Organisations by id, kept after their first read (they never change).
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationCache(std::sync::Arc<std::sync::RwLock<std::collections::HashMap<Uuid, Organization>>>);
+
+impl OrganizationCache {
+    /// Beyond this many the cache starts over (a member base has far fewer organisations).
+    const CAPACITY: usize = 50_000;
+}
+
 impl Services {
     /// # Errors
     /// [`ServiceError::Conflict`] when the name is taken.
@@ -139,6 +148,43 @@ impl Services {
     /// [`ServiceError::NotFound`] when the organisation does not exist.
     pub async fn organization(&self, id: Uuid) -> Result<Organization> {
         organizations::get(&self.db, id).await?.ok_or(ServiceError::NotFound("organization"))
+    }
+
+    /// The organisations among `ids` that exist. Organisations are never changed or removed once
+    /// created, so each is read from the database once per process and kept (search answers
+    /// name the organisation of every hit).
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn organizations_by_id(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Organization>> {
+        fn poisoned<T>(_: T) -> ServiceError {
+            ServiceError::Internal("the organisation cache is poisoned".into())
+        }
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let cache = self.organization_cache.0.read().map_err(poisoned)?;
+            for id in ids {
+                match cache.get(id) {
+                    Some(organization) => {
+                        found.insert(*id, organization.clone());
+                    }
+                    None => missing.push(*id),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let loaded = organizations::get_many(&self.db, &missing).await?;
+            let mut cache = self.organization_cache.0.write().map_err(poisoned)?;
+            if cache.len() + loaded.len() > OrganizationCache::CAPACITY {
+                cache.clear();
+            }
+            for organization in loaded {
+                cache.insert(organization.id, organization.clone());
+                found.insert(organization.id, organization);
+            }
+        }
+        Ok(found)
     }
 
     /// Changes the member's own preferences: the language of e-mails and labels, and whether new

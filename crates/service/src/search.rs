@@ -19,7 +19,7 @@ use kakehashi_search::{
 };
 use kakehashi_store::changes::{self, Change, RecordKind};
 use kakehashi_store::organizations::Organization;
-use kakehashi_store::{grants, needs, organizations, seeds};
+use kakehashi_store::{grants, needs, seeds};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -309,8 +309,7 @@ impl Services {
         let mut organization_ids: Vec<Uuid> = results.hits.iter().map(|h| h.organization_id).collect();
         organization_ids.sort_unstable();
         organization_ids.dedup();
-        let organizations: HashMap<Uuid, Organization> =
-            organizations::get_many(&self.db, &organization_ids).await?.into_iter().map(|o| (o.id, o)).collect();
+        let organizations: HashMap<Uuid, Organization> = self.organizations_by_id(&organization_ids).await?;
         let mut items = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
             let (visible, reveal) = match hit.kind {

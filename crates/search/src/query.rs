@@ -204,10 +204,10 @@ impl SearchIndex {
                 NeedAudience::Organization(org) => reach.push(format!("need-org:{org}")),
             }
         }
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if everything.len() == 2 {
             return Box::new(AllQuery);
         }
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for k in everything {
             any.push((Occur::Should, Box::new(TermQuery::new(term(f.kind, k.as_str()), IndexRecordOption::Basic))));
         }
@@ -218,10 +218,12 @@ impl SearchIndex {
             // Several: one bit set, not a union of posting lists to advance in step.
             _ => any.push((Occur::Should, Box::new(TermSetQuery::new(reach.iter().map(|t| term(f.reach, t)))))),
         }
-        match any.len() {
-            1 => any.pop().map_or_else(|| Box::new(AllQuery) as Box<dyn Query>, |(_, q)| q),
-            _ => Box::new(BooleanQuery::new(any)),
+        if any.len() == 1
+            && let Some((_, only)) = any.pop()
+        {
+            return only;
         }
+        Box::new(BooleanQuery::new(any))
     }
 
     /// Runs a search for a viewer whose audience is `audience`.
@@ -258,58 +260,40 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let mut facet_collector = FacetCollector::for_field("facet");
-        for (name, _) in FACETS {
-            facet_collector.add_facet(Facet::from_path([name]));
-        }
         let limit = request.limit.max(1);
-        if request.ranking_only {
+        let (addresses, total, facets): (Vec<(Option<f32>, DocAddress)>, usize, _) = if request.ranking_only {
             let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
             let docs = searcher.search(&query, &top)?;
-            let mut analyzer = bigram_analyzer();
-            let mut hits = Vec::with_capacity(docs.len());
-            for (score, address) in docs {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                hits.push(self.hit(
-                    &doc,
-                    Some(score),
-                    None,
-                    request.matched_terms.then_some(&words[..]),
-                    &mut analyzer,
-                ));
+            let total = docs.len();
+            (docs.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, empty_facets())
+        } else {
+            let mut facet_collector = FacetCollector::for_field("facet");
+            for (name, _) in FACETS {
+                facet_collector.add_facet(Facet::from_path([name]));
             }
-            return Ok(SearchResults { total: hits.len(), hits, facets: empty_facets() });
-        }
-        let (addresses, total, facet_counts): (Vec<(Option<f32>, DocAddress)>, usize, _) = match request.sort {
-            Sort::Relevance => {
-                let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
-                let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
-                (docs.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, facets)
-            }
-            Sort::Newest => {
-                let top = TopDocs::with_limit(limit)
-                    .and_offset(request.offset)
-                    .order_by_fast_field::<i64>("published_at", Order::Desc);
-                let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
-                (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, facets)
-            }
+            let (addresses, total, facet_counts) = match request.sort {
+                Sort::Relevance => {
+                    let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                    let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
+                    (docs.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, facets)
+                }
+                Sort::Newest => {
+                    let top = TopDocs::with_limit(limit)
+                        .and_offset(request.offset)
+                        .order_by_fast_field::<i64>("published_at", Order::Desc);
+                    let (docs, total, facets) = searcher.search(&query, &(top, Count, facet_collector))?;
+                    (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, facets)
+                }
+            };
+            (addresses, total, counted(&facet_counts))
         };
-        let mut facets = empty_facets();
-        for (name, _) in FACETS {
-            let mut counts: Vec<(String, u64)> = facet_counts
-                .get(&Facet::from_path([name]).to_path_string())
-                .map(|(facet, count)| (facet.to_path().last().copied().unwrap_or_default().to_owned(), count))
-                .collect();
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            facets.insert(name, counts);
-        }
         let snippets = match &text {
-            Some(q) => {
+            Some(q) if !request.ranking_only => {
                 let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), f.body)?;
                 generator.set_max_num_chars(240);
                 Some(generator)
             }
-            None => None,
+            _ => None,
         };
         let mut analyzer = bigram_analyzer();
         let mut hits = Vec::with_capacity(addresses.len());
@@ -396,6 +380,20 @@ pub(crate) fn reach_terms(doc: &crate::SearchDoc) -> Vec<String> {
             terms
         }
     }
+}
+
+/// Each facet's `(value, count)` pairs, largest first.
+fn counted(facet_counts: &tantivy::collector::FacetCounts) -> BTreeMap<&'static str, Vec<(String, u64)>> {
+    let mut facets = empty_facets();
+    for (name, _) in FACETS {
+        let mut counts: Vec<(String, u64)> = facet_counts
+            .get(&Facet::from_path([name]).to_path_string())
+            .map(|(facet, count)| (facet.to_path().last().copied().unwrap_or_default().to_owned(), count))
+            .collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        facets.insert(name, counts);
+    }
+    facets
 }
 
 fn empty_facets() -> BTreeMap<&'static str, Vec<(String, u64)>> {

@@ -213,7 +213,7 @@ impl Services {
             let (seed_id, need_id, score) = (s.seed_id, s.need_id, s.score);
             let other = if kind == RecordKind::Seed { need_id } else { seed_id };
             let known = existing.get(&(seed_id, need_id)).copied();
-            if let Some(match_id) = matches::upsert_known(&txn, s, known).await? {
+            if let Some(match_id) = matches::upsert(&txn, s, known).await? {
                 // The liaisons hear of a pair once: when it is first matched.
                 let liaisons = match &liaisons {
                     Some(l) => l,

@@ -47,8 +47,6 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 impl Services {
-    /// Tells the liaisons covering either side of a new match, in-app and by e-mail, inside the
-    /// caller's transaction.
     /// The active liaisons with the organisations each covers (empty: all), read once for a
     /// scoring run that may find many new pairs.
     pub(crate) async fn liaisons_with_coverage(
@@ -63,6 +61,8 @@ impl Services {
         Ok(out)
     }
 
+    /// Tells the liaisons covering either side of a new match, in-app and by e-mail, inside the
+    /// caller's transaction.
     pub(crate) async fn notify_new_match(
         &self,
         conn: &impl ConnectionTrait,

@@ -62,22 +62,8 @@ pub struct Scored {
     pub reasons: serde_json::Value,
 }
 
-/// Inserts the pair or updates its score and reasons. Returns the id when the pair is new.
-///
-/// # Errors
-/// On a database failure.
-pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored) -> Result<Option<Uuid>> {
-    let existing = match_::Entity::find()
-        .filter(match_::Column::SeedId.eq(scored.seed_id))
-        .filter(match_::Column::NeedId.eq(scored.need_id))
-        .one(conn)
-        .await?
-        .map(|m| m.id);
-    upsert_known(conn, scored, existing).await
-}
-
 /// The stored pairs of a seed (or a need), dismissed ones included: `(seed, need)` → match id.
-/// With [`upsert_known`], re-scoring a record costs one read, not one per pair.
+/// With [`upsert`], re-scoring a record costs one read, not one per pair.
 ///
 /// # Errors
 /// On a database failure.
@@ -101,11 +87,12 @@ pub async fn pairs_of(
     Ok(rows.into_iter().map(|(id, seed, need)| ((seed, need), id)).collect())
 }
 
-/// [`upsert`] when the pair's match id (if any) is already known.
+/// Inserts the pair, or updates the score and reasons of `existing` (its match id, from
+/// [`pairs_of`]). Returns the id when the pair is new.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn upsert_known(conn: &impl ConnectionTrait, scored: Scored, existing: Option<Uuid>) -> Result<Option<Uuid>> {
+pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored, existing: Option<Uuid>) -> Result<Option<Uuid>> {
     let now = Utc::now();
     let model = match_::ActiveModel {
         seed_organization_id: Set(scored.seed_organization_id),

@@ -250,8 +250,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
         None
     };
 
-    let mut all = sorted_class(&results, None);
-    all.sort_unstable();
+    let all = sorted_class(&results, None);
     let mut report = String::new();
     let _ = writeln!(report, "# Kakehashi benchmarks\n");
     let mut command = format!(

@@ -41,10 +41,6 @@ fn array(values: &[String]) -> String {
     format!("ARRAY[{}]::text[]", items.join(","))
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3005 | 0x3007 | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
-}
-
 const SCHEMA: &[&str] = &[
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE TABLE records (
@@ -168,7 +164,7 @@ impl Baseline {
         }];
         let normalized = kakehashi_search::analysis::normalize(probe.text);
         let (cjk, latin): (Vec<&str>, Vec<&str>) =
-            normalized.split_whitespace().partition(|word| word.chars().any(is_cjk));
+            normalized.split_whitespace().partition(|word| kakehashi_search::analysis::has_cjk(word));
         let tsquery = (!latin.is_empty()).then(|| format!("plainto_tsquery('english', {})", quote(&latin.join(" "))));
         if let Some(q) = &tsquery {
             conditions.push(format!("tsv @@ {q}"));

@@ -28,7 +28,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -109,9 +109,14 @@ pub(crate) struct Fields {
     /// `need-org:<id>` (see [`query::Audience`]).
     pub reach: Field,
     pub anonymous: Field,
+    /// Words (English stemmed, Japanese morphemes), stored for hits and snippets.
     pub title: Field,
+    /// Kanji/kana bigrams: words inside compounds and names the dictionary does not know.
+    pub title_bi: Field,
+    /// Single kanji/kana characters: one-character queries.
     pub title_uni: Field,
     pub body: Field,
+    pub body_bi: Field,
     pub body_uni: Field,
     pub facet: Field,
     pub published_at: Field,
@@ -133,9 +138,11 @@ fn schema() -> (Schema, Fields) {
         visibility: b.add_text_field("visibility", STRING | STORED),
         reach: b.add_text_field("reach", STRING),
         anonymous: b.add_u64_field("anonymous", STORED),
-        title: b.add_text_field("title", text(analysis::BIGRAM, true)),
+        title: b.add_text_field("title", text(analysis::WORDS, true)),
+        title_bi: b.add_text_field("title_bi", text(analysis::BIGRAM, false)),
         title_uni: b.add_text_field("title_uni", text(analysis::UNIGRAM, false)),
-        body: b.add_text_field("body", text(analysis::BIGRAM, true)),
+        body: b.add_text_field("body", text(analysis::WORDS, true)),
+        body_bi: b.add_text_field("body_bi", text(analysis::BIGRAM, false)),
         body_uni: b.add_text_field("body_uni", text(analysis::UNIGRAM, false)),
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
@@ -222,6 +229,8 @@ impl SearchIndex {
     }
 
     fn from_index(index: Index) -> Result<SearchIndex> {
+        analysis::load_dictionary();
+        index.tokenizers().register(analysis::WORDS, analysis::words_analyzer());
         index.tokenizers().register(analysis::BIGRAM, analysis::bigram_analyzer());
         index.tokenizers().register(analysis::UNIGRAM, analysis::unigram_analyzer());
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
@@ -243,11 +252,14 @@ impl SearchIndex {
         d.add_u64(f.anonymous, u64::from(doc.anonymous));
         d.add_text(f.title, &doc.title);
         d.add_text(f.body, &doc.body);
-        // The single-character fields hold only kanji and kana: English text skips their analysis.
+        // The bigram and single-character fields hold only kanji and kana: English text skips
+        // their analysis.
         if analysis::has_cjk(&doc.title) {
+            d.add_text(f.title_bi, &doc.title);
             d.add_text(f.title_uni, &doc.title);
         }
         if analysis::has_cjk(&doc.body) {
+            d.add_text(f.body_bi, &doc.body);
             d.add_text(f.body_uni, &doc.body);
         }
         let facets = [
@@ -406,6 +418,10 @@ mod tests {
         assert_eq!(ids(&index, "ＡＤＣ", &all), [docs[0].title.clone()]);
         assert_eq!(ids(&index, "adc 前臨床", &all), [docs[0].title.clone()]);
         assert!(ids(&index, "antibody 核酸", &all).is_empty(), "all words must match");
+        // Typed without spaces, particles and all: the words must be there, not the string.
+        assert_eq!(ids(&index, "筋ジストロフィーの核酸", &all), [docs[1].title.clone()]);
+        assert_eq!(ids(&index, "ジストロフィンを回復する核酸", &all), [docs[1].title.clone()]);
+        assert!(ids(&index, "筋ジストロフィーの抗体", &all).is_empty());
         assert_eq!(index.last_seq().unwrap(), Some(3));
     }
 
@@ -477,6 +493,21 @@ mod tests {
         assert!(hit.matched_terms.is_empty(), "only asked for");
         let asked = SearchRequest { matched_terms: true, ..request };
         assert_eq!(index.search(&asked, &everyone()).unwrap().hits[0].matched_terms, ["antibody"]);
+    }
+
+    #[test]
+    fn japanese_snippets_mark_words_compounds_and_single_characters() {
+        let index = SearchIndex::in_memory().unwrap();
+        let body = "デュシェンヌ型筋ジストロフィーに対するエクソン・スキップ核酸医薬を開発した。乳癌にも応用する。";
+        let d = doc("核酸医薬", body, Visibility::Members, Uuid::new_v4(), "nucleic_acid");
+        index.apply(&[Op::Upsert(Box::new(d))], Some(1)).unwrap();
+        let snippet = |q: &str| {
+            let request = SearchRequest { text: q.into(), limit: 10, ..Default::default() };
+            index.search(&request, &everyone()).unwrap().hits[0].snippet.clone()
+        };
+        assert!(snippet("核酸医薬").contains("<mark>核酸</mark><mark>医薬</mark>"), "{}", snippet("核酸医薬"));
+        assert!(snippet("ジストロフィー").contains("<mark>"), "{}", snippet("ジストロフィー"));
+        assert!(snippet("癌").contains("<mark>癌</mark>"), "{}", snippet("癌"));
     }
 
     #[test]

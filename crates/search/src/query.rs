@@ -7,14 +7,17 @@ use chrono::{DateTime, Utc};
 use kakehashi_domain::Visibility;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, TantivyDocument, Term};
 use uuid::Uuid;
 
-use crate::analysis::{self, bigram_analyzer};
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::analysis;
 use crate::{FACETS, Kind, Result, SearchIndex};
 
 /// Which seeds a viewer may find.
@@ -122,6 +125,11 @@ pub struct SearchResults {
     pub facets: BTreeMap<&'static str, Vec<(String, u64)>>,
 }
 
+/// Title matches weigh this many times body matches.
+const TITLE_BOOST: f32 = 3.0;
+/// Bigram and single-character matches weigh this much of a whole word's.
+const FALLBACK: f32 = 0.5;
+
 fn term(field: tantivy::schema::Field, text: &str) -> Term {
     Term::from_field_text(field, text)
 }
@@ -131,53 +139,71 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
 }
 
 impl SearchIndex {
-    /// The text part of a query, and the terms it searches for.
+    /// The text part of a query, and the words it searches for (as the member wrote them).
+    ///
+    /// Each Latin word and each Japanese morpheme is one unit; a kanji/kana run the dictionary
+    /// finds no content word in is a unit of its own. A unit matches its word in the title or
+    /// body, or else its characters in the bigram (or single-character) fields, scored by the best
+    /// of these, so that a word inside a compound (ジストロフィー in 筋ジストロフィー) is still found
+    /// and a whole word ranks first. Every unit must match unless `any_term`.
     fn text_query(&self, text: &str, any_term: bool) -> (Option<Box<dyn Query>>, Vec<String>) {
-        let f = &self.fields;
-        let mut analyzer = bigram_analyzer();
+        let mut words_analyzer = analysis::words_analyzer();
+        let mut bigrams = analysis::bigram_analyzer();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut words = Vec::new();
         let occur = if any_term { Occur::Should } else { Occur::Must };
         for run in analysis::runs(&analysis::normalize(text)) {
-            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            if run.cjk && run.text.chars().count() == 1 {
-                for (field, boost) in [(f.title_uni, 3.0), (f.body_uni, 1.0)] {
-                    let q = TermQuery::new(term(field, &run.text), IndexRecordOption::WithFreqs);
-                    per_field.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            if !run.cjk {
+                for term in analysis::analyze(&mut words_analyzer, &run.text) {
+                    clauses.push((occur, self.unit_query(Some(&term), None, &mut bigrams)));
+                    words.push(run.text.clone());
                 }
-                words.push(run.text.clone());
-            } else {
-                let terms = analysis::analyze(&mut analyzer, &run.text);
-                if terms.is_empty() {
-                    continue;
-                }
-                for (field, boost) in [(f.title, 3.0), (f.body, 1.0)] {
-                    let q: Box<dyn Query> = if run.cjk && terms.len() > 1 {
-                        Box::new(PhraseQuery::new(terms.iter().map(|t| term(field, t)).collect()))
-                    } else if terms.len() == 1 {
-                        Box::new(TermQuery::new(term(field, &terms[0]), IndexRecordOption::WithFreqs))
-                    } else {
-                        // Several words in one run cannot happen for Latin text; keep them all.
-                        Box::new(BooleanQuery::new(
-                            terms
-                                .iter()
-                                .map(|t| {
-                                    (
-                                        Occur::Must,
-                                        Box::new(TermQuery::new(term(field, t), IndexRecordOption::WithFreqs))
-                                            as Box<dyn Query>,
-                                    )
-                                })
-                                .collect(),
-                        ))
-                    };
-                    per_field.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
-                }
+                continue;
+            }
+            let morphemes = analysis::analyze_spans(&mut words_analyzer, &run.text);
+            if morphemes.is_empty() {
+                clauses.push((occur, self.unit_query(None, Some(&run.text), &mut bigrams)));
                 words.push(run.text.clone());
             }
-            clauses.push((occur, Box::new(BooleanQuery::new(per_field))));
+            for (term, surface) in morphemes {
+                clauses.push((occur, self.unit_query(Some(&term), Some(&surface), &mut bigrams)));
+                words.push(surface);
+            }
         }
         if clauses.is_empty() { (None, words) } else { (Some(Box::new(BooleanQuery::new(clauses))), words) }
+    }
+
+    /// One unit of a query: `word` in the word fields, `cjk` (kanji/kana as written) in the
+    /// bigram or single-character fields; the best-scoring alternative counts, the others a little.
+    fn unit_query(&self, word: Option<&str>, cjk: Option<&str>, bigrams: &mut TextAnalyzer) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+        let boosted = |q: Box<dyn Query>, boost: f32| -> Box<dyn Query> { Box::new(BoostQuery::new(q, boost)) };
+        if let Some(word) = word {
+            for (field, boost) in [(f.title, TITLE_BOOST), (f.body, 1.0)] {
+                alternatives
+                    .push(boosted(Box::new(TermQuery::new(term(field, word), IndexRecordOption::WithFreqs)), boost));
+            }
+        }
+        if let Some(cjk) = cjk {
+            let grams = analysis::analyze(bigrams, cjk);
+            let single = cjk.chars().count() == 1;
+            let fields = if single { [(f.title_uni, f.body_uni)] } else { [(f.title_bi, f.body_bi)] };
+            for (field, boost) in [(fields[0].0, TITLE_BOOST * FALLBACK), (fields[0].1, FALLBACK)] {
+                let q: Box<dyn Query> = match grams.as_slice() {
+                    [] => continue,
+                    [one] => Box::new(TermQuery::new(term(field, one), IndexRecordOption::WithFreqs)),
+                    many => Box::new(PhraseQuery::new(many.iter().map(|t| term(field, t)).collect())),
+                };
+                alternatives.push(boosted(q, boost));
+            }
+        }
+        if alternatives.len() == 1
+            && let Some(only) = alternatives.pop()
+        {
+            return only;
+        }
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1))
     }
 
     /// The viewer's audience as one term set over the `reach` field (a bit set per segment,
@@ -287,25 +313,25 @@ impl SearchIndex {
             };
             (addresses, total, counted(&facet_counts))
         };
-        let snippets = match &text {
-            Some(q) if !request.ranking_only => {
-                let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), f.body)?;
+        // Words first; bigrams and single characters mark what only they matched (a word inside
+        // a compound, a one-character query).
+        let mut snippets = Vec::new();
+        if let Some(q) = &text
+            && !request.ranking_only
+        {
+            let fields =
+                if analysis::has_cjk(&request.text) { &[f.body, f.body_bi, f.body_uni][..] } else { &[f.body] };
+            for field in fields {
+                let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), *field)?;
                 generator.set_max_num_chars(240);
-                Some(generator)
+                snippets.push(generator);
             }
-            _ => None,
-        };
-        let mut analyzer = bigram_analyzer();
+        }
+        let mut analyzer = analysis::words_analyzer();
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(
-                &doc,
-                score,
-                snippets.as_ref(),
-                request.matched_terms.then_some(&words[..]),
-                &mut analyzer,
-            ));
+            hits.push(self.hit(&doc, score, &snippets, request.matched_terms.then_some(&words[..]), &mut analyzer));
         }
         Ok(SearchResults { total, hits, facets })
     }
@@ -314,20 +340,21 @@ impl SearchIndex {
         &self,
         doc: &TantivyDocument,
         score: Option<f32>,
-        snippets: Option<&SnippetGenerator>,
+        snippets: &[SnippetGenerator],
         words: Option<&[String]>,
-        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+        analyzer: &mut TextAnalyzer,
     ) -> Hit {
         let f = &self.fields;
         let text = |field| Self::stored_text(doc, field);
         let body = text(f.body);
         let snippet = snippets
+            .iter()
             .map(|g| {
-                let mut snippet = g.snippet_from_doc(doc);
+                let mut snippet = g.snippet(&body);
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
                 snippet
             })
-            .filter(|s| !s.fragment().is_empty() && !s.highlighted().is_empty())
+            .find(|s| !s.fragment().is_empty() && !s.highlighted().is_empty())
             .map_or_else(|| escape(&body.chars().take(240).collect::<String>()), |s| s.to_html());
         let mut facets: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for value in doc.get_all(f.facet) {
@@ -400,23 +427,25 @@ fn empty_facets() -> BTreeMap<&'static str, Vec<(String, u64)>> {
     FACETS.iter().map(|(name, _)| (*name, Vec::new())).collect()
 }
 
-/// The query's words that occur in a record's title or body.
-fn matched(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str, words: &[String]) -> Vec<String> {
+/// The query's words that occur in a record's title or body: as a word, or for kanji and kana
+/// as written (inside a compound too).
+fn matched(analyzer: &mut TextAnalyzer, title: &str, body: &str, words: &[String]) -> Vec<String> {
     let haystack: std::collections::HashSet<String> =
         analysis::analyze(analyzer, &format!("{title} {body}")).into_iter().collect();
     let normalized = analysis::normalize(&format!("{title} {body}"));
-    words
-        .iter()
-        .filter(|w| {
+    let mut out: Vec<String> = Vec::new();
+    for w in words {
+        let found = if analysis::has_cjk(w) {
+            normalized.contains(w.as_str())
+        } else {
             let terms = analysis::analyze(analyzer, w);
-            if terms.is_empty() {
-                normalized.contains(String::as_str(w))
-            } else {
-                terms.iter().all(|t| haystack.contains(t))
-            }
-        })
-        .cloned()
-        .collect()
+            !terms.is_empty() && terms.iter().all(|t| haystack.contains(t))
+        };
+        if found && !out.contains(w) {
+            out.push(w.clone());
+        }
+    }
+    out
 }
 
 fn escape(s: &str) -> String {

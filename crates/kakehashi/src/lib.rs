@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod demo_data;
+pub mod relevance;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -38,11 +38,24 @@ enum Command {
     },
     /// Rebuild the search index from the database (stop the server first: it holds the index).
     Reindex,
-    /// Measure search quality on a relevance set: recall@10 and MRR per query and overall.
+    /// Measure search and matching quality: the small set in memory, then the real-style set
+    /// among synthetic distractors, beside a TF-IDF baseline and the targets.
     Relevance {
-        /// The set (documents, queries, expected results).
+        /// The small set (documents, queries, expected results).
         #[arg(long, default_value = "tests/relevance/set.json")]
         set: PathBuf,
+        /// The real-style set with graded judgements, evaluated among distractors.
+        #[arg(long, default_value = "tests/relevance/real.json")]
+        real: PathBuf,
+        /// Synthetic distractor seeds written around the real-style set (and a fifth as many needs).
+        #[arg(long, default_value_t = 30_000)]
+        distractors: usize,
+        /// Distractor seeds and needs (each) also matched for the matches-per-record figures.
+        #[arg(long, default_value_t = 100)]
+        sample: usize,
+        /// The distractor generator's seed.
+        #[arg(long, default_value_t = 1)]
+        rng_seed: u64,
     },
     /// Write deterministic synthetic members, seeds and needs (Japanese and English).
     DemoData {
@@ -222,70 +235,18 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 records as f64 / secs.max(1e-9)
             );
         }
-        Command::Relevance { set } => {
-            let text = std::fs::read_to_string(&set).with_context(|| format!("reading {}", set.display()))?;
-            let set =
-                kakehashi_search::relevance::RelevanceSet::from_json(&text).context("parsing the relevance set")?;
-            let evaluation = set.evaluate()?;
-            println!("{:<36} {:>8} {:>6}  ranks of the relevant documents", "query", "recall", "RR");
-            for o in &evaluation.outcomes {
-                let ranks: Vec<String> =
-                    o.ranks.iter().map(|r| r.map_or_else(|| "-".to_owned(), |r| r.to_string())).collect();
-                println!("{:<36} {:>8.2} {:>6.2}  {}", o.query, o.recall(), o.reciprocal_rank(), ranks.join(" "));
-            }
-            println!(
-                "\n{} queries over {} seeds and {} needs: recall@10 {:.3}, MRR {:.3}",
-                evaluation.outcomes.len(),
-                set.seeds.len(),
-                set.needs.len(),
-                evaluation.recall_at_10(),
-                evaluation.mrr()
-            );
-            let weights = settings.matching_config().weights;
-            let matching = set.evaluate_matching(|seed, need, text| {
-                let seed = kakehashi_domain::SeedContent {
-                    title: seed.title.clone(),
-                    summary: seed.summary.clone(),
-                    confidential: kakehashi_domain::ConfidentialSection::default(),
-                    modalities: seed.modalities.clone(),
-                    disease_areas: seed.disease_areas.clone(),
-                    stage: seed.stage.clone(),
-                    ip_status: seed.ip_status.clone(),
-                    deal_types: seed.deal_types.clone(),
-                    keywords: seed.keywords.clone(),
-                    visibility: kakehashi_domain::Visibility::Members,
-                    language: kakehashi_domain::detect_language(&format!("{} {}", seed.title, seed.summary)),
-                };
-                let need = kakehashi_domain::NeedContent {
-                    title: need.title.clone(),
-                    description: need.description.clone(),
-                    modalities: need.modalities.clone(),
-                    disease_areas: need.disease_areas.clone(),
-                    stages: need.stages.clone(),
-                    deal_types: need.deal_types.clone(),
-                    keywords: need.keywords.clone(),
-                    anonymous: false,
-                    visibility: kakehashi_domain::Visibility::Members,
-                    language: kakehashi_domain::detect_language(&format!("{} {}", need.title, need.description)),
-                };
-                let fit = kakehashi_domain::matching::taxonomy_fit(&seed, &need);
-                weights.score(text, &fit, seed.language == need.language)
-            })?;
-            println!("\n{:<60} {:>8} {:>6}  ranks of the expected seeds", "need → seeds (matching)", "recall", "RR");
-            for o in &matching.outcomes {
-                let ranks: Vec<String> =
-                    o.ranks.iter().map(|r| r.map_or_else(|| "-".to_owned(), |r| r.to_string())).collect();
-                let label: String = o.query.chars().take(58).collect();
-                println!("{label:<60} {:>8.2} {:>6.2}  {}", o.recall(), o.reciprocal_rank(), ranks.join(" "));
-            }
-            println!(
-                "\n{} needs: matching recall@10 {:.3}, MRR {:.3} (weights text {} / taxonomy {})",
-                matching.outcomes.len(),
-                matching.recall_at_10(),
-                matching.mrr(),
-                weights.text,
-                weights.taxonomy
-            );
+        Command::Relevance { set, real, distractors, sample, rng_seed } => {
+            let read = |path: &PathBuf| -> anyhow::Result<kakehashi_search::relevance::RelevanceSet> {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                kakehashi_search::relevance::RelevanceSet::from_json(&text)
+                    .with_context(|| format!("parsing the relevance set {}", path.display()))
+            };
+            println!("{}", kakehashi::relevance::small_set_report(&settings, &read(&set)?)?);
+            let options = kakehashi::relevance::Options { distractors, rng_seed, sample, progress: true };
+            let evaluation = kakehashi::relevance::evaluate(&settings, &read(&real)?, &options).await?;
+            let command =
+                format!("kakehashi relevance --distractors {distractors} --sample {sample} --rng-seed {rng_seed}");
+            println!("{}", evaluation.report(&command));
         }
         Command::DemoData { seeds, needs, rng_seed } => {
             let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;

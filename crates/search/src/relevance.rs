@@ -2,7 +2,9 @@
 //! in the top ten for each (`tests/relevance/set.json`). Reports recall@10 and mean reciprocal
 //! rank, so a change to analysis or scoring can be compared with the one before.
 
-use std::collections::HashMap;
+pub mod baseline;
+
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use kakehashi_domain::Visibility;
@@ -57,11 +59,101 @@ pub struct SetQuery {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SetMatch {
     pub need: String,
+    /// Seeds an expert wants in the need's top ten (grade 3 unless `grades` says otherwise).
+    #[serde(default)]
     pub relevant: Vec<String>,
+    /// Graded judgements of seeds for this need: 3 exactly what it asks for, 2 relevant, 1 a
+    /// partial fit (same target or approach, another indication or modality), 0 judged not
+    /// relevant although close (a hard negative: same modality and disease area, another
+    /// mechanism or target).
+    #[serde(default)]
+    pub grades: BTreeMap<String, u8>,
+}
+
+impl SetMatch {
+    /// The grade of a seed; `None` when it was not judged.
+    #[must_use]
+    pub fn grade(&self, seed: &str) -> Option<u8> {
+        self.grades.get(seed).copied().or_else(|| self.relevant.iter().any(|r| r == seed).then_some(3))
+    }
+
+    /// Every judged seed with its grade.
+    #[must_use]
+    pub fn judged(&self) -> Vec<(&str, u8)> {
+        let mut out: Vec<(&str, u8)> = self.grades.iter().map(|(k, g)| (k.as_str(), *g)).collect();
+        for r in &self.relevant {
+            if !self.grades.contains_key(r) {
+                out.push((r.as_str(), 3));
+            }
+        }
+        out
+    }
+
+    /// The seeds that count for recall and reciprocal rank: graded 2 or 3.
+    #[must_use]
+    pub fn relevant_seeds(&self) -> Vec<&str> {
+        self.judged().into_iter().filter(|(_, g)| *g >= RELEVANT_GRADE).map(|(k, _)| k).collect()
+    }
+}
+
+/// The lowest grade that counts as relevant for recall and reciprocal rank.
+pub const RELEVANT_GRADE: u8 = 2;
+
+/// One ranked list judged against graded relevance: recall@10 and the reciprocal rank over the
+/// seeds graded 2 or more, nDCG@10 over all grades (gain 2^g − 1), and how many seeds judged
+/// not relevant (grade 0) made the top ten.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub recall_at_10: f64,
+    pub reciprocal_rank: f64,
+    pub ndcg_at_10: f64,
+    pub negatives_in_top_10: usize,
+    /// The 1-based rank of each relevant seed, in the order of [`SetMatch::relevant_seeds`].
+    pub ranks: Vec<Option<usize>>,
+    /// The ranks of the seeds judged 0 that were returned.
+    pub negative_ranks: Vec<usize>,
+}
+
+/// Judges `ranked` (best first; `None` for records outside the set) against `judgements`.
+#[must_use]
+pub fn judge(ranked: &[Option<&str>], judgements: &SetMatch) -> Judged {
+    let relevant = judgements.relevant_seeds();
+    let position = |key: &str| ranked.iter().position(|r| *r == Some(key)).map(|p| p + 1);
+    let ranks: Vec<Option<usize>> = relevant.iter().map(|k| position(k)).collect();
+    let in_top = ranks.iter().filter(|r| r.is_some_and(|r| r <= 10)).count();
+    let recall_at_10 = if relevant.is_empty() { 1.0 } else { in_top as f64 / relevant.len() as f64 };
+    let reciprocal_rank = ranks.iter().flatten().min().map_or(0.0, |r| 1.0 / *r as f64);
+    let gain = |g: u8| f64::from((1u32 << g) - 1);
+    let discount = |i: usize| (i as f64 + 2.0).log2();
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, r)| r.and_then(|k| judgements.grade(k)).map_or(0.0, |g| gain(g) / discount(i)))
+        .sum();
+    let mut ideal: Vec<u8> = judgements.judged().into_iter().map(|(_, g)| g).collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal.iter().take(10).enumerate().map(|(i, g)| gain(*g) / discount(i)).sum();
+    let negative_ranks: Vec<usize> = ranked
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.and_then(|k| judgements.grade(k)) == Some(0))
+        .map(|(i, _)| i + 1)
+        .collect();
+    Judged {
+        recall_at_10,
+        reciprocal_rank,
+        ndcg_at_10: if idcg > 0.0 { dcg / idcg } else { 0.0 },
+        negatives_in_top_10: negative_ranks.iter().filter(|r| **r <= 10).count(),
+        ranks,
+        negative_ranks,
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RelevanceSet {
+    #[serde(default)]
+    pub description: String,
     pub seeds: Vec<SetSeed>,
     pub needs: Vec<SetNeed>,
     pub queries: Vec<SetQuery>,
@@ -268,10 +360,11 @@ impl RelevanceSet {
             }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             let found: Vec<&str> = ranked.iter().take(10).map(|r| r.0).collect();
-            let ranks = expected.relevant.iter().map(|r| found.iter().position(|f| f == r).map(|p| p + 1)).collect();
+            let relevant: Vec<String> = expected.relevant_seeds().into_iter().map(str::to_owned).collect();
+            let ranks = relevant.iter().map(|r| found.iter().position(|f| f == r).map(|p| p + 1)).collect();
             outcomes.push(QueryOutcome {
                 query: format!("{} {}", need.key, need.title),
-                relevant: expected.relevant.clone(),
+                relevant,
                 ranks,
                 returned: found.len(),
             });

@@ -139,7 +139,8 @@ NON_CONCEPT = re.compile(
     r"plants?|trees?|flowers?|grass|seaweed|fish|birds?|insects?|beetles?|moths?|butterfl\w+|"
     r"shrubs?|herbs?|pine|moss|ferns?|kelp|shellfish|crabs?|shrimps?|snakes?|frogs?|"
     r"genus|species|cultivar|variety|breed|goods|machine|vehicle|car|ship|weapon|"
-    r"song|poem|novel|film|movie|drama|play|game|sport|team|player)\b",
+    r"song|poem|novel|film|movie|drama|play|game|sport|team|player|healer|kinsman|trust|"
+    r"study of|effectiveness|efficacy of|entire nation)\b",
     re.IGNORECASE,
 )
 
@@ -370,7 +371,8 @@ def ja_variants(term: str) -> list[str]:
 PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
 QUALIFIER = re.compile(
     r"^(e\.g\.|esp\.|i\.e\.|usu\.|incl\.|in |of |as |on |at |for |from |by |with |which |that |"
-    r"something|someone|one's|also|abbr|orig|lit\.|fig\.|obs|medical|disease|a |an |the )",
+    r"something|someone|one's|also|abbr|orig|lit\.|fig\.|obs|medical|disease|a |an |the |"
+    r"former|formerly|now |see |colloq|incorrect|sometimes|often|mainly|usually|general term)",
     re.IGNORECASE,
 )
 
@@ -388,12 +390,19 @@ def clean_gloss(gloss: str) -> list[str]:
         inner = m.group(1).strip()
         if not inner or QUALIFIER.match(inner) or norm(inner) in bare_variants:
             return " "
+        # "gonadotropic hormone (gonadotrophic)": another spelling of a word already there.
+        if " " not in inner and any(w[:6] == norm(inner)[:6] for w in norm(bare).split() if len(w) >= 6):
+            return " "
         # "(NSAID)", "(Fasciola hepatica)": a second name of the same thing.
         if re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,9}", inner) or re.fullmatch(r"[A-Z][a-z]+ [a-z]{3,}", inner):
             extra.append(inner)
             return " "
-        # "(catalytic) poison" keeps the word; longer asides go.
-        if len(inner.split()) > 2:
+        # "(catalytic) poison" keeps the word; "amyotrophy (muscular atrophy)" is a second name;
+        # longer asides go.
+        if len(inner.split()) > 3:
+            return " "
+        if m.start() > 0 and len(inner.split()) > 1:
+            extra.append(inner)
             return " "
         return " " + inner + " "
 
@@ -558,7 +567,8 @@ KIND_PATTERNS = (
                   r"proliferation|mutation|division|fertili[sz]ation|respiration|circulation|"
                   r"absorption|excretion|metastasis|resistance|tolerance|immunity|inheritance|"
                   r"folding|binding|uptake|transport|regulation|activation|inhibition|"
-                  r"recombination|methylation|phosphorylation|oxidation|reduction|cycle)"),
+                  r"recombination|methylation|phosphorylation|oxidation|reduction|cycle|"
+                  r"coagulation|clotting|fixation|modification)"),
     ("organism", r"(virus\w*|bacteri\w*|fung(i|us)|parasites?|microbes?|bacill\w*|\w*coccus|"
                  r"\w*cocci|protozoa\w*|yeasts?|molds?|moulds?|worms?|mites?|plasmodium|"
                  r"mosquito\w*|ticks?|phages?|flukes?|amoeba\w*|spirochetes?|rickettsia\w*)"),
@@ -575,7 +585,9 @@ KIND_PATTERNS = (
                 r"inflammation|edema|oedema|atrophy|necrosis|fibrosis|cirrhosis|\w+uria|"
                 r"abscess|cyst|polyps?|obstruction|bleeding|hemorrhage|haemorrhage|anomal(y|ies)|"
                 r"malformations?|defects?|dysfunction|dysplasia|retardation|addiction|dependence|"
-                r"illness|sickness|complications?|symptoms?|pain|ache)"),
+                r"illness|sickness|complications?|symptoms?|pain|ache|pneumonia|syphilis|torsion|"
+                r"\w+cele|\w+malacia|gumma|\w*phobia|spasm|\w+rexia|\w+plegia|\w+paresis|"
+                r"infiltration|nephrosis|gout|measles|rubella|mumps|tetanus|rabies|leprosy|rupture|arrest)"),
     ("target", r"(receptors?|\w+ases?|enzymes?|hormones?|genes?|proteins?|antigens?|cytokines?|"
                r"interleukin\w*|interferon\w*|\w*globulins?|factors?|channels?|chromosomes?|"
                r"alleles?|oncogenes?|albumin|collagen|keratin|actin|myosin|tubulin|fibrin\w*|"
@@ -607,14 +619,20 @@ KIND_PATTERNS = (
 )
 
 
-def classify(en_terms: list[str], fields: set[str]) -> str:
-    """A kind from the head word of the preferred English label, then from all labels."""
+JA_DISEASE_SUFFIX = ("症", "病", "炎", "腫", "癌", "がん", "症候群", "障害", "不全", "潰瘍", "中毒")
+
+
+def classify(en_terms: list[str], fields: set[str], ja_terms: list[str] = ()) -> str:
+    """A kind from the head word of the preferred English label, then from all labels; a
+    Japanese label ending in 症, 病, 炎… says disease when the English is not conclusive."""
     head = norm(en_terms[0]).replace("-", " ").split()[-1]
     for kind, pattern in KIND_PATTERNS:
         if re.fullmatch(pattern, head):
             if kind == "anatomy" and not ("anatomy" in fields or re.fullmatch(KIND_PATTERNS[-1][1].split("|\\w+ium")[0] + ")", head)):
                 continue
             return kind
+    if ja_terms and ja_terms[0].endswith(JA_DISEASE_SUFFIX) and not ja_terms[0].endswith("細胞"):
+        return "disease"
     text = " ; ".join(norm(t) for t in en_terms)
     for kind, pattern in KIND_PATTERNS:
         if kind == "anatomy":
@@ -623,6 +641,12 @@ def classify(en_terms: list[str], fields: set[str]) -> str:
             return kind
     if "anatomy" in fields:
         return "anatomy"
+    # A single-word drug name from the medicine or pharmacy field (tegafur, doxorubicin).
+    if fields & {"medicine", "pharmacy"} and re.fullmatch(
+        r"\w+(ine|ol|ide|fur|nib|mab|vir|cin|pam|lam|zole|pril|sartan|statin|dronate|parin|mide|"
+        r"one|ate|xin|rin|lin|fen|pine|pam|tide)", head
+    ):
+        return "modality"
     return "general"
 
 
@@ -737,6 +761,7 @@ def select_nodes(con: sqlite3.Connection, curated_drop_ja: set[str], curated_dro
                 ja.append(text)
         ja = [t for t in dict.fromkeys(ja) if t not in GENERIC_JA and t not in curated_drop_ja]
         ja = [t for t in ja if len(t) > 1 or t in SINGLE_CHAR_JA_ALLOWED]
+        ja = [t for t in ja if not re.fullmatch(r"[A-Za-z0-9]{1,3}", t)]
         en: list[str] = []
         fields: set[str] = set()
         for s in keep:
@@ -753,7 +778,10 @@ def select_nodes(con: sqlite3.Connection, curated_drop_ja: set[str], curated_dro
                 if " " not in key and gloss_elsewhere[key] >= 2 and key not in GENERIC_EN_ALLOWED:
                     stats["English terms dropped as generic (shared)"] += 1
                     continue
-                if len(key) <= 2:
+                # Short acronyms from the dictionary are ambiguous across fields (MOF, FAS, LDS);
+                # the curated file lists the ones that are not.
+                if len(key) <= 2 or re.fullmatch(r"[A-Z0-9]{2,3}s?", c):
+                    stats["English terms dropped as short acronyms"] += 1
                     continue
                 en.append(c)
         en = list(dict.fromkeys(en))
@@ -824,7 +852,7 @@ def merge_nodes(nodes: list[Node], stats: Counter) -> list[Concept]:
         en = sorted(en_seen.values(), key=lambda t: (t != first, -en_count[norm(t)], en_order.index(t)))
         if not ja or not en:
             continue
-        concepts.append(Concept(id="", kind=classify(en, fields), ja=ja, en=en))
+        concepts.append(Concept(id="", kind=classify(en, fields, ja), ja=ja, en=en))
     return concepts
 
 

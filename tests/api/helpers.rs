@@ -18,6 +18,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub services: Data<Services>,
     pub client: awc::Client,
+    halt: kakehashi::startup::Halt,
     _data_dir: tempfile::TempDir,
 }
 
@@ -71,15 +72,46 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(data_dir.path().to_owned(), fresh_database_url().await);
     customize(&mut settings);
+    start(settings, data_dir).await
+}
+
+async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
     let app = kakehashi::Application::build(&settings).await.expect("application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let services = app.services();
+    let halt = app.halt();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
-    TestApp { base, settings, services, client, _data_dir: data_dir }
+    let client = test_client();
+    TestApp { base, settings, services, client, halt, _data_dir: data_dir }
+}
+
+/// A client that never reuses a connection the server may have closed as idle (its keep-alive is
+/// 5 s; a test that blocks longer, running a command, would otherwise send on a dead connection).
+fn test_client() -> awc::Client {
+    awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2)))
+        .timeout(std::time::Duration::from_secs(30))
+        .finish()
 }
 
 impl TestApp {
+    /// Stops this server as a crash would (background work cancelled wherever it stands, open
+    /// transactions rolled back) and starts a new one on the same data directory and database,
+    /// with `customize` applied to the same settings. It listens on a new port.
+    pub async fn restart_with(self, customize: impl FnOnce(&mut Settings)) -> TestApp {
+        let TestApp { mut settings, services, halt, _data_dir: data_dir, .. } = self;
+        halt.now().await;
+        // The old index writer goes with the last reference to the old services.
+        let weak = std::sync::Arc::downgrade(&services.into_inner());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while weak.strong_count() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the stopped server's services were never released");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        customize(&mut settings);
+        start(settings, data_dir).await
+    }
+
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {

@@ -16,6 +16,7 @@ mod members;
 mod migrations;
 mod notifications;
 mod operations;
+mod pipeline;
 mod records;
 mod search;
 mod tokens;

@@ -83,6 +83,12 @@ impl World {
         }
     }
 
+    /// The same world on a restarted server (same data directory and database); tokens stay valid.
+    pub async fn restart_with(mut self, customize: impl FnOnce(&mut kakehashi::Settings)) -> World {
+        self.app = self.app.restart_with(customize).await;
+        self
+    }
+
     pub fn everyone(&self) -> [&Member; 10] {
         [
             &self.researcher_a,

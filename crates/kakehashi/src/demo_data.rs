@@ -311,6 +311,8 @@ pub async fn generate(
         .await?;
     members += 1;
 
+    // One batch for the matcher: the liaisons hear of the run's matches in one digest.
+    let run = uuid::Uuid::now_v7();
     let mut done = 0;
     for start in (0..n_seeds).step_by(BATCH) {
         let batch: Vec<seeds::NewSeed> = (start..(start + BATCH).min(n_seeds))
@@ -323,7 +325,7 @@ pub async fn generate(
             .collect();
         let txn = services.write_txn().await?;
         let ids = seeds::insert_many(&txn, &batch).await?;
-        changes::record_many(&txn, RecordKind::Seed, &ids).await?;
+        changes::record_many(&txn, RecordKind::Seed, &ids, run).await?;
         txn.commit().await?;
         done += batch.len();
         progress(done);
@@ -339,7 +341,7 @@ pub async fn generate(
             ids.push(stored.id);
         }
         needs::publish_all(&txn, &ids).await?;
-        changes::record_many(&txn, RecordKind::Need, &ids).await?;
+        changes::record_many(&txn, RecordKind::Need, &ids, run).await?;
         txn.commit().await?;
         done += ids.len();
         progress(done);

@@ -39,6 +39,7 @@ pub struct MatchingSettings {
     pub threshold: f64,
     pub cross_language_weight: f64,
     pub candidates: usize,
+    pub max_per_record: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +255,9 @@ impl Settings {
         if !(1..=1000).contains(&m.candidates) {
             return Err(invalid("matching.candidates", "must be between 1 and 1000"));
         }
+        if !(1..=100).contains(&m.max_per_record) {
+            return Err(invalid("matching.max_per_record", "must be between 1 and 100"));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
         }
@@ -288,6 +292,7 @@ impl Settings {
                 cross_language: m.cross_language_weight,
             },
             candidates: m.candidates,
+            max_per_record: m.max_per_record,
         }
     }
 

@@ -27,11 +27,10 @@ pub enum IndexMode {
     InMemory,
 }
 
-/// The background work a server runs: the indexer from its starting position, and the matcher's
-/// queue.
+/// The background work a server runs: the indexer from its starting position (the matcher
+/// follows it, from the work queued in the database).
 pub struct Background {
     pub indexer: IndexerState,
-    pub matches: tokio::sync::mpsc::UnboundedReceiver<(kakehashi_service::store::changes::RecordKind, uuid::Uuid)>,
 }
 
 /// A built, not yet running, server.
@@ -39,6 +38,23 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Data<Services>,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+/// Stops a server the way a crash would (tests that restart on the same data): background work
+/// is cancelled wherever it stands, open transactions roll back, and the listener closes.
+pub struct Halt {
+    server: actix_web::dev::ServerHandle,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl Halt {
+    pub async fn now(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.server.stop(false).await;
+    }
 }
 
 impl Application {
@@ -71,12 +87,15 @@ impl Application {
         };
         let server = kakehashi_api::serve(listener, services.clone(), api)?;
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
-        tokio::spawn(services.clone().into_inner().run_indexer(background.indexer, interval));
-        tokio::spawn(services.clone().into_inner().run_matcher(background.matches));
-        tokio::spawn(services.clone().into_inner().run_delivery());
-        tokio::spawn(services.clone().into_inner().run_digests());
+        let mut tasks =
+            vec![tokio::spawn(services.clone().into_inner().run_indexer(background.indexer, interval)).abort_handle()];
+        if services.matching.enabled {
+            tasks.push(tokio::spawn(services.clone().into_inner().run_matcher()).abort_handle());
+        }
+        tasks.push(tokio::spawn(services.clone().into_inner().run_delivery()).abort_handle());
+        tasks.push(tokio::spawn(services.clone().into_inner().run_digests()).abort_handle());
         tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
-        Ok(Application { port, server, services })
+        Ok(Application { port, server, services, tasks })
     }
 
     #[must_use]
@@ -87,6 +106,12 @@ impl Application {
     #[must_use]
     pub fn services(&self) -> Data<Services> {
         self.services.clone()
+    }
+
+    /// What stops this server and its background work at once.
+    #[must_use]
+    pub fn halt(&self) -> Halt {
+        Halt { server: self.server.handle(), tasks: self.tasks.clone() }
     }
 
     /// Serves until SIGINT or SIGTERM, then drains open requests.
@@ -121,7 +146,6 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         }
         IndexMode::InMemory => (SearchIndex::in_memory()?, Opened::UpTo(0)),
     };
-    let (match_queue, matches) = tokio::sync::mpsc::unbounded_channel();
     let services = Services {
         db,
         mailer,
@@ -139,7 +163,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
             digest_hour_utc: settings.mail.digest_hour_utc,
         },
         organization_cache: kakehashi_service::members::OrganizationCache::default(),
-        match_queue,
+        matcher: kakehashi_service::matching::Matcher::default(),
     };
     let mut state = IndexerState::default();
     match (mode, opened) {
@@ -155,7 +179,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
             state.last_seq = seq;
         }
     }
-    Ok((services, Background { indexer: state, matches }))
+    Ok((services, Background { indexer: state }))
 }
 
 /// Connects to the configured database, creating the data directory for embedded SQLite.

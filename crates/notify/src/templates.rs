@@ -214,6 +214,70 @@ pub fn digest_mail(locale: Locale, to: &str, name: &str, lines: &[String], link:
     Message { to: to.to_owned(), subject, text, html, message_id: None }
 }
 
+/// At most this many pairs are listed by name in one e-mail; the rest are counted.
+pub const LISTED_MATCHES: usize = 50;
+
+/// One e-mail telling a liaison of several new matches at once: `lines` are the pairs, best first
+/// (beyond [`LISTED_MATCHES`] only counted). `bulk` when they come from records registered in bulk
+/// (an import), which a liaison hears of in one e-mail however many records it held.
+#[must_use]
+pub fn matches_mail(locale: Locale, to: &str, name: &str, lines: &[String], link: &str, bulk: bool) -> Message {
+    let count = lines.len();
+    let more = count.saturating_sub(LISTED_MATCHES);
+    let (subject, salutation, intro, rest, action) = match locale {
+        Locale::Ja => (
+            if bulk {
+                format!("【Kakehashi】一括登録による新しいマッチ {count} 件")
+            } else {
+                format!("【Kakehashi】新しいマッチ {count} 件")
+            },
+            format!("{name} 様"),
+            format!(
+                "{}担当する機関の新しいマッチが {count} 件見つかりました。",
+                if bulk { "一括登録されたシーズ・ニーズから、" } else { "" }
+            ),
+            format!("ほか {more} 件"),
+            "すべてのマッチと理由は次のリンクから確認できます。",
+        ),
+        Locale::En => (
+            if bulk {
+                format!("[Kakehashi] {count} new matches from a bulk registration")
+            } else {
+                format!("[Kakehashi] {count} new matches")
+            },
+            format!("Dear {name},"),
+            format!(
+                "{count} new matches between organisations you cover were found{}.",
+                if bulk { " among records registered in bulk" } else { "" }
+            ),
+            format!("and {more} more"),
+            "See every match and its reasons here:",
+        ),
+    };
+    let shown = &lines[..count.min(LISTED_MATCHES)];
+    let mut list: String = shown.iter().map(|l| format!("- {l}\n")).collect();
+    let mut items: String = shown.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    if more > 0 {
+        list.push_str("- ");
+        list.push_str(&rest);
+        list.push('\n');
+        items.push_str("<li>");
+        items.push_str(&escape(&rest));
+        items.push_str("</li>");
+    }
+    let text = format!("{salutation}\n\n{intro}\n\n{list}\n{action}\n{link}\n\n-- \nKakehashi\n");
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{intro}</p><ul>{items}</ul>\
+         <p>{action}<br><a href=\"{href}\">{href}</a></p><p>Kakehashi</p></body></html>",
+        lang = locale.as_str(),
+        salutation = escape(&salutation),
+        intro = escape(&intro),
+        action = escape(action),
+        href = escape(link),
+    );
+    Message { to: to.to_owned(), subject, text, html, message_id: None }
+}
+
 /// What happened to an introduction, as told to one of its parties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntroductionNews {

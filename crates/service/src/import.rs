@@ -227,6 +227,8 @@ impl Services {
         } else {
             let status = if options.publish { RecordStatus::Published } else { RecordStatus::Draft };
             let mut done = failed_rows;
+            // The whole import is one batch for the matcher: one digest per liaison.
+            let import = Uuid::now_v7();
             for batch in valid.chunks(BATCH) {
                 let news: Vec<NewSeed> = batch
                     .iter()
@@ -237,7 +239,7 @@ impl Services {
                         status,
                     })
                     .collect();
-                match self.write_batch(&news).await {
+                match self.write_batch(&news, import).await {
                     Ok(n) => imported += n,
                     Err(err) => {
                         tracing::error!(error = %error_chain(&err), "an import batch failed and was rolled back");
@@ -271,10 +273,10 @@ impl Services {
         Ok(Report { rows: total, imported, failed: failed_rows + batch_failures, dry_run: options.dry_run, errors })
     }
 
-    async fn write_batch(&self, news: &[NewSeed]) -> Result<usize> {
+    async fn write_batch(&self, news: &[NewSeed], import: Uuid) -> Result<usize> {
         let txn = self.write_txn().await?;
         let ids = seeds::insert_many(&txn, news).await?;
-        kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids).await?;
+        kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids, import).await?;
         txn.commit().await?;
         self.records_changed();
         Ok(ids.len())

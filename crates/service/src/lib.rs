@@ -47,8 +47,8 @@ pub struct Services {
     pub index_wake: std::sync::Arc<tokio::sync::Notify>,
     pub matching: matching::MatchingConfig,
     pub delivery: notifications::DeliveryConfig,
-    /// Records the indexer has applied, for the matcher to score (closed in processes without one).
-    pub match_queue: tokio::sync::mpsc::UnboundedSender<(kakehashi_store::changes::RecordKind, uuid::Uuid)>,
+    /// This process's matcher: the index position it may match up to, its claims on queued work.
+    pub matcher: matching::Matcher,
     /// Organisations already read ([`Services::organizations_by_id`]).
     pub organization_cache: members::OrganizationCache,
 }

@@ -1,24 +1,36 @@
 //! Matching: when a seed or need is published or changed, score it against the published records
-//! of the other side and keep the pairs above the threshold, with their reasons.
+//! of the other side and keep, for each record, a short list of its best pairs, with reasons.
 //!
 //! Text relevance comes from the search index: the record's own title, summary and keywords are
 //! the query (any word may match), and each candidate's score is divided by the record's score
 //! against itself, so 1 means the other side says everything this one says. It is combined with
 //! the taxonomy fit ([`kakehashi_domain::matching`]) using the configured weights. Records of the
 //! other side sharing a modality and a disease area are candidates too, without words: a Japanese
-//! seed and an English need share few, so such a pair is judged on its taxonomy. Matching runs in
-//! its own task, fed by the indexer, so a bulk import never holds up indexing.
+//! seed and an English need share few, so such a pair is judged on its taxonomy.
+//!
+//! The pipeline around the scoring: every change queues its record durably
+//! ([`kakehashi_store::match_work`], in the change's transaction). The matcher claims due records
+//! whose change this process's index has applied, changes made one at a time before bulk ones,
+//! scores them, and writes a whole batch in one transaction: each open pair holds a place in the top
+//! list of its seed and of its need, at most `max_per_record` each, so a better candidate displaces
+//! the worst and a worse one does not get in; dismissed pairs stay dismissed and take no place. The
+//! same transaction removes the work rows and tells the liaisons of the pairs that are settled:
+//! pairs made one at a time at once, pairs of a bulk import once the whole import is matched, in one
+//! digest. A pair pruned before then is never told of. A failed batch stays queued and is retried
+//! with backoff; a stop or a crash loses nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use kakehashi_domain::RecordStatus;
 use kakehashi_domain::matching::{self, Weights, taxonomy_fit};
 use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
 use kakehashi_store::changes::RecordKind;
-use kakehashi_store::matches::{self, Scored};
-use kakehashi_store::{needs, seeds};
-use tokio::sync::mpsc::UnboundedReceiver;
+use kakehashi_store::match_work::{self, Work};
+use kakehashi_store::matches::{self, Listed, Scored};
+use kakehashi_store::{ConnectionTrait, DbErr, StoreError, needs, seeds};
 use uuid::Uuid;
 
 use crate::search::{need_doc, seed_doc};
@@ -31,12 +43,86 @@ pub struct MatchingConfig {
     pub weights: Weights,
     /// How many candidates the text query brings back before scoring.
     pub candidates: usize,
+    /// The most open matches a record keeps: its best ones.
+    pub max_per_record: usize,
+}
+
+/// Records claimed and written together.
+const BATCH: u64 = 200;
+/// How long a claim holds; another process may take the records over after it.
+const LEASE: chrono::Duration = chrono::Duration::seconds(20);
+/// How often an idle matcher looks for work queued by other processes and retries that fell due.
+const POLL: Duration = Duration::from_millis(250);
+/// The first retry of a failed batch waits this long, each further one twice as long.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+/// Records scored at the same time (index searches run on the blocking pool).
+const SCORING_CONCURRENCY: usize = 4;
+
+/// This process's matcher: where its index stands, and who it is when it claims work.
+#[derive(Debug)]
+pub struct Matcher {
+    indexed: tokio::sync::watch::Sender<i64>,
+    claim: Uuid,
+    faults: AtomicU32,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher { indexed: tokio::sync::watch::Sender::new(0), claim: Uuid::now_v7(), faults: AtomicU32::new(0) }
+    }
+}
+
+impl Matcher {
+    /// The indexer reports the change-log position its index has applied; records queued up to it
+    /// may be matched.
+    pub fn indexed(&self, seq: i64) {
+        self.indexed.send_if_modified(|current| {
+            let moved = seq > *current;
+            if moved {
+                *current = seq;
+            }
+            moved
+        });
+    }
+
+    /// Makes the next `n` batches fail as a database pool timeout would (tests of the retry).
+    #[doc(hidden)]
+    pub fn inject_transient_failures(&self, n: u32) {
+        self.faults.store(n, Ordering::SeqCst);
+    }
+
+    /// How many injected failures are still to come.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn injected_failures_left(&self) -> u32 {
+        self.faults.load(Ordering::SeqCst)
+    }
+
+    fn injected_fault(&self) -> Option<ServiceError> {
+        let taken = self.faults.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        taken.then(|| {
+            ServiceError::Store(StoreError::Db(DbErr::ConnectionAcquire(kakehashi_store::ConnAcquireErr::Timeout)))
+        })
+    }
+}
+
+/// Whether a failure is likely to pass by itself (the pool, a lock, a dropped connection).
+#[must_use]
+pub fn is_transient(err: &ServiceError) -> bool {
+    let ServiceError::Store(StoreError::Db(db)) = err else { return false };
+    if matches!(db, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let text = db.to_string().to_lowercase();
+    ["database is locked", "busy", "deadlock", "could not serialize", "connection", "timed out"]
+        .iter()
+        .any(|s| text.contains(s))
 }
 
 /// What one scoring run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
-    /// Pairs above the threshold, best first.
+    /// The record's open matches afterwards (the other side), best first.
     pub matched: Vec<Uuid>,
     /// Pairs seen for the first time.
     pub new: Vec<Uuid>,
@@ -141,95 +227,62 @@ impl Services {
         Ok(candidates)
     }
 
-    /// Scores one record against the other side and stores the result. An unpublished record
-    /// loses its open matches.
+    /// Scores a published seed against the published needs: every pair at or above the
+    /// threshold, best first. (The matcher decides which of them each record keeps.)
     ///
     /// # Errors
     /// On a database or index failure.
-    pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<Outcome> {
+    pub async fn score_seed(&self, seed: &seeds::Seed) -> Result<Vec<Scored>> {
         let weights = self.matching.weights;
-        // The pairs found, with both records as read for scoring.
-        let mut scored: Vec<(Scored, seeds::Seed, needs::Need)> = Vec::new();
-        let mut outcome = Outcome::default();
-        match kind {
-            RecordKind::Seed => {
-                let Some(seed) = seeds::get(&self.db, id).await?.filter(|s| s.status == RecordStatus::Published) else {
-                    matches::prune(&self.db, Some(id), None, &[]).await?;
-                    return Ok(outcome);
-                };
-                let doc = seed_doc(&seed);
-                let (modalities, diseases) = (&seed.content.modalities, &seed.content.disease_areas);
-                let text = format!("{}\n{}", doc.title, doc.body);
-                let candidates = self.candidates(id, text, modalities, diseases, Kind::Need).await?;
-                let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
-                let mut found: HashMap<Uuid, needs::Need> =
-                    needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
-                for (need_id, text, terms) in candidates {
-                    let Some(need) = found.remove(&need_id).filter(|n| n.status == RecordStatus::Published) else {
-                        continue;
-                    };
-                    let fit = taxonomy_fit(&seed.content, &need.content);
-                    let score = weights.score(text, &fit, seed.content.language == need.content.language);
-                    if score >= weights.threshold {
-                        scored.push((self.scored(&seed, &need, score, text, &fit, &terms), seed.clone(), need));
-                    }
-                }
-            }
-            RecordKind::Need => {
-                let Some(need) = needs::get(&self.db, id).await?.filter(|n| n.status == RecordStatus::Published) else {
-                    matches::prune(&self.db, None, Some(id), &[]).await?;
-                    return Ok(outcome);
-                };
-                let doc = need_doc(&need);
-                let (modalities, diseases) = (&need.content.modalities, &need.content.disease_areas);
-                let text = format!("{}\n{}", doc.title, doc.body);
-                let candidates = self.candidates(id, text, modalities, diseases, Kind::Seed).await?;
-                let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
-                let mut found: HashMap<Uuid, seeds::Seed> =
-                    seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
-                for (seed_id, text, terms) in candidates {
-                    let Some(seed) = found.remove(&seed_id).filter(|s| s.status == RecordStatus::Published) else {
-                        continue;
-                    };
-                    let fit = taxonomy_fit(&seed.content, &need.content);
-                    let score = weights.score(text, &fit, seed.content.language == need.content.language);
-                    if score >= weights.threshold {
-                        scored.push((self.scored(&seed, &need, score, text, &fit, &terms), seed, need.clone()));
-                    }
-                }
+        let doc = seed_doc(seed);
+        let (modalities, diseases) = (&seed.content.modalities, &seed.content.disease_areas);
+        let text = format!("{}\n{}", doc.title, doc.body);
+        let candidates = self.candidates(seed.id, text, modalities, diseases, Kind::Need).await?;
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
+        let mut found: HashMap<Uuid, needs::Need> =
+            needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let mut scored = Vec::new();
+        for (need_id, text, terms) in candidates {
+            let Some(need) = found.remove(&need_id).filter(|n| n.status == RecordStatus::Published) else {
+                continue;
+            };
+            let fit = taxonomy_fit(&seed.content, &need.content);
+            let score = weights.score(text, &fit, seed.content.language == need.content.language);
+            if score >= weights.threshold {
+                scored.push(self.scored(seed, &need, score, text, &fit, &terms));
             }
         }
-        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
-        let txn = self.write_txn().await?;
-        let keep: Vec<Uuid> =
-            scored.iter().map(|(s, ..)| if kind == RecordKind::Seed { s.need_id } else { s.seed_id }).collect();
-        // Everything read once per run, not per pair: the stored pairs and who hears of new ones.
-        let existing = match kind {
-            RecordKind::Seed => matches::pairs_of(&txn, Some(id), None).await?,
-            RecordKind::Need => matches::pairs_of(&txn, None, Some(id)).await?,
-        };
-        let mut liaisons = None;
-        for (s, seed, need) in scored {
-            let (seed_id, need_id, score) = (s.seed_id, s.need_id, s.score);
-            let other = if kind == RecordKind::Seed { need_id } else { seed_id };
-            let known = existing.get(&(seed_id, need_id)).copied();
-            if let Some(match_id) = matches::upsert(&txn, s, known).await? {
-                // The liaisons hear of a pair once: when it is first matched.
-                let liaisons = match &liaisons {
-                    Some(l) => l,
-                    None => liaisons.insert(self.liaisons_with_coverage(&txn).await?),
-                };
-                self.notify_new_match(&txn, liaisons, match_id, &seed, &need, score).await?;
-                outcome.new.push(other);
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(scored)
+    }
+
+    /// Scores a published need against the published seeds: every pair at or above the
+    /// threshold, best first.
+    ///
+    /// # Errors
+    /// On a database or index failure.
+    pub async fn score_need(&self, need: &needs::Need) -> Result<Vec<Scored>> {
+        let weights = self.matching.weights;
+        let doc = need_doc(need);
+        let (modalities, diseases) = (&need.content.modalities, &need.content.disease_areas);
+        let text = format!("{}\n{}", doc.title, doc.body);
+        let candidates = self.candidates(need.id, text, modalities, diseases, Kind::Seed).await?;
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
+        let mut found: HashMap<Uuid, seeds::Seed> =
+            seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let mut scored = Vec::new();
+        for (seed_id, text, terms) in candidates {
+            let Some(seed) = found.remove(&seed_id).filter(|s| s.status == RecordStatus::Published) else {
+                continue;
+            };
+            let fit = taxonomy_fit(&seed.content, &need.content);
+            let score = weights.score(text, &fit, seed.content.language == need.content.language);
+            if score >= weights.threshold {
+                scored.push(self.scored(&seed, need, score, text, &fit, &terms));
             }
-            outcome.matched.push(other);
         }
-        match kind {
-            RecordKind::Seed => matches::prune(&txn, Some(id), None, &keep).await?,
-            RecordKind::Need => matches::prune(&txn, None, Some(id), &keep).await?,
-        };
-        txn.commit().await?;
-        Ok(outcome)
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(scored)
     }
 
     fn scored(
@@ -254,26 +307,342 @@ impl Services {
             reasons: serde_json::to_value(reasons).unwrap_or_default(),
         }
     }
+}
 
-    /// Scores the records the indexer reports, and checks them against saved searches, one at a
-    /// time until the process ends. Records queued more than once while busy are handled once.
-    pub async fn run_matcher(self: Arc<Self>, mut queue: UnboundedReceiver<(RecordKind, Uuid)>) {
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            while let Ok(next) = queue.try_recv() {
-                batch.push(next);
+/// The top lists of the records a batch touches, as read at the start of its transaction and
+/// changed in memory; written back at the end.
+struct Lists {
+    cap: usize,
+    pairs: HashMap<(Uuid, Uuid), Pair>,
+    /// Each record's open pairs.
+    open: HashMap<Uuid, HashSet<(Uuid, Uuid)>>,
+    /// Stored pairs taken off their lists.
+    removed: Vec<Uuid>,
+}
+
+struct Pair {
+    id: Uuid,
+    score: f64,
+    open: bool,
+    stored: bool,
+    /// The new scoring, when re-scored or new.
+    scored: Option<Scored>,
+    origin: Option<Uuid>,
+}
+
+impl Lists {
+    fn new(cap: usize, rows: Vec<Listed>) -> Self {
+        let mut lists = Lists { cap, pairs: HashMap::new(), open: HashMap::new(), removed: Vec::new() };
+        for row in rows {
+            let key = (row.seed_id, row.need_id);
+            if row.open {
+                lists.open.entry(row.seed_id).or_default().insert(key);
+                lists.open.entry(row.need_id).or_default().insert(key);
             }
-            let mut seen = HashSet::new();
-            for (kind, id) in batch {
-                if !seen.insert((kind == RecordKind::Seed, id)) {
-                    continue;
+            lists.pairs.insert(
+                key,
+                Pair { id: row.id, score: row.score, open: row.open, stored: true, scored: None, origin: None },
+            );
+        }
+        lists
+    }
+
+    fn remove(&mut self, key: (Uuid, Uuid)) {
+        let Some(pair) = self.pairs.remove(&key) else { return };
+        if pair.open {
+            for record in [key.0, key.1] {
+                if let Some(set) = self.open.get_mut(&record) {
+                    set.remove(&key);
                 }
-                if let Err(err) = self.match_record(kind, id).await {
-                    tracing::error!(error = %crate::error_chain(&err), %id, "matching failed");
+            }
+        }
+        if pair.stored {
+            self.removed.push(pair.id);
+        }
+    }
+
+    /// `record`'s open pairs other than `except`, worst first.
+    fn others(&self, record: Uuid, except: (Uuid, Uuid)) -> Vec<((Uuid, Uuid), f64)> {
+        let mut out: Vec<((Uuid, Uuid), f64)> = self
+            .open
+            .get(&record)
+            .into_iter()
+            .flatten()
+            .filter(|k| **k != except)
+            .filter_map(|k| self.pairs.get(k).map(|p| (*k, p.score)))
+            .collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1));
+        out
+    }
+
+    /// Makes `record`'s list its best scored candidates, each also within the other record's
+    /// list (displacing that list's worst when better). Pairs of `record` no longer among them
+    /// leave; dismissed pairs stay dismissed and take no place.
+    fn relist(&mut self, kind: RecordKind, record: Uuid, scored: Vec<Scored>, origin: Option<Uuid>) {
+        let mut kept = HashSet::new();
+        for s in scored {
+            if kept.len() >= self.cap {
+                break;
+            }
+            let key = (s.seed_id, s.need_id);
+            let other = if kind == RecordKind::Seed { s.need_id } else { s.seed_id };
+            if let Some(pair) = self.pairs.get_mut(&key).filter(|p| !p.open) {
+                // Dismissed: re-scored on record, outside both lists.
+                pair.score = s.score;
+                pair.scored = Some(s);
+                continue;
+            }
+            let mut others = self.others(other, key);
+            let mut admitted = true;
+            while others.len() >= self.cap {
+                let (worst, worst_score) = others.remove(0);
+                if s.score <= worst_score {
+                    admitted = false;
+                    break;
                 }
-                if let Err(err) = self.alert_saved_searches(kind, id).await {
-                    tracing::error!(error = %crate::error_chain(&err), %id, "saved-search alerts failed");
+                self.remove(worst);
+            }
+            if !admitted {
+                continue;
+            }
+            let score = s.score;
+            match self.pairs.get_mut(&key) {
+                Some(pair) => {
+                    pair.score = score;
+                    pair.scored = Some(s);
                 }
+                None => {
+                    self.pairs.insert(
+                        key,
+                        Pair { id: Uuid::now_v7(), score, open: true, stored: false, scored: Some(s), origin },
+                    );
+                    self.open.entry(key.0).or_default().insert(key);
+                    self.open.entry(key.1).or_default().insert(key);
+                }
+            }
+            kept.insert(key);
+        }
+        let dropped: Vec<(Uuid, Uuid)> =
+            self.open.get(&record).into_iter().flatten().filter(|k| !kept.contains(*k)).copied().collect();
+        for key in dropped {
+            self.remove(key);
+        }
+    }
+
+    /// `record`'s open matches (the other side), best first, and which of them are new.
+    fn outcome(&self, kind: RecordKind, record: Uuid) -> Outcome {
+        let mut listed: Vec<(&(Uuid, Uuid), &Pair)> =
+            self.open.get(&record).into_iter().flatten().filter_map(|k| self.pairs.get(k).map(|p| (k, p))).collect();
+        listed.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        let other = |k: &(Uuid, Uuid)| if kind == RecordKind::Seed { k.1 } else { k.0 };
+        Outcome {
+            matched: listed.iter().map(|(k, _)| other(k)).collect(),
+            new: listed.iter().filter(|(_, p)| !p.stored).map(|(k, _)| other(k)).collect(),
+        }
+    }
+
+    async fn write(self, conn: &impl ConnectionTrait) -> Result<()> {
+        matches::remove_open(conn, &self.removed).await?;
+        let mut inserts = Vec::new();
+        for pair in self.pairs.into_values() {
+            let Some(scored) = pair.scored else { continue };
+            if pair.stored {
+                matches::rescore(conn, pair.id, scored).await?;
+            } else {
+                inserts.push((pair.id, scored, pair.origin));
+            }
+        }
+        matches::insert_many(conn, inserts).await?;
+        Ok(())
+    }
+}
+
+/// How one record of a batch is to be listed.
+enum Scoring {
+    /// Published: its scored candidates, best first.
+    Pairs(Vec<Scored>),
+    /// Unpublished or gone: it loses its open matches.
+    Withdrawn,
+}
+
+impl Services {
+    async fn score_work(
+        &self,
+        work: &Work,
+        seeds: &HashMap<Uuid, seeds::Seed>,
+        needs: &HashMap<Uuid, needs::Need>,
+    ) -> Result<Scoring> {
+        match work.kind {
+            RecordKind::Seed => match seeds.get(&work.record_id).filter(|s| s.status == RecordStatus::Published) {
+                Some(seed) => Ok(Scoring::Pairs(self.score_seed(seed).await?)),
+                None => Ok(Scoring::Withdrawn),
+            },
+            RecordKind::Need => match needs.get(&work.record_id).filter(|n| n.status == RecordStatus::Published) {
+                Some(need) => Ok(Scoring::Pairs(self.score_need(need).await?)),
+                None => Ok(Scoring::Withdrawn),
+            },
+        }
+    }
+
+    /// Scores a batch and writes it in one transaction. With `claim`, only records still claimed
+    /// by it are written (a newer change queues the record again), their work rows are removed, and
+    /// settled pairs are told of. Returns each written record's outcome and the records whose
+    /// scoring failed, with the error.
+    async fn match_batch(
+        &self,
+        work: &[Work],
+        claim: Option<Uuid>,
+    ) -> Result<(HashMap<Uuid, Outcome>, Vec<(Uuid, ServiceError)>)> {
+        let seed_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Seed).map(|w| w.record_id).collect();
+        let need_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Need).map(|w| w.record_id).collect();
+        let seeds: HashMap<Uuid, seeds::Seed> =
+            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let needs: HashMap<Uuid, needs::Need> =
+            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let mut scorings: Vec<Result<Scoring>> = Vec::with_capacity(work.len());
+        for chunk in work.chunks(SCORING_CONCURRENCY) {
+            let running: Vec<_> = chunk.iter().map(|w| self.score_work(w, &seeds, &needs)).collect();
+            scorings.extend(futures_util::future::join_all(running).await);
+        }
+        let mut failed = Vec::new();
+        let mut ready = Vec::new();
+        for (w, scoring) in work.iter().zip(scorings) {
+            match scoring {
+                Ok(s) => ready.push((w, s)),
+                Err(err) => failed.push((w.record_id, err)),
+            }
+        }
+        // Every record whose list the batch may change, read once.
+        let (mut list_seeds, mut list_needs) = (seed_ids.clone(), need_ids.clone());
+        for (_, scoring) in &ready {
+            if let Scoring::Pairs(pairs) = scoring {
+                for p in pairs {
+                    list_seeds.push(p.seed_id);
+                    list_needs.push(p.need_id);
+                }
+            }
+        }
+        for ids in [&mut list_seeds, &mut list_needs] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+
+        let txn = self.write_txn().await?;
+        match_work::lock(&txn).await?;
+        if claim.is_some()
+            && let Some(fault) = self.matcher.injected_fault()
+        {
+            return Err(fault);
+        }
+        let current = match claim {
+            Some(claim) => {
+                let ids: Vec<Uuid> = ready.iter().map(|(w, _)| w.record_id).collect();
+                Some(match_work::still_claimed(&txn, claim, &ids).await?)
+            }
+            None => None,
+        };
+        let mut lists =
+            Lists::new(self.matching.max_per_record, matches::lists_of(&txn, &list_seeds, &list_needs).await?);
+        let mut written = Vec::new();
+        for (w, scoring) in ready {
+            if current.as_ref().is_some_and(|c| !c.contains(&w.record_id)) {
+                continue;
+            }
+            match scoring {
+                Scoring::Pairs(pairs) => lists.relist(w.kind, w.record_id, pairs, w.batch),
+                Scoring::Withdrawn => lists.relist(w.kind, w.record_id, Vec::new(), None),
+            }
+            written.push(w);
+        }
+        let outcomes: HashMap<Uuid, Outcome> =
+            written.iter().map(|w| (w.record_id, lists.outcome(w.kind, w.record_id))).collect();
+        lists.write(&txn).await?;
+        if let Some(claim) = claim {
+            let ids: Vec<Uuid> = written.iter().map(|w| w.record_id).collect();
+            match_work::done(&txn, claim, &ids).await?;
+            self.tell_settled_matches(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok((outcomes, failed))
+    }
+
+    /// Scores one record against the other side and stores its list now, outside the queue (the
+    /// benchmark; the matcher's own runs go through [`Services::match_due`]). An unpublished
+    /// record loses its open matches. Nobody is told: the queued run does that.
+    ///
+    /// # Errors
+    /// On a database or index failure.
+    pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<Outcome> {
+        let work = Work { kind, record_id: id, seq: 0, priority: match_work::INTERACTIVE, batch: None, attempts: 0 };
+        let (mut outcomes, mut failed) = self.match_batch(std::slice::from_ref(&work), None).await?;
+        if let Some((_, err)) = failed.pop() {
+            return Err(err);
+        }
+        Ok(outcomes.remove(&id).unwrap_or_default())
+    }
+
+    /// Matches one batch of due records, if any: returns how many were claimed.
+    ///
+    /// # Errors
+    /// When the work list cannot be read; a failed batch is recorded for a retry, not returned.
+    pub async fn match_due(&self) -> Result<usize> {
+        let indexed = *self.matcher.indexed.borrow();
+        let claim = self.matcher.claim;
+        let work = match_work::claim(&self.db, indexed, BATCH, LEASE, claim).await?;
+        if work.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<Uuid> = work.iter().map(|w| w.record_id).collect();
+        match self.match_batch(&work, Some(claim)).await {
+            Ok((_, failed)) => {
+                for (id, err) in failed {
+                    let attempts = work.iter().find(|w| w.record_id == id).map_or(0, |w| w.attempts);
+                    self.retry_later(&[id], attempts, &err).await;
+                }
+            }
+            Err(err) => {
+                let attempts = work.iter().map(|w| w.attempts).max().unwrap_or(0);
+                self.retry_later(&ids, attempts, &err).await;
+                return Ok(work.len());
+            }
+        }
+        for w in &work {
+            if let Err(err) = self.alert_saved_searches(w.kind, w.record_id).await {
+                tracing::error!(error = %crate::error_chain(&err), id = %w.record_id, "saved-search alerts failed");
+            }
+        }
+        Ok(work.len())
+    }
+
+    /// Records a failed attempt: the records stay queued, due again after a backoff.
+    async fn retry_later(&self, ids: &[Uuid], attempts: i32, err: &ServiceError) {
+        let wait = crate::notifications::backoff(RETRY_BASE, attempts);
+        let retry_at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+        let error = crate::error_chain(err);
+        if is_transient(err) {
+            tracing::warn!(records = ids.len(), attempts = attempts + 1, retry_in_ms = wait.as_millis() as u64, error = %error, "matching failed; will retry");
+        } else {
+            tracing::error!(records = ids.len(), attempts = attempts + 1, retry_in_ms = wait.as_millis() as u64, error = %error, "matching failed; will retry");
+        }
+        if let Err(record) = match_work::failed(&self.db, self.matcher.claim, ids, &error, retry_at).await {
+            // The claim runs out instead, and the records are taken up again then.
+            tracing::error!(error = %crate::error_chain(&record), "recording a failed matching attempt failed");
+        }
+    }
+
+    /// Matches queued records until the process ends: woken when the index moves, and polling
+    /// for work queued by other processes and for retries falling due.
+    pub async fn run_matcher(self: Arc<Self>) {
+        let mut indexed = self.matcher.indexed.subscribe();
+        loop {
+            match self.match_due().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %crate::error_chain(&err), "reading the matcher's work failed"),
+            }
+            tokio::select! {
+                changed = indexed.changed() => if changed.is_err() { tokio::time::sleep(POLL).await },
+                () = tokio::time::sleep(POLL) => {}
             }
         }
     }

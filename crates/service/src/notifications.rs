@@ -7,12 +7,13 @@
 //! crash between sending and recording can send one message twice, so each carries a stable
 //! `Message-ID` that mail systems use to recognise the repeat.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use kakehashi_domain::{Locale, MatchMail, MemberStatus, Page, Role};
-use kakehashi_notify::templates::{digest_mail, match_mail};
+use kakehashi_notify::templates::{digest_mail, match_mail, matches_mail};
 use kakehashi_store::notifications::{self, NewNotification, Notification};
 use kakehashi_store::outbox::{self, NewMessage};
 use kakehashi_store::{ConnectionTrait, coverage, members, needs, seeds};
@@ -47,8 +48,8 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 impl Services {
-    /// The active liaisons with the organisations each covers (empty: all), read once for a
-    /// scoring run that may find many new pairs.
+    /// The active liaisons with the organisations each covers (empty: all), read once for all
+    /// the pairs told of together.
     pub(crate) async fn liaisons_with_coverage(
         &self,
         conn: &impl ConnectionTrait,
@@ -61,48 +62,126 @@ impl Services {
         Ok(out)
     }
 
-    /// Tells the liaisons covering either side of a new match, in-app and by e-mail, inside the
-    /// caller's transaction.
-    pub(crate) async fn notify_new_match(
-        &self,
-        conn: &impl ConnectionTrait,
-        liaisons: &[(members::Member, Vec<Uuid>)],
-        match_id: Uuid,
-        seed: &seeds::Seed,
-        need: &needs::Need,
-        score: f64,
-    ) -> Result<()> {
-        for (liaison, covered) in liaisons {
-            if !covered.is_empty()
-                && !covered.contains(&seed.organization_id)
-                && !covered.contains(&need.organization_id)
-            {
-                continue;
-            }
+    /// Tells the covering liaisons of the pairs that are settled, inside the matcher's transaction:
+    /// open pairs nobody has been told of, made one at a time or by a bulk import whose records are
+    /// all matched now. A pair that left its top lists before this is never told of.
+    ///
+    /// Each liaison gets an in-app notification per pair (their queue to work through, each read
+    /// on its own), and e-mail as they chose: the pairs of one import in one e-mail (an import of
+    /// thousands of seeds must not send thousands of e-mails), the others told of together in one
+    /// e-mail (a single pair in its own), or nothing now for those who take the daily digest.
+    pub(crate) async fn tell_settled_matches(&self, conn: &impl ConnectionTrait) -> Result<usize> {
+        let untold = kakehashi_store::matches::untold(conn).await?;
+        if untold.is_empty() {
+            return Ok(0);
+        }
+        let mut batches: Vec<Uuid> = untold.iter().filter_map(|m| m.origin).collect();
+        batches.sort_unstable();
+        batches.dedup();
+        let unfinished = kakehashi_store::match_work::unfinished_batches(conn, &batches).await?;
+        let mut settled: Vec<_> =
+            untold.into_iter().filter(|m| m.origin.is_none_or(|b| !unfinished.contains(&b))).collect();
+        if settled.is_empty() {
+            return Ok(0);
+        }
+        settled.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut seed_ids: Vec<Uuid> = settled.iter().map(|m| m.seed_id).collect();
+        let mut need_ids: Vec<Uuid> = settled.iter().map(|m| m.need_id).collect();
+        let (mut seeds, mut needs) = (HashMap::new(), HashMap::new());
+        for ids in [&mut seed_ids, &mut need_ids] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        for chunk in seed_ids.chunks(1000) {
+            seeds.extend(seeds::get_many(conn, chunk).await?.into_iter().map(|s| (s.id, s)));
+        }
+        for chunk in need_ids.chunks(1000) {
+            needs.extend(needs::get_many(conn, chunk).await?.into_iter().map(|n| (n.id, n)));
+        }
+        let liaisons = self.liaisons_with_coverage(conn).await?;
+        // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
+        let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Match>> = HashMap::new();
+        for m in &settled {
+            let (Some(seed), Some(need)) = (seeds.get(&m.seed_id), needs.get(&m.need_id)) else { continue };
             let (seed_title, need_title) = (&seed.content.title, &need.content.title);
-            notifications::insert(
-                conn,
-                NewNotification {
-                    member_id: liaison.id,
-                    kind: "match.new",
-                    title_ja: format!("新しいマッチ: {seed_title} × {need_title}"),
-                    title_en: format!("New match: {seed_title} × {need_title}"),
-                    object_type: "match",
-                    object_id: match_id,
-                },
-            )
-            .await?;
-            // A liaison who chose the daily digest hears of it there.
-            if liaison.match_mail == MatchMail::Daily {
-                continue;
+            for (liaison, covered) in &liaisons {
+                if !covered.is_empty()
+                    && !covered.contains(&seed.organization_id)
+                    && !covered.contains(&need.organization_id)
+                {
+                    continue;
+                }
+                notifications::insert(
+                    conn,
+                    NewNotification {
+                        member_id: liaison.id,
+                        kind: "match.new",
+                        title_ja: format!("新しいマッチ: {seed_title} × {need_title}"),
+                        title_en: format!("New match: {seed_title} × {need_title}"),
+                        object_type: "match",
+                        object_id: m.id,
+                    },
+                )
+                .await?;
+                // A liaison who chose the daily digest hears of it there.
+                if liaison.match_mail != MatchMail::Daily {
+                    mails.entry((liaison.id, m.origin)).or_default().push(m);
+                }
             }
-            let link = format!("{}/matches/{match_id}", self.public_url.trim_end_matches('/'));
-            let mail = match_mail(liaison.locale, &liaison.email, &liaison.name, seed_title, need_title, score, &link);
+        }
+        let base = self.public_url.trim_end_matches('/');
+        for ((liaison_id, batch), pairs) in mails {
+            let Some((liaison, _)) = liaisons.iter().find(|(l, _)| l.id == liaison_id) else { continue };
+            let title = |m: &kakehashi_store::matches::Match| {
+                let seed = seeds.get(&m.seed_id).map_or("", |s| s.content.title.as_str());
+                let need = needs.get(&m.need_id).map_or("", |n| n.content.title.as_str());
+                (seed.to_owned(), need.to_owned())
+            };
+            let (key, mail) = match (batch, pairs.as_slice()) {
+                (None, [m]) => {
+                    let (seed_title, need_title) = title(m);
+                    let link = format!("{base}/matches/{}", m.id);
+                    let mail = match_mail(
+                        liaison.locale,
+                        &liaison.email,
+                        &liaison.name,
+                        &seed_title,
+                        &need_title,
+                        m.score,
+                        &link,
+                    );
+                    (format!("match.new:{}:{liaison_id}", m.id), mail)
+                }
+                _ => {
+                    let lines: Vec<String> = pairs
+                        .iter()
+                        .map(|m| {
+                            let (seed_title, need_title) = title(m);
+                            let percent = (m.score * 100.0).round();
+                            match liaison.locale {
+                                Locale::Ja => format!("{seed_title} × {need_title}（{percent}%）"),
+                                Locale::En => format!("{seed_title} × {need_title} ({percent}%)"),
+                            }
+                        })
+                        .collect();
+                    let link = format!("{base}/matches");
+                    let mail =
+                        matches_mail(liaison.locale, &liaison.email, &liaison.name, &lines, &link, batch.is_some());
+                    // One e-mail per import; pairs told of together otherwise are named by the first.
+                    let key = match batch {
+                        Some(batch) => format!("match.batch:{batch}:{liaison_id}"),
+                        None => {
+                            format!("match.new:{}:{liaison_id}", pairs.iter().map(|m| m.id).min().unwrap_or_default())
+                        }
+                    };
+                    (key, mail)
+                }
+            };
             outbox::enqueue(
                 conn,
                 NewMessage {
-                    idempotency_key: format!("match.new:{match_id}:{}", liaison.id),
-                    member_id: Some(liaison.id),
+                    idempotency_key: key,
+                    member_id: Some(liaison_id),
                     to_address: mail.to,
                     subject: mail.subject,
                     text_body: mail.text,
@@ -111,7 +190,9 @@ impl Services {
             )
             .await?;
         }
-        Ok(())
+        let ids: Vec<Uuid> = settled.iter().map(|m| m.id).collect();
+        kakehashi_store::matches::mark_told(conn, &ids).await?;
+        Ok(ids.len())
     }
 
     /// # Errors

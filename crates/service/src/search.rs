@@ -180,12 +180,8 @@ impl Services {
             let index = Arc::clone(&self.search);
             blocking(move || index.apply(&ops, Some(seq))).await?;
             state.last_seq = seq;
-            if self.matching.enabled {
-                for change in batch {
-                    // A closed queue means this process does not match; nothing to do.
-                    let _ = self.match_queue.send((change.kind, change.record_id));
-                }
-            }
+            // The matcher may now match the records queued up to here.
+            self.matcher.indexed(seq);
             applied += take;
             if take < changes.len() {
                 continue;
@@ -196,6 +192,7 @@ impl Services {
     /// Follows the change log until the process ends: woken by local writes, and polling every
     /// `interval` for writes made by other processes.
     pub async fn run_indexer(self: Arc<Self>, mut state: IndexerState, interval: Duration) {
+        self.matcher.indexed(state.last_seq);
         loop {
             tokio::select! {
                 () = self.index_wake.notified() => {}

@@ -1,5 +1,6 @@
 //! The change log behind the search index. Written in the same transaction as the change it
-//! records, read in `seq` order by each process's indexer.
+//! records, read in `seq` order by each process's indexer. Each change also queues the record for
+//! the matcher ([`crate::match_work`]) in that transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -9,8 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Result;
 use crate::entity::record_change;
+use crate::{Result, match_work};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordKind {
@@ -19,11 +20,17 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    fn as_str(self) -> &'static str {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Seed => "seed",
             RecordKind::Need => "need",
         }
+    }
+
+    #[must_use]
+    pub fn parse(value: &str) -> Self {
+        if value == "need" { RecordKind::Need } else { RecordKind::Seed }
     }
 }
 
@@ -47,18 +54,34 @@ fn model(kind: RecordKind, record_id: Uuid, now: DateTime<Utc>) -> record_change
 /// # Errors
 /// On a database failure.
 pub async fn record(conn: &impl ConnectionTrait, kind: RecordKind, record_id: Uuid) -> Result<()> {
-    record_change::Entity::insert(model(kind, record_id, Utc::now())).exec(conn).await?;
-    Ok(())
+    let seq = record_change::Entity::insert(model(kind, record_id, Utc::now())).exec(conn).await?.last_insert_id;
+    match_work::enqueue(conn, kind, &[record_id], seq, match_work::INTERACTIVE, None).await
 }
 
-/// Records many changes (bulk import).
+/// Records many changes (bulk import, generated data) as one `batch`: their matching waits behind
+/// changes made one at a time, and the liaisons hear of the batch's matches in one digest.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn record_many(conn: &impl ConnectionTrait, kind: RecordKind, record_ids: &[Uuid]) -> Result<()> {
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    kind: RecordKind,
+    record_ids: &[Uuid],
+    batch: Uuid,
+) -> Result<()> {
     let now = Utc::now();
     for chunk in record_ids.chunks(1000) {
         record_change::Entity::insert_many(chunk.iter().map(|id| model(kind, *id, now))).exec(conn).await?;
+        // The chunk's latest position, read back inside this transaction (its own rows).
+        let seq: Option<i64> = record_change::Entity::find()
+            .select_only()
+            .column_as(record_change::Column::Seq.max(), "seq")
+            .filter(record_change::Column::RecordId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .one(conn)
+            .await?
+            .flatten();
+        match_work::enqueue(conn, kind, chunk, seq.unwrap_or(0), match_work::BULK, Some(batch)).await?;
     }
     Ok(())
 }
@@ -78,7 +101,7 @@ pub async fn after(conn: &impl ConnectionTrait, seq: i64, limit: u64) -> Result<
         .into_iter()
         .map(|r| Change {
             seq: r.seq,
-            kind: if r.kind == "need" { RecordKind::Need } else { RecordKind::Seed },
+            kind: RecordKind::parse(&r.kind),
             record_id: r.record_id,
             changed_at: r.changed_at,
         })

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod entity;
 pub mod grants;
 pub mod introductions;
+pub mod match_work;
 pub mod matches;
 pub mod members;
 pub mod needs;
@@ -23,11 +24,11 @@ pub mod tokens;
 use std::time::Duration;
 
 use kakehashi_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, Statement};
 pub use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
+use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, Statement};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

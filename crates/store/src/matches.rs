@@ -1,13 +1,14 @@
 //! Matches between a seed and a need: one row per pair, updated when either is re-scored. A
-//! dismissed match keeps its status through re-scoring.
+//! dismissed match keeps its status through re-scoring. Each open pair holds a place in the top
+//! list of both its seed and its need; the matcher keeps those lists short.
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::Page;
 use sea_orm::{ActiveValue::Set, Condition, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
 use uuid::Uuid;
 
+use crate::Result;
 use crate::entity::match_;
-use crate::{Result, StoreError};
 
 pub const OPEN: &str = "open";
 pub const DISMISSED: &str = "dismissed";
@@ -27,6 +28,8 @@ pub struct Match {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The bulk import the pair came from, if any.
+    pub origin: Option<Uuid>,
 }
 
 impl From<match_::Model> for Match {
@@ -45,6 +48,7 @@ impl From<match_::Model> for Match {
             status: m.status,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            origin: m.origin,
         }
     }
 }
@@ -62,68 +66,145 @@ pub struct Scored {
     pub reasons: serde_json::Value,
 }
 
-/// The stored pairs of a seed (or a need), dismissed ones included: `(seed, need)` → match id.
-/// With [`upsert`], re-scoring a record costs one read, not one per pair.
-///
-/// # Errors
-/// On a database failure.
-pub async fn pairs_of(
-    conn: &impl ConnectionTrait,
-    seed_id: Option<Uuid>,
-    need_id: Option<Uuid>,
-) -> Result<std::collections::HashMap<(Uuid, Uuid), Uuid>> {
-    let mut query = match_::Entity::find().select_only().columns([
-        match_::Column::Id,
-        match_::Column::SeedId,
-        match_::Column::NeedId,
-    ]);
-    if let Some(seed) = seed_id {
-        query = query.filter(match_::Column::SeedId.eq(seed));
-    }
-    if let Some(need) = need_id {
-        query = query.filter(match_::Column::NeedId.eq(need));
-    }
-    let rows: Vec<(Uuid, Uuid, Uuid)> = query.into_tuple().all(conn).await?;
-    Ok(rows.into_iter().map(|(id, seed, need)| ((seed, need), id)).collect())
+/// A stored pair as a top list counts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub id: Uuid,
+    pub seed_id: Uuid,
+    pub need_id: Uuid,
+    pub score: f64,
+    /// Open pairs take a place in both records' lists; dismissed ones stay on record outside them.
+    pub open: bool,
 }
 
-/// Inserts the pair, or updates the score and reasons of `existing` (its match id, from
-/// [`pairs_of`]). Returns the id when the pair is new.
+/// Every stored pair of the given seeds and needs, dismissed ones included: one read for a batch
+/// of records and the lists their candidates keep.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn upsert(conn: &impl ConnectionTrait, scored: Scored, existing: Option<Uuid>) -> Result<Option<Uuid>> {
+pub async fn lists_of(conn: &impl ConnectionTrait, seed_ids: &[Uuid], need_ids: &[Uuid]) -> Result<Vec<Listed>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (column, ids) in [(match_::Column::SeedId, seed_ids), (match_::Column::NeedId, need_ids)] {
+        for chunk in ids.chunks(1000) {
+            let rows: Vec<(Uuid, Uuid, Uuid, f64, String)> = match_::Entity::find()
+                .select_only()
+                .columns([match_::Column::Id, match_::Column::SeedId, match_::Column::NeedId, match_::Column::Score])
+                .column(match_::Column::Status)
+                .filter(column.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (id, seed_id, need_id, score, status) in rows {
+                if seen.insert(id) {
+                    out.push(Listed { id, seed_id, need_id, score, open: status == OPEN });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Stores new open pairs, with the bulk import each came from; the liaisons have not been told
+/// of them yet.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert_many(conn: &impl ConnectionTrait, rows: Vec<(Uuid, Scored, Option<Uuid>)>) -> Result<()> {
     let now = Utc::now();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<match_::ActiveModel> = rows
+            .by_ref()
+            .take(500)
+            .map(|(id, scored, origin)| match_::ActiveModel {
+                id: Set(id),
+                seed_id: Set(scored.seed_id),
+                seed_organization_id: Set(scored.seed_organization_id),
+                seed_owner_id: Set(scored.seed_owner_id),
+                need_id: Set(scored.need_id),
+                need_organization_id: Set(scored.need_organization_id),
+                score: Set(scored.score),
+                text_score: Set(scored.text_score),
+                taxonomy_score: Set(scored.taxonomy_score),
+                reasons: Set(scored.reasons),
+                status: Set(OPEN.to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                notified_at: Set(None),
+                origin: Set(origin),
+            })
+            .collect();
+        match_::Entity::insert_many(chunk).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// Updates the score and reasons of a stored pair; its status stays.
+///
+/// # Errors
+/// On a database failure.
+pub async fn rescore(conn: &impl ConnectionTrait, id: Uuid, scored: Scored) -> Result<()> {
     let model = match_::ActiveModel {
-        seed_organization_id: Set(scored.seed_organization_id),
         seed_owner_id: Set(scored.seed_owner_id),
-        need_organization_id: Set(scored.need_organization_id),
         score: Set(scored.score),
         text_score: Set(scored.text_score),
         taxonomy_score: Set(scored.taxonomy_score),
-        reasons: Set(scored.reasons.clone()),
-        updated_at: Set(now),
+        reasons: Set(scored.reasons),
+        updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    if let Some(existing) = existing {
-        match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(existing)).exec(conn).await?;
-        return Ok(None);
+    match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
+}
+
+/// Removes the pairs `ids` that are still open (a dismissal made meanwhile stays).
+///
+/// # Errors
+/// On a database failure.
+pub async fn remove_open(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64> {
+    let mut removed = 0;
+    for chunk in ids.chunks(1000) {
+        removed += match_::Entity::delete_many()
+            .filter(match_::Column::Status.eq(OPEN))
+            .filter(match_::Column::Id.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?
+            .rows_affected;
     }
-    let id = Uuid::now_v7();
-    let insert = match_::ActiveModel {
-        id: Set(id),
-        seed_id: Set(scored.seed_id),
-        need_id: Set(scored.need_id),
-        status: Set(OPEN.to_owned()),
-        created_at: Set(now),
-        ..model
-    };
-    match match_::Entity::insert(insert).exec(conn).await {
-        Ok(_) => Ok(Some(id)),
-        // Another process scored the same pair at the same moment: theirs stands.
-        Err(err) if matches!(StoreError::from(err.clone()), StoreError::Conflict) => Ok(None),
-        Err(err) => Err(err.into()),
+    Ok(removed)
+}
+
+/// Open pairs the liaisons have not been told of yet, oldest first.
+///
+/// # Errors
+/// On a database failure.
+pub async fn untold(conn: &impl ConnectionTrait) -> Result<Vec<Match>> {
+    Ok(match_::Entity::find()
+        .filter(match_::Column::NotifiedAt.is_null())
+        .filter(match_::Column::Status.eq(OPEN))
+        .order_by_asc(match_::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Records that the liaisons have been told of these pairs.
+///
+/// # Errors
+/// On a database failure.
+pub async fn mark_told(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    let now = Utc::now();
+    for chunk in ids.chunks(1000) {
+        match_::Entity::update_many()
+            .col_expr(match_::Column::NotifiedAt, sea_orm::sea_query::Expr::value(Some(now)))
+            .filter(match_::Column::Id.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
     }
+    Ok(())
 }
 
 /// Removes the open matches of a seed (or need) other than those with `keep` on the other side.

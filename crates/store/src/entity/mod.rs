@@ -8,6 +8,7 @@ pub mod introduction_event;
 pub mod introduction_message;
 pub mod liaison_coverage;
 pub mod match_;
+pub mod match_work;
 pub mod member;
 pub mod member_token;
 pub mod need;

@@ -150,7 +150,8 @@ impl Services {
                         m.score,
                         &link,
                     );
-                    (format!("match.new:{}:{liaison_id}", m.id), mail)
+                    // Keyed by the pair, not the row: a pair pruned and found again is not mailed twice.
+                    (format!("match.new:{}:{}:{liaison_id}", m.seed_id, m.need_id), mail)
                 }
                 _ => {
                     let lines: Vec<String> = pairs

@@ -13,6 +13,7 @@ mod m20261122_000005_notifications;
 mod m20261122_000006_saved_searches;
 mod m20261122_000007_introductions;
 mod m20261122_000008_match_mail;
+mod m20261201_000010_web_sessions;
 mod m20261201_000020_match_work;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_saved_searches::Migration),
             Box::new(m20261122_000007_introductions::Migration),
             Box::new(m20261122_000008_match_mail::Migration),
+            Box::new(m20261201_000010_web_sessions::Migration),
             Box::new(m20261201_000020_match_work::Migration),
         ]
     }

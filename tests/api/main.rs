@@ -20,3 +20,4 @@ mod pipeline;
 mod records;
 mod search;
 mod tokens;
+mod web;

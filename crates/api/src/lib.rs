@@ -111,11 +111,11 @@ fn json_errors(cfg: &mut web::ServiceConfig) {
 fn problem_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .response()
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    // Problem documents, and the web application's own error pages, pass unchanged.
+    let is_problem =
+        res.response().headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"text/html")
+        });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -128,11 +128,17 @@ fn problem_for_bare_errors<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(res))
 }
 
-/// Starts the HTTP server on `listener`.
+/// Starts the HTTP server on `listener`. `site` registers what is served outside `/api` (the
+/// web application), after the API's routes.
 ///
 /// # Errors
 /// When the metrics registry or the listener cannot be set up.
-pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: ApiSettings) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    services: web::Data<Services>,
+    settings: ApiSettings,
+    site: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+) -> std::io::Result<Server> {
     let metrics = actix_web_prom::PrometheusMetricsBuilder::new("kakehashi")
         .endpoint("/metrics")
         // Unknown paths share one label, so probing random URLs cannot grow the metrics forever.
@@ -175,6 +181,7 @@ pub fn serve(listener: TcpListener, services: web::Data<Services>, settings: Api
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .service(web::redirect("/api/docs", "/api/docs/"))
             .service(web::scope("/api/v1").configure(api_v1))
+            .configure(site.clone())
             .default_service(web::to(|| async { HttpResponse::from_error(ApiError::not_found()) }))
     })
     .listen(listener)?;

@@ -28,6 +28,17 @@ pub struct Settings {
     pub matching: MatchingSettings,
     pub mail: MailSettings,
     pub log: LogSettings,
+    pub web: WebSettings,
+}
+
+/// The members' web application.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// A browser session unused this long ends.
+    pub session_idle_minutes: u64,
+    /// A browser session ends this long after login, however active.
+    pub session_absolute_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,6 +170,15 @@ impl Settings {
         Ok(settings)
     }
 
+    /// How long browser sessions of the web application live.
+    #[must_use]
+    pub fn session_timeouts(&self) -> kakehashi_service::web_sessions::SessionTimeouts {
+        kakehashi_service::web_sessions::SessionTimeouts {
+            idle: Duration::from_secs(self.web.session_idle_minutes * 60),
+            absolute: Duration::from_secs(self.web.session_absolute_hours * 3600),
+        }
+    }
+
     /// # Errors
     /// The first invalid value, by key.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -181,6 +201,12 @@ impl Settings {
             || url.starts_with("postgresql://"))
         {
             return Err(invalid("database.url", "must be empty (embedded SQLite), sqlite:… or postgres://…"));
+        }
+        if self.web.session_idle_minutes == 0 {
+            return Err(invalid("web.session_idle_minutes", "must be at least 1"));
+        }
+        if self.web.session_absolute_hours == 0 {
+            return Err(invalid("web.session_absolute_hours", "must be at least 1"));
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));

@@ -85,7 +85,11 @@ impl Application {
             workers: settings.server.workers,
             import_limit: settings.server.import_limit_bytes,
         };
-        let server = kakehashi_api::serve(listener, services.clone(), api)?;
+        let site = kakehashi_web::configure(kakehashi_web::WebConfig {
+            timeouts: settings.session_timeouts(),
+            trust_forwarded_for: settings.server.trust_forwarded_for,
+        });
+        let server = kakehashi_api::serve(listener, services.clone(), api, site)?;
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);
         let mut tasks =
             vec![tokio::spawn(services.clone().into_inner().run_indexer(background.indexer, interval)).abort_handle()];

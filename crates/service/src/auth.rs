@@ -261,6 +261,7 @@ impl Services {
         )
         .await?;
         stored::revoke_member(&txn, member.id).await?;
+        kakehashi_store::web_sessions::delete_member(&txn, member.id).await?;
         audit::record(
             &txn,
             audit_entry(Some(member.id), Some(member.organization_id), "auth.password_reset", member.id, ctx),

@@ -17,6 +17,7 @@ pub mod saved_searches;
 pub mod search;
 pub mod seeds;
 pub mod tokens;
+pub mod web_sessions;
 
 use std::net::IpAddr;
 

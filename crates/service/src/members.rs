@@ -410,6 +410,7 @@ impl Services {
             .await?;
         if status != MemberStatus::Active {
             stored::revoke_member(&txn, member.id).await?;
+            kakehashi_store::web_sessions::delete_member(&txn, member.id).await?;
         }
         let mut entry = audit_entry(Some(actor.id), Some(actor.organization_id), decision.action(), member.id, ctx);
         entry.details = serde_json::json!({ "from": member.status.as_str(), "to": status.as_str(), "role": role.map(Role::as_str) });

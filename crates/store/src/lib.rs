@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod saved_searches;
 pub mod seeds;
 pub mod tokens;
+pub mod web_sessions;
 
 use std::time::Duration;
 

@@ -19,3 +19,4 @@ pub mod record_change;
 pub mod refresh_token;
 pub mod saved_search;
 pub mod seed;
+pub mod web_session;

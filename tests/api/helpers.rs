@@ -196,6 +196,17 @@ impl TestApp {
         mails.into_iter().map(|(_, raw)| decode_eml(&raw)).collect()
     }
 
+    /// The latest e-mail to `to`, waiting for it to arrive (some are sent after the answer).
+    pub async fn await_mail(&self, to: &str) -> String {
+        until(&format!("an e-mail to {to}"), async || self.mails_to(to).pop()).await
+    }
+
+    /// The token in the link of the e-mail to `to`, waiting for it to arrive.
+    pub async fn await_token_from_mail(&self, to: &str) -> String {
+        self.await_mail(to).await;
+        self.token_from_mail(to)
+    }
+
     /// The token in the link of the latest e-mail to `to`.
     pub fn token_from_mail(&self, to: &str) -> String {
         let mails = self.mails_to(to);

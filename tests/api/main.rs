@@ -9,7 +9,9 @@ mod world;
 
 mod auth;
 mod cli;
+mod edges;
 mod errors;
+mod faults;
 mod introductions;
 mod matches;
 mod members;
@@ -19,5 +21,6 @@ mod operations;
 mod pipeline;
 mod records;
 mod search;
+mod sessions;
 mod tokens;
 mod web;

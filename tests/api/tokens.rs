@@ -14,13 +14,19 @@ async fn member(app: &TestApp) -> (uuid::Uuid, uuid::Uuid) {
     (app.member("r@example.org", Role::Researcher, org).await, org)
 }
 
-fn claims(app: &TestApp, sub: uuid::Uuid, org: uuid::Uuid) -> Value {
+fn claims(app: &TestApp, sub: uuid::Uuid, org: uuid::Uuid, sid: &Value) -> Value {
     let now = Utc::now().timestamp();
     json!({
         "iss": app.settings.auth.issuer, "aud": app.settings.auth.audience, "sub": sub,
         "exp": now + 600, "nbf": now - 1, "iat": now, "jti": uuid::Uuid::new_v4(),
-        "typ": "access", "role": "researcher", "org": org,
+        "typ": "access", "role": "researcher", "org": org, "sid": sid,
     })
+}
+
+/// The claims of a token, read without checking it.
+fn payload(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
@@ -38,14 +44,14 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
 async fn a_well_formed_token_works_and_every_forgery_fails() {
     let app = spawn_app().await;
     let (sub, org) = member(&app).await;
-    let good = claims(&app, sub, org);
+    let real = app.token("r@example.org").await;
+    let good = claims(&app, sub, org, &payload(&real)["sid"]);
     assert_eq!(
         app.get("/api/v1/me", Some(&sign(&good, JWT_SECRET))).await.status,
         200,
         "control: a correct token works"
     );
 
-    let real = app.token("r@example.org").await;
     let (head, rest) = real.split_once('.').unwrap();
     let (payload, signature) = rest.split_once('.').unwrap();
 
@@ -82,6 +88,8 @@ async fn a_well_formed_token_works_and_every_forgery_fails() {
         ("wrong issuer", json!({ "iss": "evil" })),
         ("typ refresh", json!({ "typ": "refresh" })),
         ("unknown member", json!({ "sub": uuid::Uuid::new_v4() })),
+        ("an invented session", json!({ "sid": uuid::Uuid::new_v4() })),
+        ("no session", json!({ "sid": null })),
     ];
     for (what, change) in variants {
         let mut c = good.clone();

@@ -12,6 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// `Retry-After` of a 503 for storage that cannot serve now (down, full, read-only).
+pub const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
 macro_rules! codes {
     ($($variant:ident => ($status:ident, $name:literal, $title:literal)),+ $(,)?) => {
@@ -207,6 +209,14 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(Code::RateLimited).detail(format!("retry in {retry_after_secs} s"))
             },
+            ServiceError::Store(ref store) if store.is_unavailable() => {
+                tracing::warn!(error = %kakehashi_service::error_chain(&err), "storage unavailable");
+                ApiError {
+                    retry_after: Some(UNAVAILABLE_RETRY_SECS),
+                    ..ApiError::new(Code::Unavailable)
+                        .detail("the database cannot take this request now; nothing was stored")
+                }
+            }
             err @ (ServiceError::Store(_) | ServiceError::Internal(_)) => {
                 tracing::error!(error = %kakehashi_service::error_chain(&err), "request failed");
                 ApiError::new(Code::Internal)

@@ -34,6 +34,24 @@ pub struct ApiSettings {
     pub workers: usize,
     /// Largest accepted import file, in bytes.
     pub import_limit: usize,
+    /// When set, `/metrics` wants `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
+    /// Directories the process writes to (the embedded database's, the search index); readiness
+    /// proves each can still be written.
+    pub writable_dirs: Vec<std::path::PathBuf>,
+}
+
+/// Whether the request carries the configured `/metrics` token (compared in constant time).
+fn metrics_allowed(req: &actix_web::dev::ServiceRequest, token: Option<&str>) -> bool {
+    let Some(expected) = token else { return true };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, t)| t.trim());
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 /// Registers `/api/v1` routes.
@@ -161,6 +179,18 @@ pub fn serve(
             .wrap(metrics.clone())
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service as _;
+                use futures_util::future::{Either, ready};
+                let token = req.app_data::<web::Data<ApiSettings>>().and_then(|s| s.metrics_token.clone());
+                if req.path() == "/metrics" && !metrics_allowed(&req, token.as_deref()) {
+                    let error = ApiError::new(Code::Unauthorized).detail("/metrics wants its Bearer token");
+                    let res = req.into_response(error.error_response()).map_into_right_body();
+                    return Either::Left(ready(Ok(res)));
+                }
+                let fut = srv.call(req);
+                Either::Right(async move { fut.await.map(ServiceResponse::map_into_left_body) })
+            })
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service as _;
                 let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
                 let fut = srv.call(req);
                 async move {
@@ -178,11 +208,20 @@ pub fn serve(
             .configure(json_errors)
             .service(routes::ops::healthz)
             .service(routes::ops::readyz)
+            // The metrics middleware answers this itself; the route keeps the request from
+            // ending as a logged "not found" behind it.
+            .route("/metrics", web::get().to(HttpResponse::Ok))
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .service(web::redirect("/api/docs", "/api/docs/"))
             .service(web::scope("/api/v1").configure(api_v1))
             .configure(site.clone())
-            .default_service(web::to(|| async { HttpResponse::from_error(ApiError::not_found()) }))
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                // Methods no route of this service takes: 405, not "not found".
+                if [actix_web::http::Method::TRACE, actix_web::http::Method::CONNECT].contains(req.method()) {
+                    return HttpResponse::from_error(ApiError::new(Code::MethodNotAllowed));
+                }
+                HttpResponse::from_error(ApiError::not_found())
+            }))
     })
     .listen(listener)?;
     let server = if workers > 0 { server.workers(workers) } else { server };

@@ -40,6 +40,7 @@ pub mod member;
 pub mod page;
 pub mod record;
 pub mod taxonomy;
+pub mod text;
 
 pub use disclosure::{
     Access, NeedFacts, RecordStatus, SeedFacts, Viewer, Visibility, can_edit_need, can_edit_seed, may_grant,

@@ -90,8 +90,8 @@ pub fn detect_language(text: &str) -> Locale {
 }
 
 fn check_text(field: &str, value: &str, min: usize, max: usize, out: &mut Vec<FieldProblem>) {
-    let len = value.trim().chars().count();
-    if len < min {
+    // Blank means nothing visible: spaces and zero-width characters alone are not a title.
+    if min > 0 && crate::text::is_blank(value) {
         out.push(FieldProblem::new(field, "must not be empty"));
     } else if value.chars().count() > max {
         out.push(FieldProblem::new(field, format!("must be at most {max} characters")));
@@ -142,7 +142,7 @@ impl SeedContent {
             tidy(list);
         }
         tidy(&mut self.confidential.patent_applications);
-        self.title = self.title.trim().to_owned();
+        self.title = crate::text::trim_invisible(&self.title).to_owned();
         let mut out = Vec::new();
         check_text("title", &self.title, 1, MAX_TITLE, &mut out);
         check_text("summary", &self.summary, 1, MAX_SUMMARY, &mut out);
@@ -176,7 +176,7 @@ impl NeedContent {
         {
             tidy(list);
         }
-        self.title = self.title.trim().to_owned();
+        self.title = crate::text::trim_invisible(&self.title).to_owned();
         let mut out = Vec::new();
         check_text("title", &self.title, 1, MAX_TITLE, &mut out);
         check_text("description", &self.description, 1, MAX_SUMMARY, &mut out);

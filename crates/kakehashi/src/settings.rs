@@ -69,6 +69,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub import_limit_bytes: usize,
     pub trust_forwarded_for: bool,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>`.
+    pub metrics_token: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +78,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it is answered 503.
+    pub acquire_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +214,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if !(100..=60_000).contains(&self.database.acquire_timeout_ms) {
+            return Err(invalid("database.acquire_timeout_ms", "must be between 100 and 60000"));
         }
         let secret = self.auth.jwt_secret.expose_secret();
         if !secret.is_empty() && secret.len() < kakehashi_service::tokens::MIN_SECRET_BYTES {

@@ -84,6 +84,9 @@ impl Application {
             trust_forwarded_for: settings.server.trust_forwarded_for,
             workers: settings.server.workers,
             import_limit: settings.server.import_limit_bytes,
+            metrics_token: Some(settings.server.metrics_token.expose_secret().trim().to_owned())
+                .filter(|t| !t.is_empty()),
+            writable_dirs: writable_dirs(settings),
         };
         let site = kakehashi_web::configure(kakehashi_web::WebConfig {
             timeouts: settings.session_timeouts(),
@@ -125,6 +128,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The directories this process writes to: the embedded database's and the search index's.
+fn writable_dirs(settings: &Settings) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![settings.index_dir()];
+    if settings.database.url.trim().is_empty() {
+        dirs.push(settings.data_dir.clone());
+    }
+    dirs
 }
 
 /// Connects and migrates the database, opens (and if needed rebuilds) the search index, and
@@ -196,7 +208,8 @@ pub async fn database(settings: &Settings) -> anyhow::Result<kakehashi_service::
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
-    kakehashi_service::store::connect(&url, settings.database.max_connections)
+    let acquire_timeout = std::time::Duration::from_millis(settings.database.acquire_timeout_ms);
+    kakehashi_service::store::connect(&url, settings.database.max_connections, acquire_timeout)
         .await
         .with_context(|| format!("connecting to the database ({})", redact(&url)))
 }

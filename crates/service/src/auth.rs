@@ -53,13 +53,16 @@ impl Services {
         let member = members::by_email(&self.db, &email).await?;
         let hash = member.as_ref().and_then(|m| m.password_hash.clone());
         let matches = self.passwords.verify(password, hash).await?;
+        // Every refusal does the same work (one hash, one write), so neither the answer nor its
+        // time tells an outsider which addresses are members.
         let Some(member) = member else {
+            self.record_refused_login(None, "unknown_address", ctx).await?;
             return Err(ServiceError::InvalidCredentials);
         };
         let config = &self.tokens.config;
-        // A locked account answers exactly like a wrong password or an unknown address, so the
-        // lock does not tell an outsider which addresses are members.
+        // A locked account answers exactly like a wrong password or an unknown address.
         if member.locked_until.is_some_and(|t| t > Utc::now()) {
+            self.record_refused_login(Some(&member), "locked", ctx).await?;
             return Err(ServiceError::InvalidCredentials);
         }
         if !matches {
@@ -88,6 +91,31 @@ impl Services {
         Ok(pair)
     }
 
+    /// Audits a refused login that does not count towards a lock.
+    async fn record_refused_login(
+        &self,
+        member: Option<&members::Member>,
+        reason: &'static str,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let txn = self.write_txn().await?;
+        audit::record(
+            &txn,
+            audit::NewEntry {
+                actor_id: member.map(|m| m.id),
+                organization_id: member.map(|m| m.organization_id),
+                action: "auth.login_failed",
+                object_type: "member",
+                object_id: member.map(|m| m.id.to_string()),
+                request_id: ctx.request_id.clone(),
+                details: serde_json::json!({ "reason": reason }),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     async fn open_session(
         &self,
         conn: &impl kakehashi_store::ConnectionTrait,
@@ -99,7 +127,7 @@ impl Services {
         let refresh_token = tokens::new_refresh_token();
         let expires_at = Utc::now() + chrono::Duration::from_std(self.tokens.config.refresh_ttl).unwrap_or_default();
         stored::insert_refresh(conn, member_id, family_id, digest(&refresh_token), expires_at).await?;
-        let (access_token, expires_in) = self.tokens.issue_access(member_id, role, organization_id)?;
+        let (access_token, expires_in) = self.tokens.issue_access(member_id, role, organization_id, family_id)?;
         Ok(TokenPair { access_token, refresh_token, token_type: "Bearer", expires_in })
     }
 
@@ -181,8 +209,9 @@ impl Services {
         Ok(())
     }
 
-    /// The member behind a bearer token, if the token is valid and the member still active.
-    /// Status is read from the database on every request, so a suspension takes effect at once.
+    /// The member behind a bearer token, if the token is valid, its session still open and the
+    /// member still active. Both are read from the database on every request, so a suspension,
+    /// a logout, a password reset or a revoked session takes effect at once.
     ///
     /// # Errors
     /// [`ServiceError::Unauthorized`] otherwise.
@@ -190,6 +219,9 @@ impl Services {
         let claims = self.tokens.verify_access(bearer)?;
         let member = members::get(&self.db, claims.sub).await?.ok_or(ServiceError::Unauthorized)?;
         if member.status != MemberStatus::Active {
+            return Err(ServiceError::Unauthorized);
+        }
+        if !stored::session_open(&self.db, member.id, claims.sid).await? {
             return Err(ServiceError::Unauthorized);
         }
         Ok(Authenticated {
@@ -208,8 +240,26 @@ impl Services {
     /// # Errors
     /// [`ServiceError::RateLimited`] past the reset budget; storage failures.
     pub async fn request_password_reset(&self, email: &str, ctx: &RequestContext) -> Result<()> {
+        self.password_reset_budget(email, ctx)?;
+        self.send_password_reset(email, ctx).await
+    }
+
+    /// Counts a password-reset request against its budget.
+    ///
+    /// # Errors
+    /// [`ServiceError::RateLimited`] past the budget.
+    pub fn password_reset_budget(&self, email: &str, ctx: &RequestContext) -> Result<()> {
+        self.limits.password_reset(ctx.ip, &normalize_email(email))
+    }
+
+    /// The work behind a password-reset request, without its budget: the API runs it after
+    /// answering, so a member's address (a write and an e-mail) and a stranger's (nothing) take
+    /// the same time to answer.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn send_password_reset(&self, email: &str, ctx: &RequestContext) -> Result<()> {
         let email = normalize_email(email);
-        self.limits.password_reset(ctx.ip, &email)?;
         let Some(member) = members::by_email(&self.db, &email).await? else {
             return Ok(());
         };

@@ -149,7 +149,7 @@ pub struct MessageView {
 }
 
 fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<Option<String>> {
-    let trimmed = value.trim();
+    let trimmed = kakehashi_domain::text::trim_invisible(value);
     if trimmed.is_empty() {
         return if required { Err(ServiceError::validation(field, "must not be empty")) } else { Ok(None) };
     }

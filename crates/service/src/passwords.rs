@@ -43,8 +43,10 @@ fn decoy_hash() -> &'static str {
 }
 
 impl Passwords {
+    /// Also computes the decoy hash, so the first stranger to log in does not pay for it.
     #[must_use]
     pub fn new(concurrent_hashes: usize) -> Self {
+        decoy_hash();
         Passwords { permits: Arc::new(Semaphore::new(concurrent_hashes.max(1))) }
     }
 
@@ -75,7 +77,9 @@ impl Passwords {
                 return Ok(false);
             };
             let argon2 = argon2()?;
-            Ok(known && argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+            // The hash is checked first and always: `known && …` would skip it for strangers.
+            let verified = argon2.verify_password(password.as_bytes(), &parsed).is_ok();
+            Ok(verified && known)
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?

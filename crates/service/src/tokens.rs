@@ -4,7 +4,7 @@
 //! `aud`, `exp`, `nbf` and a `typ` claim of `access`. Refresh and e-mail tokens are random
 //! strings with distinct prefixes; only their SHA-256 is stored. A refresh token is not a JWT, so
 //! it can never pass as an access token, and an access token is never found among the stored
-//! refresh hashes.
+//! refresh hashes. Each access token names its session (`sid`), checked on every request.
 
 use std::time::Duration;
 
@@ -51,6 +51,9 @@ pub struct AccessClaims {
     pub typ: String,
     pub role: Role,
     pub org: Uuid,
+    /// The session (refresh-token family) the token was issued in: once that session ends
+    /// (logout, password reset, a reused refresh token) the token stops working with it.
+    pub sid: Uuid,
 }
 
 /// Signs and checks access tokens.
@@ -100,6 +103,7 @@ impl TokenKeys {
         member_id: Uuid,
         role: Role,
         organization_id: Uuid,
+        session_id: Uuid,
     ) -> Result<(String, u64), ServiceError> {
         let now = Utc::now().timestamp();
         let ttl = self.config.access_ttl.as_secs();
@@ -114,6 +118,7 @@ impl TokenKeys {
             typ: ACCESS_TYP.to_owned(),
             role,
             org: organization_id,
+            sid: session_id,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ServiceError::Internal(format!("signing an access token: {e}")))?;
@@ -198,7 +203,7 @@ mod tests {
     fn issued_tokens_verify_and_foreign_ones_do_not() {
         let a = keys(&"a".repeat(40));
         let b = keys(&"b".repeat(40));
-        let (token, ttl) = a.issue_access(Uuid::nil(), Role::Admin, Uuid::nil()).unwrap();
+        let (token, ttl) = a.issue_access(Uuid::nil(), Role::Admin, Uuid::nil(), Uuid::nil()).unwrap();
         assert_eq!(ttl, 900);
         assert_eq!(a.verify_access(&token).unwrap().role, Role::Admin);
         assert!(matches!(b.verify_access(&token), Err(ServiceError::Unauthorized)));

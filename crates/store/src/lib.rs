@@ -52,6 +52,48 @@ impl From<DbErr> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database cannot serve right now (unreachable, no connection free in time,
+    /// disk full, read-only, locked) rather than refusing this request: the caller may retry.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(err) => is_unavailable(err),
+            StoreError::Conflict | StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// See [`StoreError::is_unavailable`].
+#[must_use]
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // Primary result codes (the low byte of an extended one): BUSY, LOCKED,
+                    // NOMEM, READONLY, IOERR, FULL, CANTOPEN.
+                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14))
+                } else {
+                    // SQLSTATE classes: connection exception, insufficient resources (disk full,
+                    // out of memory, too many connections), operator intervention (shutdown).
+                    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+                }
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 pub(crate) fn json_list(column: &'static str, value: serde_json::Value) -> Result<Vec<String>> {
@@ -62,20 +104,23 @@ pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> 
     value.parse().map_err(|_| StoreError::Corrupt { column, value: value.to_owned() })
 }
 
-/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`); a request waits at most
+/// `acquire_timeout` for a connection.
 ///
 /// SQLite gets WAL journaling, enforced foreign keys and a busy timeout, so that the API's
 /// concurrent writers wait for each other instead of failing.
 ///
 /// # Errors
 /// When the database cannot be reached or opened.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection> {
+pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        // Short, so that a database outage answers 503 quickly instead of holding every
+        // request until a long timeout.
+        .acquire_timeout(acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)

@@ -95,6 +95,21 @@ pub async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Resu
     Ok(result.rows_affected)
 }
 
+/// Whether a login session of a member is still open: some token of its family is not revoked.
+/// Rotation keeps a session open (the newest token is live); revocation ends it.
+///
+/// # Errors
+/// On a database failure.
+pub async fn session_open(conn: &impl ConnectionTrait, member_id: Uuid, family_id: Uuid) -> Result<bool> {
+    let open = refresh_token::Entity::find()
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::MemberId.eq(member_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .one(conn)
+        .await?;
+    Ok(open.is_some())
+}
+
 /// Revokes every session of a member (suspension, password change, logout everywhere).
 ///
 /// # Errors

@@ -343,21 +343,49 @@ pub struct FunnelQuery {
     pub group_by: Option<String>,
 }
 
-fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
-        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
-    }
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::field(Code::ValidationFailed, field, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+/// The earliest and latest instants a report period may name: four-digit years, which every
+/// database stores and compares correctly.
+fn period_bounds() -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    (first.and_time(chrono::NaiveTime::MIN).and_utc(), last.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
 }
 
+fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+    let (first, last) = period_bounds();
+    let out_of_range = || ApiError::field(Code::ValidationFailed, field, "must lie between 1970-01-01 and 9999-12-31");
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+        if start < first || start > last {
+            return Err(out_of_range());
+        }
+        // The whole last day is included: its end is the next midnight, or the last second
+        // there is when the next day would leave four-digit years.
+        let instant = if end_of_day { (start + chrono::Duration::days(1)).min(last) } else { start };
+        return Ok(instant);
+    }
+    let instant = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        ApiError::field(Code::ValidationFailed, field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
+    })?;
+    if instant < first || instant > last {
+        return Err(out_of_range());
+    }
+    Ok(instant)
+}
+
+/// A text cell of a CSV file. A cell that a spreadsheet would take for a formula (`=`, `+`, `-`,
+/// `@`, tab or carriage return first: an organisation named `=HYPERLINK(…)`) gets a leading `'`,
+/// which spreadsheets show as text.
 fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_owned()
+        value.into_owned()
     }
 }
 

@@ -236,7 +236,16 @@ pub struct PasswordResetRequest {
 )]
 #[post("/auth/password-reset")]
 pub async fn password_reset(svc: Svc, ctx: Ctx, body: Valid<PasswordResetRequest>) -> Result<HttpResponse, ApiError> {
-    svc.request_password_reset(&body.into_inner()?.email, &ctx).await?;
+    let email = body.into_inner()?.email;
+    svc.password_reset_budget(&email, &ctx)?;
+    // Answered before the work, which a member's address has and a stranger's has not.
+    let svc = svc.into_inner();
+    let ctx = ctx.0;
+    actix_web::rt::spawn(async move {
+        if let Err(err) = svc.send_password_reset(&email, &ctx).await {
+            tracing::error!(error = %kakehashi_service::error_chain(&err), "password reset failed");
+        }
+    });
     Ok(accepted())
 }
 
@@ -308,12 +317,23 @@ pub struct Preferences {
 #[utoipa::path(
     tag = "members",
     request_body = Preferences,
-    responses((status = 200, body = MeView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = MeView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad value, or nothing to change", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[patch("/me")]
 pub async fn update_me(svc: Svc, member: CurrentMember, body: Valid<Preferences>) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner()?;
+    if b.locale.is_none() && b.match_mail.is_none() {
+        return Err(ApiError::field(
+            crate::error::Code::ValidationFailed,
+            "body",
+            "nothing to change: send locale or match_mail",
+        ));
+    }
     svc.update_preferences(&member, b.locale, b.match_mail).await?;
     me_view(&svc, &member).await
 }

@@ -23,11 +23,15 @@ use crate::routes::views::{ListOf, OrganizationView, PageQuery};
 
 type Svc = web::Data<Services>;
 
-/// The taxonomies, plus the reasons an introduction can be declined for.
+/// The taxonomies, plus the reasons an introduction can be declined for. Spelt out rather than
+/// a flattened [`Taxonomy`], whose schema admits no other field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaxonomyView<'a> {
-    #[serde(flatten)]
-    pub taxonomy: &'a Taxonomy,
+    pub modalities: &'a [Term],
+    pub disease_areas: &'a [Term],
+    pub stages: &'a [kakehashi_domain::taxonomy::StageTerm],
+    pub ip_statuses: &'a [Term],
+    pub deal_types: &'a [Term],
     pub decline_reasons: Vec<Term>,
 }
 
@@ -46,7 +50,15 @@ pub async fn taxonomy(svc: Svc, _member: CurrentMember) -> HttpResponse {
             Term { value: r.as_str().to_owned(), label_ja: label_ja.to_owned(), label_en: label_en.to_owned() }
         })
         .collect();
-    HttpResponse::Ok().json(TaxonomyView { taxonomy: svc.taxonomy.as_ref(), decline_reasons })
+    let t: &Taxonomy = svc.taxonomy.as_ref();
+    HttpResponse::Ok().json(TaxonomyView {
+        modalities: &t.modalities,
+        disease_areas: &t.disease_areas,
+        stages: &t.stages,
+        ip_statuses: &t.ip_statuses,
+        deal_types: &t.deal_types,
+        decline_reasons,
+    })
 }
 
 /// A seed as the caller may see it.

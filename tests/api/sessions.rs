@@ -1,0 +1,144 @@
+//! Sessions end their access tokens at once, and refusals do not tell members from strangers by
+//! their timing.
+
+use std::time::{Duration, Instant};
+
+use kakehashi_domain::{OrganizationKind, Role};
+use kakehashi_service::RateSpec;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
+
+async fn researcher(app: &TestApp) {
+    let org = app.organization("大学", OrganizationKind::Academia).await;
+    app.member("r@example.org", Role::Researcher, org).await;
+}
+
+async fn session(app: &TestApp) -> Value {
+    let res = app.login("r@example.org", PASSWORD).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body
+}
+
+async fn works(app: &TestApp, pair: &Value) -> bool {
+    let res = app.get("/api/v1/me", pair["access_token"].as_str()).await;
+    match res.status.as_u16() {
+        200 => true,
+        401 => false,
+        other => panic!("unexpected {other}: {}", res.text),
+    }
+}
+
+#[actix_web::test]
+async fn logout_ends_the_access_token_of_its_session_at_once() {
+    let app = spawn_app().await;
+    researcher(&app).await;
+    let pair = session(&app).await;
+    let other = session(&app).await;
+    assert!(works(&app, &pair).await);
+    let res = app
+        .post("/api/v1/auth/logout", pair["access_token"].as_str(), json!({ "refresh_token": pair["refresh_token"] }))
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(!works(&app, &pair).await, "the access token outlived its logout");
+    assert!(works(&app, &other).await, "another session is not ended by this logout");
+
+    // A logout without a refresh token ends every session.
+    let res =
+        app.request(actix_web::http::Method::POST, "/api/v1/auth/logout", other["access_token"].as_str(), None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(!works(&app, &other).await);
+}
+
+#[actix_web::test]
+async fn a_password_reset_ends_every_earlier_access_token() {
+    let app = spawn_app().await;
+    researcher(&app).await;
+    let first = session(&app).await;
+    let second = session(&app).await;
+    app.post("/api/v1/auth/password-reset", None, json!({ "email": "r@example.org" })).await;
+    let token = app.await_token_from_mail("r@example.org").await;
+    let res = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({ "token": token, "password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(!works(&app, &first).await, "an access token outlived the password reset");
+    assert!(!works(&app, &second).await, "an access token outlived the password reset");
+    let fresh = app.login("r@example.org", "a brand new password").await.body;
+    assert!(works(&app, &fresh).await);
+}
+
+#[actix_web::test]
+async fn refresh_token_reuse_ends_the_access_tokens_of_the_family() {
+    let app = spawn_app().await;
+    researcher(&app).await;
+    let first = session(&app).await;
+    let unrelated = session(&app).await;
+    let second = app.post("/api/v1/auth/refresh", None, json!({ "refresh_token": first["refresh_token"] })).await.body;
+    // Rotation keeps the session: both access tokens of it still work.
+    assert!(works(&app, &first).await);
+    assert!(works(&app, &second).await);
+    // The rotated token presented again: the whole family ends, with its access tokens.
+    let reuse = app.post("/api/v1/auth/refresh", None, json!({ "refresh_token": first["refresh_token"] })).await;
+    assert_problem(&reuse, 401, "unauthorized");
+    assert!(!works(&app, &first).await, "an access token outlived the revoked family");
+    assert!(!works(&app, &second).await, "an access token outlived the revoked family");
+    assert!(works(&app, &unrelated).await, "another session is untouched");
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// The median time of `member` attempts over that of `stranger` attempts, interleaved so that
+/// whatever else the machine does weighs on both alike.
+async fn timing_ratio(app: &TestApp, path: &str, member: &Value, stranger: &Value, rounds: usize) -> f64 {
+    let mut known = Vec::with_capacity(rounds);
+    let mut unknown = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        for (body, into) in [(member, &mut known), (stranger, &mut unknown)] {
+            let started = Instant::now();
+            let res = app.post(path, None, body.clone()).await;
+            into.push(started.elapsed());
+            assert!(res.status == 401 || res.status == 202, "{path}: {} {}", res.status, res.text);
+        }
+    }
+    median(known).as_secs_f64() / median(unknown).as_secs_f64()
+}
+
+#[actix_web::test]
+async fn members_and_strangers_take_the_same_time_to_refuse() {
+    let generous = RateSpec { burst: 10_000, per_secs: 1 };
+    let app = spawn_app_with(|s| {
+        s.auth.login_per_ip = generous;
+        s.auth.login_per_account = generous;
+        s.auth.reset_per_ip = generous;
+        s.auth.reset_per_account = generous;
+        s.auth.lockout_threshold = 10_000;
+    })
+    .await;
+    researcher(&app).await;
+    // One of each first, so that nothing paid once (a first hash, a first connection) is measured.
+    let wrong = json!({ "email": "r@example.org", "password": "not the password at all" });
+    let stranger = json!({ "email": "nobody@example.org", "password": "not the password at all" });
+    timing_ratio(&app, "/api/v1/auth/login", &wrong, &stranger, 2).await;
+
+    // Bounds are generous on purpose: before, a member's refusal took about ten times as long.
+    let login = timing_ratio(&app, "/api/v1/auth/login", &wrong, &stranger, 25).await;
+    assert!((0.6..1.67).contains(&login), "login: a member's refusal takes {login:.2}× a stranger's");
+
+    let reset = timing_ratio(
+        &app,
+        "/api/v1/auth/password-reset",
+        &json!({ "email": "r@example.org" }),
+        &json!({ "email": "nobody@example.org" }),
+        25,
+    )
+    .await;
+    assert!((0.6..1.67).contains(&reset), "password reset: a member's request takes {reset:.2}× a stranger's");
+}

@@ -213,6 +213,13 @@ impl SearchIndex {
         if index.schema() != *schema {
             return Ok(None);
         }
+        // Damaged files would answer searches with errors until a manual reindex: check every
+        // file's checksum now and rebuild instead. A missing file fails here too.
+        let damaged = index.validate_checksum()?;
+        if !damaged.is_empty() {
+            tracing::warn!(dir = %dir.display(), files = ?damaged, "search index files are damaged");
+            return Ok(None);
+        }
         let payload = index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok());
         let Some(Payload { schema: SCHEMA_VERSION, seq: Some(seq) }) = payload else {
             return Ok(None);

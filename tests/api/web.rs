@@ -282,7 +282,7 @@ async fn suspension_and_password_reset_end_browser_sessions_at_once() {
     assert_eq!(other.get("/").await.status, 200);
     let res = app.post("/api/v1/auth/password-reset", None, json!({ "email": "company_d@example.org" })).await;
     assert_eq!(res.status, 202);
-    let reset = app.token_from_mail("company_d@example.org");
+    let reset = app.await_token_from_mail("company_d@example.org").await;
     // The link of the e-mail is a page that finishes the step.
     let anonymous = Browser::new(app);
     let page = anonymous.get(&format!("/reset-password?token={reset}")).await;

@@ -15,6 +15,7 @@ pub mod session;
 pub mod views;
 
 use actix_web::dev::Service as _;
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{guard, web};
 use kakehashi_service::web_sessions::SessionTimeouts;
@@ -47,7 +48,11 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
         };
         cfg.service(
             web::scope("")
-                .guard(guard::fn_guard(|ctx| is_site_path(ctx.head().uri.path())))
+                // TRACE and CONNECT go on to the API's 405 problem.
+                .guard(guard::fn_guard(|ctx| {
+                    is_site_path(ctx.head().uri.path())
+                        && ![Method::TRACE, Method::CONNECT].contains(&ctx.head().method)
+                }))
                 .app_data(config.clone())
                 .wrap_fn(|req, srv| {
                     let fut = srv.call(req);

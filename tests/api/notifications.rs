@@ -1,10 +1,10 @@
 //! Liaisons hear of new matches in-app and by e-mail through the outbox: exactly once per
 //! recipient, also when the mail server is down for a while and the service restarts.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::http::Method;
 use serde_json::json;
@@ -71,39 +71,81 @@ async fn a_new_match_tells_the_liaison_once_in_app_and_by_email() {
     assert_eq!(world.app.mails_to("liaison@example.org").len(), 1);
 }
 
-/// A real SMTP server on loopback: Python's aiosmtpd writing a maildir.
+/// A real SMTP server on loopback, in this process: `mailin` speaks the protocol (the library
+/// under `mailin-embedded`, without its TLS stack), a thread per connection here, and every
+/// accepted message is kept in memory. It listens until the test binary exits.
 struct SmtpServer {
-    child: Child,
-    maildir: PathBuf,
+    delivered: Arc<Mutex<Vec<String>>>,
+}
+
+/// One connection's message as it arrives.
+struct Mailbox {
+    delivered: Arc<Mutex<Vec<String>>>,
+    current: Vec<u8>,
+}
+
+impl mailin::Handler for Mailbox {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> mailin::Response {
+        self.current.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin::Response {
+        let message = String::from_utf8_lossy(&std::mem::take(&mut self.current)).into_owned();
+        self.delivered.lock().unwrap().push(message);
+        mailin::response::OK
+    }
 }
 
 impl SmtpServer {
-    fn start(port: u16, maildir: &Path) -> SmtpServer {
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 with aiosmtpd (pip install aiosmtpd) is needed for this test");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start (pip install aiosmtpd)");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        SmtpServer { child, maildir: maildir.to_owned() }
+    fn start(port: u16) -> SmtpServer {
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("the SMTP test port is free");
+        let shared = delivered.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mailbox = Mailbox { delivered: shared.clone(), current: Vec::new() };
+                std::thread::spawn(move || {
+                    // A pooled client may drop its connection without QUIT: that is no failure.
+                    if let Err(err) = converse(stream, mailbox)
+                        && err.kind() != std::io::ErrorKind::ConnectionReset
+                    {
+                        eprintln!("SMTP test server: {err}");
+                    }
+                });
+            }
+        });
+        SmtpServer { delivered }
     }
 
     fn delivered(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
-        entries.filter_map(Result::ok).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
+        self.delivered.lock().unwrap().clone()
     }
 }
 
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// One SMTP session: a line in, the protocol's answer out, until the client quits.
+fn converse(stream: TcpStream, mailbox: Mailbox) -> std::io::Result<()> {
+    let mut session = mailin::SessionBuilder::new("smtp.kakehashi.test").build(stream.peer_addr()?.ip(), mailbox);
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    session.greeting().write_to(&mut writer)?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let response = session.process(&line);
+        match response.action {
+            mailin::Action::NoReply => {}
+            mailin::Action::Close => return response.write_to(&mut writer),
+            mailin::Action::Reply | mailin::Action::UpgradeTls => response.write_to(&mut writer)?,
+        }
     }
 }
 
@@ -127,21 +169,22 @@ async fn mail_waits_for_a_server_that_is_down_and_is_sent_once() {
 
     // The server is down: the message waits, with its failed attempts on record.
     let failed = until("a failed attempt", async || {
-        let queued =
-            kakehashi_service::store::outbox::to_address(&world.app.services.db, "liaison@example.org").await.unwrap();
+        let queued = kakehashi_store::outbox::to_address(&world.app.services.db, "liaison@example.org").await.unwrap();
         queued.into_iter().find(|m| m.attempts >= 1)
     })
     .await;
     assert!(failed.sent_at.is_none());
     assert!(failed.last_error.is_some());
 
-    let maildir = tempfile::tempdir().unwrap();
-    // aiosmtpd creates the maildir itself (it must not exist yet).
-    let server = SmtpServer::start(port, &maildir.path().join("box"));
+    let server = SmtpServer::start(port);
     let mail = until("delivery once the server is up", async || server.delivered().pop()).await;
     assert!(mail.contains("liaison@example.org"), "{mail}");
-    let sent =
-        kakehashi_service::store::outbox::to_address(&world.app.services.db, "liaison@example.org").await.unwrap();
+    // The service records the delivery once the server has answered.
+    let sent = until("the delivery on record", async || {
+        let sent = kakehashi_store::outbox::to_address(&world.app.services.db, "liaison@example.org").await.unwrap();
+        sent.iter().all(|m| m.sent_at.is_some()).then_some(sent)
+    })
+    .await;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].sent_at.is_some());
 

@@ -77,6 +77,10 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 
 async fn start(settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
     let app = kakehashi::Application::build(&settings).await.expect("application builds");
+    serve(app, settings, data_dir)
+}
+
+fn serve(app: kakehashi::Application, settings: Settings, data_dir: tempfile::TempDir) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let services = app.services();
     let halt = app.halt();
@@ -109,7 +113,19 @@ impl TestApp {
             actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         customize(&mut settings);
-        start(settings, data_dir).await
+        // A blocking task of the old server may still hold the index writer for a moment after
+        // the services are gone: its lock is released when that task ends.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            match kakehashi::Application::build(&settings).await {
+                Ok(app) => return serve(app, settings, data_dir),
+                Err(err) if format!("{err:#}").contains("in use by another process") => {
+                    assert!(std::time::Instant::now() < deadline, "the old index writer was never released: {err:#}");
+                    actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(err) => panic!("application builds: {err:#}"),
+            }
+        }
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {

@@ -8,6 +8,7 @@ mod helpers;
 mod world;
 
 mod auth;
+mod browser;
 mod cli;
 mod edges;
 mod errors;

@@ -122,37 +122,3 @@ async fn the_binary_serves_with_demo_data() {
     assert!(stdout.contains("Loaded 300 demo seeds and 60 demo needs"), "{stdout}");
     assert!(stdout.contains("An introduction is waiting for researcher@toto-med"), "{stdout}");
 }
-
-/// The harness end to end on a tiny data set: every part of the report is there (the figures
-/// themselves are not judged here), and the PostgreSQL baseline runs when a server is configured.
-#[actix_web::test]
-async fn bench_reports_every_measure() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("benchmarks.md");
-    let mut command = kakehashi(dir.path(), "");
-    command.args(["bench", "--seeds", "120", "--needs", "24", "--iterations", "10", "--connections", "4"]);
-    command.args(["--http-secs", "1", "--output"]).arg(&output);
-    let postgres = std::env::var("KAKEHASHI_TEST_DATABASE_URL").ok();
-    match &postgres {
-        Some(url) => command.args(["--postgres-url", url]),
-        None => command.arg("--no-postgres"),
-    };
-    let out = command.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report = std::fs::read_to_string(&output).unwrap();
-    for measure in [
-        "bulk load (144 records)",
-        "full reindex",
-        "in-process search p99",
-        "match one need against 120 seeds",
-        "HTTP searches/s at 4 connections",
-        "server memory: peak RSS",
-        "| japanese |",
-        "| text + facets |",
-    ] {
-        assert!(report.contains(measure), "{measure} missing from\n{report}");
-    }
-    let errors = report.lines().find(|l| l.contains("HTTP searches/s")).unwrap();
-    assert!(errors.contains(", 0 errors)"), "{errors}");
-    assert_eq!(report.contains("PostgreSQL baseline p99"), postgres.is_some(), "{report}");
-}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use kakehashi_domain::{OrganizationKind, Role};
-use kakehashi_service::store::{changes::RecordKind, match_work};
+use kakehashi_store::{changes::RecordKind, match_work};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -129,7 +129,7 @@ async fn each_record_keeps_only_its_best_matches() {
     }
 
     // Scored afresh, the need's candidates ranked: its list holds the two best of them.
-    let stored = kakehashi_service::store::needs::get(&world.app.services.db, need).await.unwrap().unwrap();
+    let stored = kakehashi_store::needs::get(&world.app.services.db, need).await.unwrap().unwrap();
     let scored = world.app.services.score_need(&stored).await.unwrap();
     assert!(scored.len() >= 3, "the test needs more candidates than places: {}", scored.len());
     world.app.services.match_record(RecordKind::Need, need).await.unwrap();

@@ -147,7 +147,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let audit = app
         .services
         .audit_log(
-            kakehashi_service::store::audit::Filter {
+            kakehashi_service::members::AuditFilter {
                 action: Some("auth.refresh_reuse_detected".into()),
                 ..Default::default()
             },

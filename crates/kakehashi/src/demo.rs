@@ -95,7 +95,7 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
     use kakehashi_service::introductions::{IntroductionRequest, StepRequest};
 
     let as_member = async |email: &str| -> anyhow::Result<kakehashi_service::auth::Authenticated> {
-        let member = kakehashi_service::store::members::by_email(&services.db, email)
+        let member = kakehashi_store::members::by_email(&services.db, email)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo member {email} is missing"))?;
         Ok(kakehashi_service::auth::Authenticated {

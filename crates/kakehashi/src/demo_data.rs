@@ -7,8 +7,8 @@ use kakehashi_domain::{
     ConfidentialSection, Locale, NeedContent, OrganizationKind, RecordStatus, Role, SeedContent, Visibility,
 };
 use kakehashi_service::Services;
-use kakehashi_service::store::changes::{self, RecordKind};
-use kakehashi_service::store::{needs, seeds};
+use kakehashi_store::changes::{self, RecordKind};
+use kakehashi_store::{needs, seeds};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

@@ -1,7 +1,6 @@
 //! The Kakehashi binary's library half: configuration, wiring, and the commands, so that the
 //! integration tests start exactly what `kakehashi serve` starts.
 
-pub mod bench;
 pub mod demo;
 pub mod demo_data;
 pub mod relevance;

@@ -67,37 +67,6 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rng_seed: u64,
     },
-    /// Measure, in one run on synthetic data in a scratch directory: bulk load, reindex, search
-    /// latency in process and against a PostgreSQL full-text baseline, matching, and the server
-    /// under HTTP load with its memory; prints a table and writes it to docs/benchmarks.md.
-    Bench {
-        #[arg(long, default_value_t = 100_000)]
-        seeds: usize,
-        #[arg(long, default_value_t = 20_000)]
-        needs: usize,
-        /// Timed runs of each query in the mix (the PostgreSQL baseline runs a quarter as many).
-        #[arg(long, default_value_t = 200)]
-        iterations: usize,
-        /// The PostgreSQL server of the baseline; a scratch database is created there and dropped.
-        #[arg(
-            long,
-            env = "KAKEHASHI_BENCH_POSTGRES_URL",
-            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-        )]
-        postgres_url: String,
-        /// Skip the PostgreSQL baseline.
-        #[arg(long)]
-        no_postgres: bool,
-        /// Concurrent HTTP connections of the load test; 0 skips it.
-        #[arg(long, default_value_t = 32)]
-        connections: usize,
-        /// Measured seconds of HTTP load.
-        #[arg(long, default_value_t = 10)]
-        http_secs: u64,
-        /// Where to write the report.
-        #[arg(long, default_value = "docs/benchmarks.md")]
-        output: PathBuf,
-    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
@@ -184,7 +153,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let services = Data::new(services);
             if demo {
                 let logins = demo::load(&services).await.context("loading demo data")?;
-                if kakehashi_service::store::seeds::count(&services.db).await? == 0 {
+                if kakehashi_store::seeds::count(&services.db).await? == 0 {
                     let written = kakehashi::demo_data::generate(&services, 300, 60, 1, &|_| {})
                         .await
                         .context("writing demo seeds and needs")?;
@@ -207,7 +176,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Reindex => {
             let dir = settings.index_dir();
             let db = startup::database(&settings).await?;
-            kakehashi_service::store::migrate(&db).await.context("applying migrations")?;
+            kakehashi_store::migrate(&db).await.context("applying migrations")?;
             db.close().await.ok();
             // Opening wipes nothing that is current; the rebuild below replaces the contents anyway.
             let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
@@ -272,27 +241,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 kakehashi::demo_data::PASSWORD
             );
         }
-        Command::Bench { seeds, needs, iterations, postgres_url, no_postgres, connections, http_secs, output } => {
-            let options = kakehashi::bench::Options {
-                seeds,
-                needs,
-                iterations,
-                postgres_url: (!no_postgres).then_some(postgres_url),
-                connections,
-                http_seconds: http_secs,
-            };
-            let report = kakehashi::bench::run(&options).await?;
-            println!("{report}");
-            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&output, &report).with_context(|| format!("writing {}", output.display()))?;
-            println!("Written to {}.", output.display());
-        }
         Command::Migrate => {
             let db = startup::database(&settings).await?;
-            let pending = kakehashi_service::store::pending_migrations(&db).await?;
-            kakehashi_service::store::migrate(&db).await.context("applying migrations")?;
+            let pending = kakehashi_store::pending_migrations(&db).await?;
+            kakehashi_store::migrate(&db).await.context("applying migrations")?;
             if pending.is_empty() {
                 println!("The database schema is up to date.");
             } else {
@@ -312,14 +264,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let owner_id = match owner {
                 None => None,
                 Some(email) => Some(
-                    kakehashi_service::store::members::by_email(
-                        &services.db,
-                        &kakehashi_service::auth::normalize_email(&email),
-                    )
-                    .await?
-                    .filter(|m| m.organization_id == organization)
-                    .with_context(|| format!("no member {email} in organization {organization}"))?
-                    .id,
+                    kakehashi_store::members::by_email(&services.db, &kakehashi_service::auth::normalize_email(&email))
+                        .await?
+                        .filter(|m| m.organization_id == organization)
+                        .with_context(|| format!("no member {email} in organization {organization}"))?
+                        .id,
                 ),
             };
             let rows = import::parse(&bytes, format);

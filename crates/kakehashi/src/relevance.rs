@@ -24,8 +24,8 @@ use kakehashi_search::relevance::baseline::TfIdf;
 use kakehashi_search::relevance::{Judged, QueryOutcome, RelevanceSet, SetMatch, SetNeed, SetSeed, judge};
 use kakehashi_service::auth::Authenticated;
 use kakehashi_service::search::SearchQuery;
-use kakehashi_service::store::changes::RecordKind;
-use kakehashi_service::store::{needs, seeds};
+use kakehashi_store::changes::RecordKind;
+use kakehashi_store::{needs, seeds};
 use uuid::Uuid;
 
 use crate::settings::Settings;

@@ -101,7 +101,7 @@ impl Application {
         }
         tasks.push(tokio::spawn(services.clone().into_inner().run_delivery()).abort_handle());
         tasks.push(tokio::spawn(services.clone().into_inner().run_digests()).abort_handle());
-        tracing::info!(port, database = kakehashi_service::store::backend_name(&services.db), "listening");
+        tracing::info!(port, database = kakehashi_store::backend_name(&services.db), "listening");
         Ok(Application { port, server, services, tasks })
     }
 
@@ -146,7 +146,7 @@ fn writable_dirs(settings: &Settings) -> Vec<std::path::PathBuf> {
 /// When any part cannot be set up; the message says which.
 pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(Services, Background)> {
     let db = database(settings).await?;
-    kakehashi_service::store::migrate(&db).await.context("applying database migrations")?;
+    kakehashi_store::migrate(&db).await.context("applying database migrations")?;
     let secret = signing_secret(settings)?;
     let tokens =
         TokenKeys::new(&secret, settings.auth_config()).map_err(anyhow::Error::msg).context("auth.jwt_secret")?;
@@ -202,14 +202,14 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
 ///
 /// # Errors
 /// When the directory cannot be created or the database cannot be opened.
-pub async fn database(settings: &Settings) -> anyhow::Result<kakehashi_service::store::DatabaseConnection> {
+pub async fn database(settings: &Settings) -> anyhow::Result<kakehashi_store::DatabaseConnection> {
     let url = settings.database_url();
     if settings.database.url.trim().is_empty() {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
     let acquire_timeout = std::time::Duration::from_millis(settings.database.acquire_timeout_ms);
-    kakehashi_service::store::connect(&url, settings.database.max_connections, acquire_timeout)
+    kakehashi_store::connect(&url, settings.database.max_connections, acquire_timeout)
         .await
         .with_context(|| format!("connecting to the database ({})", redact(&url)))
 }

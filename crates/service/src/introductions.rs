@@ -15,6 +15,7 @@ use kakehashi_domain::introduction::{
 };
 use kakehashi_domain::{Page, Role, need_access, seed_access};
 use kakehashi_notify::templates::{IntroductionNews, introduction_headline, introduction_mail};
+pub use kakehashi_store::introductions::Filter;
 use kakehashi_store::introductions::{self, Introduction, NewIntroduction, Transition};
 use kakehashi_store::notifications::{self, NewNotification};
 use kakehashi_store::organizations::Organization;

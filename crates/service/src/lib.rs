@@ -1,6 +1,10 @@
 //! Kakehashi's use cases. Each public function is one thing a member or an operator does; it
 //! checks the rules, writes through `store` inside one transaction, records the audit entry in the
 //! same transaction, and only then talks to the outside world (e-mail).
+//!
+//! The records a use case takes or returns are `store`'s plain records, re-exported by the module
+//! of that use case (`members::Member`, `seeds::Grant`, …); `store`'s queries stay inside this
+//! crate, so the API and the web application reach the database only through a use case.
 
 pub mod auth;
 mod error;
@@ -25,7 +29,6 @@ use kakehashi_notify::Mailer;
 use kakehashi_store::DatabaseConnection;
 
 pub use error::ServiceError;
-pub use kakehashi_store as store;
 pub use limits::{Limits, RateSpec};
 pub use passwords::Passwords;
 pub use tokens::{AuthConfig, TokenKeys};
@@ -62,16 +65,27 @@ pub struct RequestContext {
 }
 
 impl Services {
-    /// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN`
-    /// (`IMMEDIATE`), so a transaction that reads first cannot fail at its first write because
-    /// another writer committed in between (`SQLITE_BUSY_SNAPSHOT`); it waits its turn instead.
+    /// Starts a transaction that writes ([`kakehashi_store::write_txn`]).
     ///
     /// # Errors
     /// When the database cannot start one.
     pub async fn write_txn(&self) -> Result<kakehashi_store::DatabaseTransaction> {
-        use kakehashi_store::TransactionTrait as _;
-        let options = sea_orm_options();
-        Ok(self.db.begin_with_options(options).await?)
+        Ok(kakehashi_store::write_txn(&self.db).await?)
+    }
+
+    /// Proves the database answers, then names the migrations it still lacks (readiness).
+    ///
+    /// # Errors
+    /// When the database does not answer.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        kakehashi_store::ping(&self.db).await?;
+        Ok(kakehashi_store::pending_migrations(&self.db).await?)
+    }
+
+    /// Which engine the database is (`sqlite`, `postgresql`), for logs and readiness.
+    #[must_use]
+    pub fn database_backend(&self) -> &'static str {
+        kakehashi_store::backend_name(&self.db)
     }
 
     /// Sends an e-mail after the transaction that caused it has committed. A failed delivery is
@@ -88,10 +102,3 @@ impl Services {
 }
 
 pub use error::chain as error_chain;
-
-fn sea_orm_options() -> kakehashi_store::TransactionOptions {
-    kakehashi_store::TransactionOptions {
-        sqlite_transaction_mode: Some(kakehashi_store::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    }
-}

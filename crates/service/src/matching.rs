@@ -29,6 +29,7 @@ use kakehashi_domain::matching::{self, Weights, taxonomy_fit};
 use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
 use kakehashi_store::changes::RecordKind;
 use kakehashi_store::match_work::{self, Work};
+pub use kakehashi_store::matches::Filter;
 use kakehashi_store::matches::{self, Listed, Scored};
 use kakehashi_store::{ConnectionTrait, DbErr, StoreError, needs, seeds};
 use uuid::Uuid;

@@ -7,8 +7,11 @@
 use chrono::Utc;
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_notify::templates::{LinkMail, link_mail};
-use kakehashi_store::organizations::{NewOrganization, Organization};
-use kakehashi_store::{StoreError, audit, coverage, members, members::Member, organizations, tokens as stored};
+pub use kakehashi_store::audit::{Entry as AuditEntry, Filter as AuditFilter};
+pub use kakehashi_store::members::Member;
+use kakehashi_store::organizations::NewOrganization;
+pub use kakehashi_store::organizations::Organization;
+use kakehashi_store::{StoreError, audit, coverage, members, organizations, tokens as stored};
 use uuid::Uuid;
 
 use crate::auth::{Authenticated, audit_entry, normalize_email};

@@ -10,6 +10,7 @@ use kakehashi_domain::{
     Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
 };
 use kakehashi_store::changes::{self, RecordKind};
+pub use kakehashi_store::grants::Grant;
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::seeds::{self, NewSeed, Scope, Seed};
 use kakehashi_store::{audit, grants, organizations};

@@ -25,11 +25,8 @@ pub mod web_sessions;
 use std::time::Duration;
 
 use kakehashi_migration::{Migrator, MigratorTrait};
-pub use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
-};
-use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, Statement};
+pub use sea_orm::{ConnAcquireErr, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{ConnectOptions, Database, DbBackend, SqlErr, SqliteTransactionMode, Statement, TransactionOptions};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +138,18 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration)
 /// When a migration fails; it is reported with its name.
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     Ok(Migrator::up(db, None).await?)
+}
+
+/// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`), so a transaction that reads first cannot fail at its first write because
+/// another writer committed in between (`SQLITE_BUSY_SNAPSHOT`); it waits its turn instead.
+///
+/// # Errors
+/// When the database cannot start one.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await
 }
 
 /// Names of the migrations not yet applied.

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Role};
 use kakehashi_service::Services;
+use kakehashi_service::members::{AuditEntry, AuditFilter};
 use kakehashi_service::members::{Decision, Invitation};
-use kakehashi_service::store::audit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -292,8 +292,8 @@ pub struct AuditEntryView {
     pub details: serde_json::Value,
 }
 
-impl From<audit::Entry> for AuditEntryView {
-    fn from(e: audit::Entry) -> Self {
+impl From<AuditEntry> for AuditEntryView {
+    fn from(e: AuditEntry) -> Self {
         AuditEntryView {
             id: e.id,
             occurred_at: e.occurred_at,
@@ -319,7 +319,7 @@ impl From<audit::Entry> for AuditEntryView {
 pub async fn audit_log(svc: Svc, _admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let page = PageQuery { page: query.page, per_page: query.per_page }.page()?;
-    let filter = audit::Filter {
+    let filter = AuditFilter {
         actor_id: query.actor_id,
         organization_id: query.organization_id,
         action: query.action,

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use kakehashi_domain::introduction::{CdaStatus, DeclineReason, IntroductionStatus, Outcome, Party};
 use kakehashi_service::Services;
+use kakehashi_service::introductions::Filter;
 use kakehashi_service::introductions::{
     IntroductionRequest, IntroductionView, MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MessageView, StepRequest,
 };
-use kakehashi_service::store::introductions::Filter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -56,14 +56,10 @@ pub async fn readyz(svc: web::Data<Services>, settings: web::Data<ApiSettings>) 
         retry_after: Some(crate::error::UNAVAILABLE_RETRY_SECS),
         ..ApiError::new(Code::Unavailable).detail(what)
     };
-    let checks = async {
-        kakehashi_service::store::ping(&svc.db).await?;
-        kakehashi_service::store::pending_migrations(&svc.db).await
-    };
-    let pending = match actix_web::rt::time::timeout(DATABASE_PATIENCE, checks).await {
+    let pending = match actix_web::rt::time::timeout(DATABASE_PATIENCE, svc.pending_migrations()).await {
         Ok(Ok(pending)) => pending,
         Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: database unreachable");
+            tracing::warn!(error = %kakehashi_service::error_chain(&err), "readiness: database unreachable");
             return Err(unavailable("the database does not answer".into()));
         }
         Err(_) => return Err(unavailable("the database does not answer in time".into())),
@@ -88,7 +84,7 @@ pub async fn readyz(svc: web::Data<Services>, settings: web::Data<ApiSettings>) 
     }
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
-        database: kakehashi_service::store::backend_name(&svc.db),
+        database: svc.database_backend(),
         search_documents: svc.search.num_docs(),
     }))
 }

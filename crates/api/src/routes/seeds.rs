@@ -10,8 +10,8 @@ use kakehashi_domain::{
 };
 use kakehashi_service::Services;
 use kakehashi_service::import::{self, Format, Options};
+use kakehashi_service::seeds::Grant;
 use kakehashi_service::seeds::{SeedPatch, VisibleSeed};
-use kakehashi_service::store::grants::Grant;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_service::members::Listed;
-use kakehashi_service::store::{members::Member, organizations::Organization};
+use kakehashi_service::members::{Member, Organization};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

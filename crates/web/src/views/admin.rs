@@ -52,7 +52,7 @@ async fn show(visit: &Visit, error: Option<String>, status: StatusCode) -> Resul
     let org_name = |id: uuid::Uuid| {
         orgs.items.iter().find(|o| o.id == id).map_or_else(String::new, |o| c.lang.pick(&o.name, &o.name_en).to_owned())
     };
-    let to_rows = |members: Vec<kakehashi_service::store::members::Member>| -> Vec<MemberRow> {
+    let to_rows = |members: Vec<kakehashi_service::members::Member>| -> Vec<MemberRow> {
         members
             .into_iter()
             .map(|m| MemberRow {

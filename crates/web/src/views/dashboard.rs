@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use kakehashi_domain::introduction::IntroductionStatus;
 use kakehashi_domain::{Page, Role};
-use kakehashi_service::store::introductions::Filter;
-use kakehashi_service::store::matches::Filter as MatchFilter;
+use kakehashi_service::introductions::Filter;
+use kakehashi_service::matching::Filter as MatchFilter;
 
 use crate::errors::WebError;
 use crate::session::Visit;

@@ -9,8 +9,8 @@ use actix_web::web::{Path, Query};
 use askama::Template;
 use kakehashi_domain::Page;
 use kakehashi_domain::introduction::{CdaStatus, DeclineReason, IntroductionStatus, Outcome, Party};
+use kakehashi_service::introductions::Filter;
 use kakehashi_service::introductions::{IntroductionView, StepRequest};
-use kakehashi_service::store::introductions::Filter;
 use serde::Deserialize;
 
 use crate::csrf::Form;

@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Path, Query};
 use askama::Template;
 use kakehashi_domain::{Page, Role};
+use kakehashi_service::matching::Filter;
 use kakehashi_service::matching::VisibleMatch;
-use kakehashi_service::store::matches::Filter;
 use serde::Deserialize;
 
 use crate::csrf::Form;

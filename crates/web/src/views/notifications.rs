@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Path, Query};
 use askama::Template;
 use kakehashi_domain::Page;
-use kakehashi_service::store::notifications::Notification;
+use kakehashi_service::notifications::Notification;
 use serde::Deserialize;
 
 use crate::csrf::Form;

@@ -8,8 +8,8 @@ use actix_web::web::Path;
 use askama::Template;
 use kakehashi_domain::{Access, Page, RecordStatus, Role, TaxonomyKind, Visibility};
 use kakehashi_service::introductions::IntroductionRequest;
+use kakehashi_service::matching::Filter as MatchFilter;
 use kakehashi_service::seeds::VisibleSeed;
-use kakehashi_service::store::matches::Filter as MatchFilter;
 
 use crate::csrf::Form;
 use crate::errors::WebError;

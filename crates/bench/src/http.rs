@@ -1,6 +1,7 @@
-//! Load through the real server: the binary is started as a child process on the benchmark's
-//! data, a member logs in, and a load driver keeps a number of keep-alive connections busy with
-//! the query mix, then the server's peak resident memory is read from `/proc`.
+//! Load through the real server: this binary is started again as a child process, serving the
+//! benchmark's data with the same `Application` as `kakehashi serve`; a member logs in, a load
+//! driver keeps a number of keep-alive connections busy with the query mix, then the server's
+//! peak resident memory is read from `/proc`.
 //!
 //! The driver speaks just enough HTTP/1.1 (one request at a time per connection, bodies with a
 //! `Content-Length`) to cost the server's two cores as little as possible; it runs on one
@@ -35,7 +36,7 @@ pub struct Memory {
 }
 
 impl Server {
-    /// Starts `kakehashi serve` on `data_dir` (SQLite, its index) with matching off, and waits
+    /// Starts the server (this binary's [`crate::SERVE`] mode) on `data_dir` (SQLite, its index) with matching off, and waits
     /// until it is ready.
     ///
     /// # Errors
@@ -44,7 +45,7 @@ impl Server {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let log = std::fs::File::create(data_dir.join("server.log"))?;
         let child = Command::new(std::env::current_exe()?)
-            .arg("serve")
+            .arg(crate::SERVE)
             .env("KAKEHASHI__DATA_DIR", data_dir)
             .env("KAKEHASHI__DATABASE__URL", "")
             .env("KAKEHASHI__SEARCH__DIR", "")

@@ -1,4 +1,4 @@
-//! `kakehashi bench`: builds a synthetic data set in a scratch directory and measures, in one
+//! `kakehashi-bench`: builds a synthetic data set in a scratch directory and measures, in one
 //! run: bulk loading, a full reindex, in-process search latency for a fixed query mix, the same
 //! mix against a PostgreSQL full-text baseline over the same records, matching one need against
 //! every seed, the delay from publishing to searchable, and throughput, latency and memory of the
@@ -8,14 +8,18 @@
 mod http;
 mod postgres;
 
+/// The argument that makes this binary serve instead of measure: the HTTP part starts the server
+/// as a child process of its own executable, so no `kakehashi` binary needs to be built beside it.
+pub const SERVE: &str = "serve";
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
 use uuid::Uuid;
 
-use crate::settings::Settings;
-use crate::startup::{self, IndexMode};
+use kakehashi::Settings;
+use kakehashi::startup::{self, IndexMode};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -162,7 +166,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
 
     eprintln!("writing {seeds} seeds and {needs} needs …");
     let started = Instant::now();
-    crate::demo_data::generate(&services, seeds, needs, 42, &|_| {}).await?;
+    kakehashi::demo_data::generate(&services, seeds, needs, 42, &|_| {}).await?;
     let load = started.elapsed();
 
     eprintln!("reindexing …");
@@ -217,12 +221,12 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     };
 
     eprintln!("matching needs against every seed …");
-    let needs_sample = kakehashi_service::store::needs::published_after(&services.db, None, 20).await?;
+    let needs_sample = kakehashi_store::needs::published_after(&services.db, None, 20).await?;
     let mut match_times = Vec::with_capacity(needs_sample.len());
     for need in &needs_sample {
         let started = Instant::now();
         services
-            .match_record(kakehashi_service::store::changes::RecordKind::Need, need.id)
+            .match_record(kakehashi_store::changes::RecordKind::Need, need.id)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         match_times.push(started.elapsed());
@@ -231,7 +235,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
 
     eprintln!("measuring write-to-searchable delay …");
     let mut state = background.indexer;
-    state.last_seq = kakehashi_service::store::changes::last_seq(&services.db).await?;
+    state.last_seq = kakehashi_store::changes::last_seq(&services.db).await?;
     let interval = Duration::from_millis(settings.search.poll_interval_ms);
     let indexer_task = tokio::spawn(std::sync::Arc::clone(&services).run_indexer(state, interval));
     let visibility = write_to_search_delays(&services, 30).await?;
@@ -254,7 +258,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     let mut report = String::new();
     let _ = writeln!(report, "# Kakehashi benchmarks\n");
     let mut command = format!(
-        "cargo run --release -- bench --seeds {seeds} --needs {needs} --iterations {iterations} --connections {} --http-secs {}",
+        "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --connections {} --http-secs {}",
         options.connections, options.http_seconds
     );
     if options.postgres_url.is_none() {
@@ -415,7 +419,7 @@ async fn postgres_baseline(
     iterations: usize,
 ) -> anyhow::Result<BaselineRun> {
     use kakehashi_service::search::{need_doc, seed_doc};
-    use kakehashi_service::store::{needs, seeds};
+    use kakehashi_store::{needs, seeds};
     let started = Instant::now();
     let baseline = postgres::Baseline::create(url).await.map_err(|e| {
         anyhow::anyhow!("the PostgreSQL baseline: {e} (set --postgres-url, or skip it with --no-postgres)")
@@ -461,7 +465,7 @@ struct HttpRun {
 
 async fn http_load(data_dir: &std::path::Path, options: &Options) -> anyhow::Result<HttpRun> {
     let server = http::Server::start(data_dir).await?;
-    let token = server.login("company0@demo-data.invalid", crate::demo_data::PASSWORD).await?;
+    let token = server.login("company0@demo-data.invalid", kakehashi::demo_data::PASSWORD).await?;
     let paths: Vec<String> = mix().iter().map(search_path).collect();
     let duration = Duration::from_secs(options.http_seconds.max(1));
     let warmup = (duration / 5).max(Duration::from_secs(1));

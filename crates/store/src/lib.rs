@@ -128,8 +128,33 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration)
                 // Reads through a memory map instead of a copy per page (shared by every
                 // connection of the process).
                 .pragma("mmap_size", "268435456")
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_release(|conn, _| Box::pin(release_only_outside_transaction(conn)))
         });
     Ok(Database::connect(options).await?)
+}
+
+/// Keeps a connection in the pool only if it is outside any transaction (closing it otherwise).
+///
+/// After a failed statement or `COMMIT` (a full disk: `SQLITE_FULL`, `SQLITE_IOERR`), SQLite may
+/// already have rolled the transaction back by itself, so the driver's `ROLLBACK` fails and its
+/// count of open transactions stays at one. Reused, such a connection would turn the next
+/// transaction's `BEGIN` into a `SAVEPOINT` and its `COMMIT` into a `RELEASE`, and after a second
+/// failure leave a transaction open that is never committed: writes acknowledged but never
+/// stored, and the write lock held against every other connection ("database is locked").
+async fn release_only_outside_transaction(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> std::result::Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection as _;
+    // The rollback of a dropped transaction is queued on the connection: a round trip lets it
+    // run before the count is read.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Applies every pending migration.

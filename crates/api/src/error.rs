@@ -217,6 +217,10 @@ impl From<ServiceError> for ApiError {
                         .detail("the database cannot take this request now; nothing was stored")
                 }
             }
+            ServiceError::Unavailable(message) => ApiError {
+                retry_after: Some(UNAVAILABLE_RETRY_SECS),
+                ..ApiError::new(Code::Unavailable).detail(message)
+            },
             err @ (ServiceError::Store(_) | ServiceError::Internal(_)) => {
                 tracing::error!(error = %kakehashi_service::error_chain(&err), "request failed");
                 ApiError::new(Code::Internal)

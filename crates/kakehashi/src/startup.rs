@@ -181,20 +181,13 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         organization_cache: kakehashi_service::members::OrganizationCache::default(),
         matcher: kakehashi_service::matching::Matcher::default(),
     };
-    let mut state = IndexerState::default();
-    match (mode, opened) {
-        (IndexMode::InMemory, _) => {}
-        (IndexMode::Open, Opened::UpTo(seq)) => state.last_seq = seq,
-        (IndexMode::Open, Opened::NeedsRebuild) => {
-            let started = std::time::Instant::now();
-            let (seq, records) = services
-                .rebuild_index(&|_, _| {})
-                .await
-                .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
-            tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
-            state.last_seq = seq;
-        }
-    }
+    let state = match mode {
+        IndexMode::InMemory => IndexerState::default(),
+        IndexMode::Open => services
+            .resume_index(opened)
+            .await
+            .map_err(|e| anyhow::anyhow!("rebuilding the search index: {}", kakehashi_service::error_chain(&e)))?,
+    };
     Ok((services, Background { indexer: state }))
 }
 

@@ -14,6 +14,7 @@ pub mod relevance;
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::Visibility;
@@ -50,7 +51,42 @@ pub enum SearchError {
     Poisoned,
 }
 
+impl SearchError {
+    /// Whether the index's files are damaged (missing, truncated, overwritten): reading them
+    /// fails, and only rebuilding the index from the database repairs it.
+    #[must_use]
+    pub fn is_damage(&self) -> bool {
+        use tantivy::TantivyError as E;
+        matches!(
+            self,
+            SearchError::Tantivy(E::DataCorruption(_) | E::OpenReadError(_) | E::IoError(_) | E::DeserializeError(_))
+        )
+    }
+}
+
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
+
+/// Whether the index can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Serving,
+    /// A read failed on damaged files: a rebuild from the database is due.
+    Damaged,
+    /// Being rebuilt from the database: its answers would be incomplete.
+    Rebuilding,
+}
+
+/// Change-log positions the indexer skipped because no committed row held them, kept (in the
+/// index's commit payload, across restarts) so that a transaction that commits late is still
+/// applied. `horizon` is the database's next transaction id when the gap was skipped
+/// (PostgreSQL), `since` when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub from: i64,
+    pub to: i64,
+    pub horizon: Option<i64>,
+    pub since: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +191,9 @@ struct Payload {
     schema: u32,
     /// The last change-log position applied; `None` while a rebuild is under way.
     seq: Option<i64>,
+    /// Skipped positions still looked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    gaps: Vec<Gap>,
 }
 
 /// An open index with its single writer and a reader reloaded after every commit.
@@ -163,6 +202,9 @@ pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    health: AtomicU8,
+    /// Written into every commit's payload.
+    gaps: Mutex<Vec<Gap>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -221,10 +263,12 @@ impl SearchIndex {
             return Ok(None);
         }
         let payload = index.load_metas()?.payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok());
-        let Some(Payload { schema: SCHEMA_VERSION, seq: Some(seq) }) = payload else {
+        let Some(Payload { schema: SCHEMA_VERSION, seq: Some(seq), gaps }) = payload else {
             return Ok(None);
         };
-        Ok(Some((Self::from_index(index)?, seq)))
+        let opened = Self::from_index(index)?;
+        *opened.gaps.lock().map_err(|_| SearchError::Poisoned)? = gaps;
+        Ok(Some((opened, seq)))
     }
 
     /// An index in memory (relevance evaluation, tests).
@@ -243,7 +287,50 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let (_, fields) = schema();
-        Ok(SearchIndex { index, fields, reader, writer: Mutex::new(writer) })
+        Ok(SearchIndex {
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            health: AtomicU8::new(Health::Serving as u8),
+            gaps: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Whether the index can answer now.
+    #[must_use]
+    pub fn health(&self) -> Health {
+        match self.health.load(Ordering::Acquire) {
+            0 => Health::Serving,
+            1 => Health::Damaged,
+            _ => Health::Rebuilding,
+        }
+    }
+
+    /// Records that reading the index failed on damaged files; returns whether it was serving
+    /// until now (so the caller schedules one rebuild, not one per failed search).
+    pub fn mark_damaged(&self) -> bool {
+        self.health
+            .compare_exchange(Health::Serving as u8, Health::Damaged as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Set by the rebuild, at its start and end.
+    pub fn set_health(&self, health: Health) {
+        self.health.store(health as u8, Ordering::Release);
+    }
+
+    /// The skipped positions still looked for, as last set (or as read when the index opened).
+    #[must_use]
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.gaps.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    /// Replaces the skipped positions kept with the next commit.
+    pub fn set_gaps(&self, gaps: Vec<Gap>) {
+        if let Ok(mut kept) = self.gaps.lock() {
+            *kept = gaps;
+        }
     }
 
     fn document(&self, doc: &SearchDoc) -> TantivyDocument {
@@ -305,7 +392,8 @@ impl SearchIndex {
                 }
             }
         }
-        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).unwrap_or_default();
+        let gaps = self.gaps();
+        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq, gaps }).unwrap_or_default();
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload);
         commit.commit()?;

@@ -33,6 +33,10 @@ pub enum ServiceError {
     NotYourStep(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A part of the service cannot answer for a while (the search index being rebuilt); the
+    /// caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("storage failed")]
     Store(#[from] StoreError),
     #[error("{0}")]

@@ -3,8 +3,16 @@
 //!
 //! The indexer follows the change log (`record_changes`) in order. It waits briefly at a gap in
 //! the sequence (a transaction that took a number but has not committed yet) so no change is
-//! skipped, and gives up on a gap after [`GAP_PATIENCE`] (a rolled-back transaction). Index
-//! writes and searches run on tokio's blocking pool, never on the async executor.
+//! held up long, and moves past a gap after [`GAP_PATIENCE`]. A skipped gap is not forgotten:
+//! its positions are kept (in the index, across restarts) and looked for again every
+//! [`GAP_RECHECK`], and a change that commits late is applied then. A gap is dropped only when it
+//! can no longer fill: on PostgreSQL once every transaction that was running when it was skipped
+//! has ended; elsewhere (SQLite serialises its writers, so a gap there is a rolled-back
+//! transaction) after [`GAP_GIVE_UP`].
+//!
+//! A search that fails on damaged index files marks the index damaged; the indexer then
+//! rebuilds it from the database, and searches answer 503 until it is done. Index writes and
+//! searches run on tokio's blocking pool, never on the async executor.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -15,7 +23,8 @@ use kakehashi_domain::{
     seed_access,
 };
 use kakehashi_search::{
-    Audience, FACETS, FacetFilters, Hit, Kind, NeedAudience, Op, SearchDoc, SearchRequest, SeedAudience, Sort,
+    Audience, FACETS, FacetFilters, Gap, Health, Hit, Kind, NeedAudience, Op, Opened, SearchDoc, SearchRequest,
+    SeedAudience, Sort,
 };
 use kakehashi_store::changes::{self, Change, RecordKind};
 use kakehashi_store::organizations::Organization;
@@ -26,8 +35,14 @@ use crate::auth::Authenticated;
 use crate::seeds::viewer;
 use crate::{Result, ServiceError, Services};
 
-/// How long the indexer waits for a missing change-log position before skipping it.
+/// How long the indexer waits for a missing change-log position before moving past it.
 pub const GAP_PATIENCE: Duration = Duration::from_secs(5);
+/// How often skipped positions are looked for again.
+pub const GAP_RECHECK: Duration = Duration::from_secs(1);
+/// How long a skipped gap is looked for where the database cannot tell that it will never fill.
+pub const GAP_GIVE_UP: chrono::Duration = chrono::Duration::minutes(10);
+/// At most this many skipped gaps are kept (the oldest is dropped first).
+const MAX_GAPS: usize = 10_000;
 const BATCH: u64 = 1_000;
 const REBUILD_PAGE: u64 = 5_000;
 /// How far back a rebuilt index replays the change log.
@@ -40,6 +55,35 @@ pub const MAX_RESULT_WINDOW: u64 = 10_000;
 pub struct IndexerState {
     pub last_seq: i64,
     gap_since: Option<Instant>,
+    /// Positions skipped and still looked for.
+    gaps: Vec<Gap>,
+    rechecked_at: Option<Instant>,
+}
+
+impl IndexerState {
+    /// Positions skipped and still looked for, oldest first.
+    #[must_use]
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
+    }
+}
+
+/// `gaps` without the positions in `found` (sorted).
+fn without(gaps: &[Gap], found: &[i64]) -> Vec<Gap> {
+    let mut out = Vec::with_capacity(gaps.len());
+    for gap in gaps {
+        let mut from = gap.from;
+        for &seq in found.iter().filter(|&&s| s >= gap.from && s <= gap.to) {
+            if seq > from {
+                out.push(Gap { from, to: seq - 1, ..gap.clone() });
+            }
+            from = seq + 1;
+        }
+        if from <= gap.to {
+            out.push(Gap { from, ..gap.clone() });
+        }
+    }
+    out
 }
 
 /// What the index keeps of a published seed.
@@ -146,7 +190,7 @@ impl Services {
     /// # Errors
     /// On a database or index failure; the position is then unchanged and the work is retried.
     pub async fn apply_changes(&self, state: &mut IndexerState) -> Result<usize> {
-        let mut applied = 0;
+        let mut applied = self.recheck_gaps(state).await?;
         loop {
             let changes = changes::after(&self.db, state.last_seq, BATCH).await?;
             if changes.is_empty() {
@@ -166,10 +210,23 @@ impl Services {
                     }
                     Some(since) if since.elapsed() < GAP_PATIENCE => return Ok(applied),
                     Some(_) => {
-                        // Skip this gap only: later gaps get their own wait.
-                        tracing::warn!(after = state.last_seq, next = changes[0].seq, "skipping a change-log gap");
+                        // Move past this gap only (later gaps get their own wait), and keep
+                        // looking for it: kept with the commit of the batch that follows it.
+                        let (from, to) = (state.last_seq + 1, changes[0].seq - 1);
+                        let horizon = changes::transaction_horizon(&self.db).await?.map(|h| h.next);
+                        tracing::warn!(from, to, "moving past a change-log gap; it is looked for again");
+                        state.gaps.push(Gap { from, to, horizon, since: chrono::Utc::now() });
+                        if state.gaps.len() > MAX_GAPS {
+                            let dropped = state.gaps.remove(0);
+                            tracing::error!(
+                                from = dropped.from,
+                                to = dropped.to,
+                                "too many change-log gaps; giving up the oldest"
+                            );
+                        }
+                        self.search.set_gaps(state.gaps.clone());
                         state.gap_since = None;
-                        state.last_seq = changes[0].seq - 1;
+                        state.last_seq = to;
                         continue;
                     }
                 }
@@ -189,14 +246,93 @@ impl Services {
         }
     }
 
+    /// Looks again for the changes at skipped positions: applies those that have committed since
+    /// (the index's position stays where it is), and drops the gaps that can no longer fill.
+    async fn recheck_gaps(&self, state: &mut IndexerState) -> Result<usize> {
+        if state.gaps.is_empty() || state.rechecked_at.is_some_and(|at| at.elapsed() < GAP_RECHECK) {
+            return Ok(0);
+        }
+        state.rechecked_at = Some(Instant::now());
+        // Read before the rows: a transaction that had ended by now has its rows in what follows.
+        let horizon = changes::transaction_horizon(&self.db).await?;
+        let ranges: Vec<(i64, i64)> = state.gaps.iter().map(|g| (g.from, g.to)).collect();
+        let late = changes::in_ranges(&self.db, &ranges).await?;
+        let mut gaps = without(&state.gaps, &late.iter().map(|c| c.seq).collect::<Vec<_>>());
+        let now = chrono::Utc::now();
+        gaps.retain(|gap| match (gap.horizon, horizon) {
+            (Some(skipped_at), Some(horizon)) => horizon.oldest_open < skipped_at,
+            _ => now - gap.since < GAP_GIVE_UP,
+        });
+        if late.is_empty() && gaps.len() == state.gaps.len() {
+            return Ok(0);
+        }
+        let ops = self.ops_for(&late).await?;
+        self.search.set_gaps(gaps.clone());
+        let index = Arc::clone(&self.search);
+        let seq = state.last_seq;
+        if let Err(err) = blocking(move || index.apply(&ops, Some(seq))).await {
+            self.search.set_gaps(state.gaps.clone());
+            return Err(err);
+        }
+        if !late.is_empty() {
+            tracing::info!(changes = late.len(), "applied changes that committed after their gap was passed");
+        }
+        state.gaps = gaps;
+        Ok(late.len())
+    }
+
+    /// The indexer's starting point for an index as it was opened: where it stopped, or a
+    /// rebuild from the database when the index is new, damaged, or ahead of the database (a
+    /// position the database does not have: restored from an older backup, or written from
+    /// changes that were never committed).
+    ///
+    /// # Errors
+    /// On a database or index failure.
+    pub async fn resume_index(&self, opened: Opened) -> Result<IndexerState> {
+        if let Opened::UpTo(seq) = opened {
+            let stored = changes::last_seq(&self.db).await?;
+            if seq <= stored {
+                let gaps = self.search.gaps();
+                return Ok(IndexerState { last_seq: seq, gaps, ..IndexerState::default() });
+            }
+            tracing::warn!(index = seq, database = stored, "the search index is ahead of the database; rebuilding");
+        }
+        let started = Instant::now();
+        let gaps = self.search.gaps();
+        let (seq, records) = self.rebuild_index(&|_, _| {}).await?;
+        tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+        Ok(IndexerState { last_seq: seq, gaps, ..IndexerState::default() })
+    }
+
+    /// Rebuilds an index found damaged while serving; searches answer 503 meanwhile.
+    async fn repair_index(&self, state: &mut IndexerState) -> Result<()> {
+        tracing::error!("the search index is damaged; rebuilding it from the database");
+        self.search.set_health(Health::Rebuilding);
+        let started = Instant::now();
+        let (seq, records) = self.rebuild_index(&|_, _| {}).await?;
+        state.last_seq = seq;
+        state.gap_since = None;
+        self.search.set_health(Health::Serving);
+        tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index repaired");
+        Ok(())
+    }
+
     /// Follows the change log until the process ends: woken by local writes, and polling every
-    /// `interval` for writes made by other processes.
+    /// `interval` for writes made by other processes. Rebuilds the index when a search found it
+    /// damaged.
     pub async fn run_indexer(self: Arc<Self>, mut state: IndexerState, interval: Duration) {
         self.matcher.indexed(state.last_seq);
         loop {
             tokio::select! {
                 () = self.index_wake.notified() => {}
                 () = tokio::time::sleep(interval) => {}
+            }
+            if self.search.health() != Health::Serving
+                && let Err(err) = self.repair_index(&mut state).await
+            {
+                tracing::error!(error = %crate::error_chain(&err), "rebuilding the damaged search index failed; retrying");
+                tokio::time::sleep(interval * 5).await;
+                continue;
             }
             if let Err(err) = self.apply_changes(&mut state).await {
                 tracing::error!(error = %crate::error_chain(&err), "indexing failed; retrying");
@@ -294,8 +430,17 @@ impl Services {
                 format!("results beyond the first {MAX_RESULT_WINDOW} are not served; narrow the search"),
             ));
         }
+        if self.search.health() != Health::Serving {
+            return Err(index_unavailable());
+        }
         let index = Arc::clone(&self.search);
-        let results = blocking(move || index.search(&request, &audience)).await?;
+        let results = match tokio::task::spawn_blocking(move || index.search(&request, &audience)).await {
+            Ok(Ok(results)) => results,
+            Ok(Err(err)) if err.is_damage() => return Err(self.index_damaged(&err)),
+            Ok(Err(err)) => return Err(ServiceError::Internal(err.to_string())),
+            // Damaged files can make the index's readers panic.
+            Err(err) => return Err(self.index_damaged(&err)),
+        };
         // The index filter mirrors the policy, but the index may trail the database: each hit is
         // checked against the record as stored now, and the policy has the last word.
         let seed_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Seed).map(|h| h.id).collect();
@@ -338,6 +483,21 @@ impl Services {
             facets: labelled(&self.taxonomy, results.facets),
             page: query.page,
         })
+    }
+}
+
+fn index_unavailable() -> ServiceError {
+    ServiceError::Unavailable("the search index is being rebuilt from the database".into())
+}
+
+impl Services {
+    /// A search failed on damaged index files: schedules one rebuild.
+    fn index_damaged(&self, err: &dyn std::error::Error) -> ServiceError {
+        if self.search.mark_damaged() {
+            tracing::error!(error = %crate::error_chain(err), "a search failed on damaged index files; rebuilding");
+            self.index_wake.notify_one();
+        }
+        index_unavailable()
     }
 }
 
@@ -406,6 +566,15 @@ pub struct SearchPage {
 mod tests {
     use super::*;
     use kakehashi_domain::Visibility;
+
+    #[test]
+    fn found_positions_are_taken_out_of_their_gaps() {
+        let gap = |from, to| Gap { from, to, horizon: Some(7), since: chrono::DateTime::UNIX_EPOCH };
+        let gaps = [gap(3, 3), gap(10, 14), gap(20, 21)];
+        assert_eq!(without(&gaps, &[]), gaps);
+        assert_eq!(without(&gaps, &[3, 10, 12, 14, 21]), [gap(11, 11), gap(13, 13), gap(20, 20)]);
+        assert!(without(&gaps, &[3, 10, 11, 12, 13, 14, 20, 21]).is_empty());
+    }
 
     /// The search filter admits exactly the published records the disclosure policy shows.
     #[test]

@@ -128,3 +128,54 @@ pub async fn last_seq_before(conn: &impl ConnectionTrait, time: DateTime<Utc>) -
         .await?
         .map_or(0, |r| r.seq))
 }
+
+/// The changes whose positions fall in any of the inclusive `ranges` (gaps the indexer skipped,
+/// looked at again in case their transactions committed late), in order.
+///
+/// # Errors
+/// On a database failure.
+pub async fn in_ranges(conn: &impl ConnectionTrait, ranges: &[(i64, i64)]) -> Result<Vec<Change>> {
+    if ranges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = sea_orm::Condition::any();
+    for &(from, to) in ranges {
+        any = any.add(record_change::Column::Seq.between(from, to));
+    }
+    let rows = record_change::Entity::find().filter(any).order_by_asc(record_change::Column::Seq).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Change {
+            seq: r.seq,
+            kind: RecordKind::parse(&r.kind),
+            record_id: r.record_id,
+            changed_at: r.changed_at,
+        })
+        .collect())
+}
+
+/// Where the database's transactions stand, for telling a gap that may still fill from one that
+/// never will. On PostgreSQL: `next` is the transaction id the next transaction will get, and
+/// `oldest_open` the oldest still running (or `next` when none); once `oldest_open` has passed a
+/// `next` read earlier, every transaction that was running then has ended. SQLite serialises
+/// its writers, so a position is committed before the next one is taken: `None`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn transaction_horizon(conn: &impl ConnectionTrait) -> Result<Option<TransactionHorizon>> {
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(None);
+    }
+    let sql = "SELECT pg_snapshot_xmin(s)::text::bigint AS oldest_open, pg_snapshot_xmax(s)::text::bigint AS next \
+               FROM pg_current_snapshot() AS s";
+    let row = conn.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql)).await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(TransactionHorizon { oldest_open: row.try_get("", "oldest_open")?, next: row.try_get("", "next")? }))
+}
+
+/// See [`transaction_horizon`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionHorizon {
+    pub oldest_open: i64,
+    pub next: i64,
+}

@@ -82,6 +82,11 @@ pub async fn readyz(svc: web::Data<Services>, settings: web::Data<ApiSettings>) 
             return Err(unavailable(format!("storage cannot be written: {}: {err}", dir.display())));
         }
     }
+    // A rebuilding index would answer searches incompletely: they answer 503 meanwhile, and so
+    // does readiness (a balancer sends searches elsewhere; the rebuild needs nobody).
+    if svc.search.health() != kakehashi_search::Health::Serving {
+        return Err(unavailable("the search index is damaged and being rebuilt from the database".into()));
+    }
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: svc.database_backend(),

@@ -7,6 +7,7 @@
 mod helpers;
 mod world;
 
+mod anonymity;
 mod auth;
 mod browser;
 mod cli;
@@ -14,6 +15,7 @@ mod edges;
 mod errors;
 mod faults;
 mod introductions;
+mod lifecycle;
 mod matches;
 mod members;
 mod migrations;

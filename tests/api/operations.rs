@@ -71,6 +71,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/seeds/{id}", "patch"),
         ("/api/v1/seeds/{id}", "delete"),
         ("/api/v1/seeds/{id}/publish", "post"),
+        ("/api/v1/seeds/{id}/restore", "post"),
         ("/api/v1/seeds/{id}/grants", "post"),
         ("/api/v1/seeds/{id}/grants", "get"),
         ("/api/v1/seeds/{id}/grants/{organization_id}", "delete"),
@@ -81,6 +82,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/needs/{id}", "patch"),
         ("/api/v1/needs/{id}", "delete"),
         ("/api/v1/needs/{id}/publish", "post"),
+        ("/api/v1/needs/{id}/restore", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -326,11 +326,16 @@ async fn publishing_and_archiving_follow_the_life_cycle() {
     let path = format!("/api/v1/seeds/{id}");
     let res = world.call(&world.researcher_a, Method::POST, &format!("{path}/publish"), None).await;
     assert_problem(&res, 409, "conflict");
-    assert!(res.body["detail"].as_str().unwrap().contains("drafts and archived"));
+    assert!(res.body["detail"].as_str().unwrap().contains("published"), "{}", res.text);
     let res = world.call(&world.researcher_a, Method::DELETE, &path, None).await;
     assert_eq!(res.body["status"], "archived");
     assert_problem(&world.call(&world.company_c, Method::GET, &path, None).await, 404, "not_found");
     assert_eq!(world.call(&world.company_c, Method::GET, "/api/v1/seeds", None).await.body["total"], 0);
+    // Archived is closed until restored (the whole life cycle is walked in `lifecycle`).
+    let res = world.call(&world.researcher_a, Method::POST, &format!("{path}/publish"), None).await;
+    assert_problem(&res, 409, "conflict");
+    let res = world.call(&world.researcher_a, Method::POST, &format!("{path}/restore"), None).await;
+    assert_eq!(res.body["status"], "draft");
     let res = world.call(&world.researcher_a, Method::POST, &format!("{path}/publish"), None).await;
     assert_eq!(res.body["status"], "published");
 }

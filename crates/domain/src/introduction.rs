@@ -4,7 +4,8 @@
 //! The life cycle is one state machine ([`State::apply`]) and who takes part is one function
 //! ([`party_of`]); the service asks both and never re-derives either. Invariants:
 //! - the seed's side learns of a request only once a liaison has forwarded it;
-//! - an anonymous company stays unnamed to the seed's side until it accepts;
+//! - an anonymous company stays unnamed to the seed's side until it accepts, and so does
+//!   everything linked to the request that would name it (the need it was made for);
 //! - a state that ends the introduction (declined, withdrawn, CDA not concluded, an outcome) is
 //!   final: asking again means a new introduction.
 
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::disclosure::Viewer;
+use crate::disclosure::{Access, Viewer};
 use crate::member::Role;
 
 /// Where the request itself stands.
@@ -152,6 +153,31 @@ pub fn reveals_requester(facts: &IntroductionFacts, party: Party) -> bool {
     match party {
         Party::Requester | Party::Liaison => true,
         Party::SeedOwner => !facts.anonymous || facts.accepted,
+    }
+}
+
+/// How much of the need an introduction was made for a party may read in the introduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkedNeed {
+    /// Neither its id nor its title: either would name an anonymous company.
+    Hidden,
+    /// Its id only: the party may not read the need itself.
+    Id,
+    /// Its id and title.
+    Titled,
+}
+
+/// What `party` learns of the linked need. Anonymity covers everything linked to the request
+/// until the seed's side accepts, whatever the need's own anonymity says: a named need's id
+/// leads to a page naming the company. `need_access` is the party's access to the need itself.
+#[must_use]
+pub fn linked_need(facts: &IntroductionFacts, party: Party, need_access: Option<Access>) -> LinkedNeed {
+    if !reveals_requester(facts, party) {
+        LinkedNeed::Hidden
+    } else if need_access.is_some() {
+        LinkedNeed::Titled
+    } else {
+        LinkedNeed::Id
     }
 }
 
@@ -471,6 +497,32 @@ mod tests {
         assert!(reveals_requester(&facts(true, false, false), Party::SeedOwner));
         for party in [Party::Requester, Party::Liaison] {
             assert!(reveals_requester(&facts(true, true, false), party));
+        }
+    }
+
+    #[test]
+    fn the_linked_need_is_hidden_exactly_while_the_company_is() {
+        let accesses = [None, Some(Access::Summary), Some(Access::Confidential), Some(Access::Owner)];
+        for party in Party::ALL {
+            for forwarded in [false, true] {
+                for anonymous in [false, true] {
+                    for accepted in [false, true] {
+                        let f = facts(forwarded, anonymous, accepted);
+                        for access in accesses {
+                            // The oracle, written out: only the seed's side is kept from an
+                            // anonymous company, and only until it accepts.
+                            let hidden = *party == Party::SeedOwner && anonymous && !accepted;
+                            let expected = match (hidden, access) {
+                                (true, _) => LinkedNeed::Hidden,
+                                (false, None) => LinkedNeed::Id,
+                                (false, Some(_)) => LinkedNeed::Titled,
+                            };
+                            assert_eq!(linked_need(&f, *party, access), expected, "{party} {f:?} {access:?}");
+                            assert_eq!(hidden, !reveals_requester(&f, *party), "{party} {f:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 

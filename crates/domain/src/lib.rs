@@ -48,5 +48,8 @@ pub use disclosure::{
 };
 pub use member::{Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
 pub use page::Page;
-pub use record::{ConfidentialSection, FieldProblem, NeedContent, NeedInput, SeedContent, SeedInput, detect_language};
+pub use record::{
+    ConfidentialSection, FieldProblem, IllegalRecordStep, NeedContent, NeedInput, RecordStep, SeedContent, SeedInput,
+    detect_language,
+};
 pub use taxonomy::{StageTerm, Taxonomy, TaxonomyError, TaxonomyKind, Term, UnknownTerm};

@@ -3,11 +3,15 @@
 //! Validation checks every field against the taxonomy and sensible bounds and reports each
 //! problem with the field's path, so an API can answer 422 naming them and an import can report a
 //! row by line. Nothing here decides who may see what: that is [`crate::disclosure`].
+//!
+//! The life cycle of both kinds is one state machine ([`RecordStatus::apply`]): a draft is edited
+//! and published, a published record is edited and archived, and an archived record is closed —
+//! nothing changes it until its owner restores it, which makes it a draft again.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::disclosure::Visibility;
+use crate::disclosure::{RecordStatus, Visibility};
 use crate::member::Locale;
 use crate::taxonomy::{Taxonomy, TaxonomyKind};
 
@@ -191,6 +195,64 @@ impl NeedContent {
     }
 }
 
+/// One move in a record's life cycle; each is one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordStep {
+    /// Change the content (`PATCH`).
+    Edit,
+    Publish,
+    Archive,
+    /// Bring an archived record back as a draft.
+    Restore,
+}
+
+names!(RecordStep, "record step", { Edit => "edit", Publish => "publish", Archive => "archive", Restore => "restore" });
+
+/// A step the record's status does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the record is {from}; `{step}` is not possible now; possible next steps: {}", list(.allowed))]
+pub struct IllegalRecordStep {
+    pub from: RecordStatus,
+    pub step: RecordStep,
+    /// The steps that are possible from `from`.
+    pub allowed: Vec<RecordStep>,
+}
+
+fn list(steps: &[RecordStep]) -> String {
+    steps.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+impl RecordStatus {
+    /// Every step that may follow.
+    #[must_use]
+    pub fn next_steps(self) -> Vec<RecordStep> {
+        match self {
+            RecordStatus::Draft => vec![RecordStep::Edit, RecordStep::Publish, RecordStep::Archive],
+            RecordStatus::Published => vec![RecordStep::Edit, RecordStep::Archive],
+            // Archived is closed: what was withdrawn is not changed behind the backs of those
+            // still in conversation about it; the owner restores it first, deliberately.
+            RecordStatus::Archived => vec![RecordStep::Restore],
+        }
+    }
+
+    /// The status after `step`.
+    ///
+    /// # Errors
+    /// [`IllegalRecordStep`], naming the possible steps, when `step` does not follow from here.
+    pub fn apply(self, step: RecordStep) -> Result<RecordStatus, IllegalRecordStep> {
+        let allowed = self.next_steps();
+        if !allowed.contains(&step) {
+            return Err(IllegalRecordStep { from: self, step, allowed });
+        }
+        Ok(match step {
+            RecordStep::Edit => self,
+            RecordStep::Publish => RecordStatus::Published,
+            RecordStep::Archive => RecordStatus::Archived,
+            RecordStep::Restore => RecordStatus::Draft,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -252,6 +314,50 @@ mod tests {
         };
         n.normalize_and_validate(&taxonomy).unwrap();
         assert_eq!(n.stages, ["preclinical", "phase_1"]);
+    }
+
+    #[test]
+    fn every_record_step_is_legal_exactly_as_the_life_cycle_says() {
+        use RecordStatus::{Archived, Draft, Published};
+        use RecordStep::{Archive, Edit, Publish, Restore};
+        // (from, step, to): every legal move; anything else is refused.
+        let legal = [
+            (Draft, Edit, Draft),
+            (Draft, Publish, Published),
+            (Draft, Archive, Archived),
+            (Published, Edit, Published),
+            (Published, Archive, Archived),
+            (Archived, Restore, Draft),
+        ];
+        for from in RecordStatus::ALL {
+            for step in RecordStep::ALL {
+                let expected = legal.iter().find(|(f, s, _)| f == from && s == step).map(|(_, _, to)| *to);
+                match from.apply(*step) {
+                    Ok(to) => assert_eq!(Some(to), expected, "{from} {step}"),
+                    Err(refusal) => {
+                        assert_eq!(expected, None, "{from} {step}");
+                        assert_eq!(refusal.allowed, from.next_steps());
+                        assert!(!refusal.allowed.contains(step));
+                    }
+                }
+            }
+            let listed: Vec<RecordStep> = legal.iter().filter(|(f, _, _)| f == from).map(|(_, s, _)| *s).collect();
+            assert_eq!(from.next_steps(), listed, "{from}");
+        }
+    }
+
+    #[test]
+    fn an_archived_record_is_closed_until_restored() {
+        let refusal = RecordStatus::Archived.apply(RecordStep::Edit).unwrap_err();
+        assert_eq!(refusal.allowed, [RecordStep::Restore]);
+        assert_eq!(
+            refusal.to_string(),
+            "the record is archived; `edit` is not possible now; possible next steps: restore"
+        );
+        assert!(RecordStatus::Archived.apply(RecordStep::Publish).is_err());
+        assert_eq!(RecordStatus::Archived.apply(RecordStep::Restore).unwrap(), RecordStatus::Draft);
+        assert!(RecordStatus::Published.apply(RecordStep::Publish).is_err(), "publishing twice is a mistake");
+        assert!(RecordStatus::Draft.apply(RecordStep::Restore).is_err());
     }
 
     #[test]

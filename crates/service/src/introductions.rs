@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::introduction::{
-    CdaStatus, DeclineReason, IntroductionStatus, Outcome, Party, Refusal, Step, names_of, party_of, reveals_requester,
+    CdaStatus, DeclineReason, IntroductionStatus, LinkedNeed, Outcome, Party, Refusal, Step, linked_need, names_of,
+    party_of, reveals_requester,
 };
 use kakehashi_domain::{Page, Role, need_access, seed_access};
 use kakehashi_notify::templates::{IntroductionNews, introduction_headline, introduction_mail};
@@ -205,8 +206,12 @@ impl Services {
         let need = match intro.need_id {
             Some(need_id) => {
                 let need = needs::get(&self.db, need_id).await?;
-                let title = need.filter(|n| need_access(&n.facts(), &viewer).is_some()).map(|n| n.content.title);
-                Some(RecordRef { id: need_id, title })
+                let access = need.as_ref().and_then(|n| need_access(&n.facts(), &viewer));
+                match linked_need(&intro.facts(None), party, access) {
+                    LinkedNeed::Hidden => None,
+                    LinkedNeed::Id => Some(RecordRef { id: need_id, title: None }),
+                    LinkedNeed::Titled => Some(RecordRef { id: need_id, title: need.map(|n| n.content.title) }),
+                }
             }
             None => None,
         };

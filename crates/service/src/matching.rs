@@ -677,8 +677,9 @@ impl Services {
         actor: &crate::auth::Authenticated,
         rows: Vec<matches::Match>,
     ) -> Result<Vec<VisibleMatch>> {
-        use kakehashi_domain::{Role, need_access, reveals_need_organization, seed_access};
+        use kakehashi_domain::{need_access, seed_access};
         let viewer = crate::seeds::viewer(actor);
+        let reveal = self.need_reveal(actor).await?;
         let seed_ids: Vec<Uuid> = rows.iter().map(|m| m.seed_id).collect();
         let need_ids: Vec<Uuid> = rows.iter().map(|m| m.need_id).collect();
         let seeds: HashMap<Uuid, seeds::Seed> =
@@ -694,16 +695,7 @@ impl Services {
             {
                 continue;
             }
-            // An accepted introduction between the two organisations names an anonymous company.
-            let accepted = need.content.anonymous
-                && matches!(actor.role, Role::Researcher | Role::Tto)
-                && kakehashi_store::introductions::accepted_between(
-                    &self.db,
-                    actor.organization_id,
-                    need.organization_id,
-                )
-                .await?;
-            let need_organization = if reveals_need_organization(&need.facts(), &viewer, accepted) {
+            let need_organization = if reveal.organization(&need.facts()) {
                 Some(self.organization(need.organization_id).await?)
             } else {
                 None

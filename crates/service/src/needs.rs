@@ -1,19 +1,24 @@
 //! Needs: what companies look for. Read paths go through [`kakehashi_domain::need_access`]; an
-//! anonymous need names its company only to those [`reveals_need_organization`] allows.
+//! anonymous need names its company only to those [`reveals_need_organization`] allows, asked
+//! through [`NeedReveal`] by every path (need pages and lists, search, matches) so that each
+//! gives the same answer.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{
-    Access, NeedContent, Page, RecordStatus, Role, can_edit_need, need_access, reveals_need_organization,
+    Access, NeedContent, NeedFacts, Page, RecordStatus, RecordStep, Role, Viewer, can_edit_need, need_access,
+    reveals_need_organization,
 };
-use kakehashi_store::audit;
 use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::needs::{self, Need, NewNeed, Scope};
 use kakehashi_store::organizations::Organization;
+use kakehashi_store::{audit, introductions};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::members::Listed;
-use crate::seeds::{check_transition, record_entry, stale, validated, viewer};
+use crate::seeds::{record_entry, stale, status_action, step_to, take_record_step, validated, viewer};
 use crate::{RequestContext, Result, ServiceError, Services};
 
 /// A need as one viewer may see it.
@@ -76,9 +81,34 @@ impl NeedPatch {
     }
 }
 
+/// Whether a need's company may be named to one viewer: the one answer every read path asks.
+#[derive(Debug, Clone)]
+pub(crate) struct NeedReveal {
+    viewer: Viewer,
+    /// The companies the viewer's organisation has accepted an introduction from.
+    accepted_from: HashSet<Uuid>,
+}
+
+impl NeedReveal {
+    pub(crate) fn organization(&self, need: &NeedFacts) -> bool {
+        reveals_need_organization(need, &self.viewer, self.accepted_from.contains(&need.organization_id))
+    }
+}
+
 impl Services {
+    /// What the actor may be told of needs' companies (one query, for any number of needs).
+    pub(crate) async fn need_reveal(&self, actor: &Authenticated) -> Result<NeedReveal> {
+        let accepted_from = introductions::accepted_requesters(&self.db, actor.organization_id).await?;
+        Ok(NeedReveal { viewer: viewer(actor), accepted_from: accepted_from.into_iter().collect() })
+    }
+
     async fn disclose_need(&self, need: Need, access: Access, actor: &Authenticated) -> Result<VisibleNeed> {
-        let reveal = reveals_need_organization(&need.facts(), &viewer(actor), false);
+        let reveal = self.need_reveal(actor).await?;
+        self.disclose_need_with(need, access, &reveal).await
+    }
+
+    async fn disclose_need_with(&self, need: Need, access: Access, reveal: &NeedReveal) -> Result<VisibleNeed> {
+        let reveal = reveal.organization(&need.facts());
         let organization = if reveal { Some(self.organization(need.organization_id).await?) } else { None };
         Ok(VisibleNeed {
             id: need.id,
@@ -153,10 +183,11 @@ impl Services {
         };
         let (rows, total) = needs::list(&self.db, scope, status, page).await?;
         let viewer = viewer(actor);
+        let reveal = self.need_reveal(actor).await?;
         let mut items = Vec::with_capacity(rows.len());
         for need in rows {
             let Some(access) = need_access(&need.facts(), &viewer) else { continue };
-            items.push(self.disclose_need(need, access, actor).await?);
+            items.push(self.disclose_need_with(need, access, &reveal).await?);
         }
         Ok(Listed { items, total, page })
     }
@@ -177,6 +208,7 @@ impl Services {
         if !can_edit_need(&need.facts(), &viewer(actor)) {
             return Err(ServiceError::Forbidden("only the need's owner and admins edit it"));
         }
+        take_record_step(need.status, RecordStep::Edit)?;
         let expected = expected_version.unwrap_or(need.version);
         if expected != need.version {
             return Err(stale(expected, need.version));
@@ -208,7 +240,7 @@ impl Services {
         self.disclose_need(need, Access::Owner, actor).await
     }
 
-    /// Publishes or archives a need.
+    /// Publishes, archives or restores (`to` is [`RecordStatus::Draft`]) a need.
     ///
     /// # Errors
     /// As [`Services::set_seed_status`].
@@ -224,14 +256,15 @@ impl Services {
         if !can_edit_need(&need.facts(), &viewer(actor)) {
             return Err(ServiceError::Forbidden("only the need's owner and admins change its status"));
         }
-        check_transition(need.status, to)?;
+        let step = step_to(to);
+        take_record_step(need.status, step)?;
         let expected = expected_version.unwrap_or(need.version);
         let txn = self.write_txn().await?;
         if expected != need.version || !needs::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, need.version));
         }
         changes::record(&txn, RecordKind::Need, id).await?;
-        let action = if to == RecordStatus::Published { "need.published" } else { "need.archived" };
+        let action = status_action(RecordKind::Need, step);
         audit::record(
             &txn,
             record_entry(actor, action, "need", id, ctx, serde_json::json!({ "from": need.status.as_str() })),

@@ -18,10 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kakehashi_domain::{
-    NeedFacts, Page, RecordStatus, Role, SeedFacts, Taxonomy, Viewer, need_access, reveals_need_organization,
-    seed_access,
-};
+use kakehashi_domain::{NeedFacts, Page, RecordStatus, Role, SeedFacts, Taxonomy, Viewer, need_access, seed_access};
 use kakehashi_search::{
     Audience, FACETS, FacetFilters, Gap, Health, Hit, Kind, NeedAudience, Op, Opened, SearchDoc, SearchRequest,
     SeedAudience, Sort,
@@ -452,6 +449,7 @@ impl Services {
         organization_ids.sort_unstable();
         organization_ids.dedup();
         let organizations: HashMap<Uuid, Organization> = self.organizations_by_id(&organization_ids).await?;
+        let reveal = self.need_reveal(actor).await?;
         let mut items = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
             let (visible, reveal) = match hit.kind {
@@ -460,9 +458,7 @@ impl Services {
                     None => (false, false),
                 },
                 Kind::Need => match need_facts.get(&hit.id).filter(|f| f.status == RecordStatus::Published) {
-                    Some(facts) => {
-                        (need_access(facts, &viewer).is_some(), reveals_need_organization(facts, &viewer, false))
-                    }
+                    Some(facts) => (need_access(facts, &viewer).is_some(), reveal.organization(facts)),
                     None => (false, false),
                 },
             };

@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{
-    Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
+    Access, ConfidentialSection, Page, RecordStatus, RecordStep, Role, SeedContent, Viewer, can_edit_seed, may_grant,
+    seed_access,
 };
 use kakehashi_store::changes::{self, RecordKind};
 pub use kakehashi_store::grants::Grant;
@@ -261,6 +262,7 @@ impl Services {
         if !can_edit_seed(&seed.facts(), &viewer) {
             return Err(ServiceError::Forbidden("only the seed's owner, its organisation's TTO and admins edit it"));
         }
+        take_record_step(seed.status, RecordStep::Edit)?;
         let expected = expected_version.unwrap_or(seed.version);
         if expected != seed.version {
             return Err(stale(expected, seed.version));
@@ -293,10 +295,11 @@ impl Services {
         Ok(disclose(seed, organization, Access::Owner, true))
     }
 
-    /// Publishes (from draft or archived) or archives (from draft or published) a seed.
+    /// Publishes (a draft), archives (a draft or a published seed) or restores (an archived seed,
+    /// back to draft: `to` is [`RecordStatus::Draft`]) as the domain's life cycle allows.
     ///
     /// # Errors
-    /// As [`Services::update_seed`]; `Conflict` naming the allowed statuses for an illegal move.
+    /// As [`Services::update_seed`]; `IllegalStep` naming the possible steps for an illegal move.
     pub async fn set_seed_status(
         &self,
         actor: &Authenticated,
@@ -312,14 +315,15 @@ impl Services {
                 "only the seed's owner, its organisation's TTO and admins change its status",
             ));
         }
-        check_transition(seed.status, to)?;
+        let step = step_to(to);
+        take_record_step(seed.status, step)?;
         let expected = expected_version.unwrap_or(seed.version);
         let txn = self.write_txn().await?;
         if expected != seed.version || !seeds::set_status(&txn, id, expected, to).await? {
             return Err(stale(expected, seed.version));
         }
         changes::record(&txn, RecordKind::Seed, id).await?;
-        let action = if to == RecordStatus::Published { "seed.published" } else { "seed.archived" };
+        let action = status_action(RecordKind::Seed, step);
         audit::record(
             &txn,
             record_entry(actor, action, "seed", id, ctx, serde_json::json!({ "from": seed.status.as_str() })),
@@ -416,24 +420,33 @@ impl Services {
     }
 }
 
-/// Publish from draft or archived; archive from draft or published.
-pub(crate) fn check_transition(from: RecordStatus, to: RecordStatus) -> Result<()> {
-    let allowed = match to {
-        RecordStatus::Published => matches!(from, RecordStatus::Draft | RecordStatus::Archived),
-        RecordStatus::Archived => matches!(from, RecordStatus::Draft | RecordStatus::Published),
-        RecordStatus::Draft => false,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ServiceError::Conflict(format!(
-            "the record is {}; {}",
-            from.as_str(),
-            match to {
-                RecordStatus::Published => "only drafts and archived records can be published",
-                RecordStatus::Archived => "only drafts and published records can be archived",
-                RecordStatus::Draft => "records cannot return to draft",
-            }
-        )))
+/// The step that moves a record to `to`: publishing, archiving, or restoring (back to draft).
+pub(crate) fn step_to(to: RecordStatus) -> RecordStep {
+    match to {
+        RecordStatus::Published => RecordStep::Publish,
+        RecordStatus::Archived => RecordStep::Archive,
+        RecordStatus::Draft => RecordStep::Restore,
+    }
+}
+
+/// The status after `step`, as the domain's life cycle allows it.
+pub(crate) fn take_record_step(from: RecordStatus, step: RecordStep) -> Result<RecordStatus> {
+    from.apply(step).map_err(|refusal| ServiceError::IllegalStep {
+        message: refusal.to_string(),
+        allowed: refusal.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+    })
+}
+
+/// The audit action of a status change.
+pub(crate) fn status_action(kind: RecordKind, step: RecordStep) -> &'static str {
+    match (kind, step) {
+        (RecordKind::Seed, RecordStep::Publish) => "seed.published",
+        (RecordKind::Seed, RecordStep::Archive) => "seed.archived",
+        (RecordKind::Seed, RecordStep::Restore) => "seed.restored",
+        (RecordKind::Seed, RecordStep::Edit) => "seed.updated",
+        (RecordKind::Need, RecordStep::Publish) => "need.published",
+        (RecordKind::Need, RecordStep::Archive) => "need.archived",
+        (RecordKind::Need, RecordStep::Restore) => "need.restored",
+        (RecordKind::Need, RecordStep::Edit) => "need.updated",
     }
 }

@@ -429,21 +429,19 @@ pub async fn messages(conn: &impl ConnectionTrait, introduction_id: Uuid, page: 
     Ok((rows.into_iter().map(message).collect::<Result<_>>()?, total))
 }
 
-/// Whether the two organisations have an introduction the seed's side has accepted (which names
-/// an anonymous company to it).
+/// The companies that `seed_organization_id` has accepted an introduction from (which names
+/// their anonymous needs to it).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn accepted_between(
-    conn: &impl ConnectionTrait,
-    seed_organization_id: Uuid,
-    requester_organization_id: Uuid,
-) -> Result<bool> {
+pub async fn accepted_requesters(conn: &impl ConnectionTrait, seed_organization_id: Uuid) -> Result<Vec<Uuid>> {
     Ok(introduction::Entity::find()
+        .select_only()
+        .column(introduction::Column::RequesterOrganizationId)
+        .distinct()
         .filter(introduction::Column::SeedOrganizationId.eq(seed_organization_id))
-        .filter(introduction::Column::RequesterOrganizationId.eq(requester_organization_id))
         .filter(introduction::Column::AcceptedAt.is_not_null())
-        .count(conn)
-        .await?
-        > 0)
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?)
 }

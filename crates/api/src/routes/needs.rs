@@ -238,3 +238,28 @@ pub async fn archive(
     let need = svc.set_need_status(&member, id.into_inner(), RecordStatus::Archived, expected, &ctx).await?;
     Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))
 }
+
+/// Restore an archived need (its owner): it becomes a draft again, to be edited and published.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = NeedView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/needs/{id}/restore")]
+pub async fn restore(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(&req, None)?;
+    let need = svc.set_need_status(&member, id.into_inner(), RecordStatus::Draft, expected, &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, need.version, NeedView::from(need)))
+}

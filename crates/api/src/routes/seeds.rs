@@ -277,7 +277,7 @@ pub async fn update(
     Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
 }
 
-/// Publish a draft (or archived) seed.
+/// Publish a draft seed (an archived one is restored first).
 #[utoipa::path(
     tag = "records",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
@@ -322,6 +322,31 @@ pub async fn archive(
 ) -> Result<HttpResponse, ApiError> {
     let expected = expected_version(&req, None)?;
     let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Archived, expected, &ctx).await?;
+    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+}
+
+/// Restore an archived seed (its owner): it becomes a draft again, to be edited and published.
+#[utoipa::path(
+    tag = "records",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = SeedView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/seeds/{id}/restore")]
+pub async fn restore(
+    svc: Svc,
+    member: CurrentMember,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = expected_version(&req, None)?;
+    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Draft, expected, &ctx).await?;
     Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
 }
 

@@ -55,6 +55,7 @@ codes! {
     NotAcceptable => (NOT_ACCEPTABLE, "not_acceptable", "No acceptable representation"),
     Conflict => (CONFLICT, "conflict", "The request conflicts with the current state"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
+    UriTooLong => (URI_TOO_LONG, "uri_too_long", "The request URI is too long"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "The request body must be JSON"),
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "The request is invalid"),
     RateLimited => (TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),

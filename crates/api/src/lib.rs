@@ -41,6 +41,28 @@ pub struct ApiSettings {
     pub writable_dirs: Vec<std::path::PathBuf>,
 }
 
+/// The longest request target (path and query) the service reads, in bytes. Far above any
+/// address it makes (a 500-character Japanese query percent-encodes to 4,500 bytes), and below
+/// actix-http's own limits (64 KiB for a URI, 128 KiB for the whole head), which answer with an
+/// empty 400 or 431 before the application runs: between this and those, the answer is a 414
+/// problem document.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// A refusal decided from the request line and headers alone, before any route runs.
+fn refused_before_routing(req: &actix_web::dev::ServiceRequest) -> Option<ApiError> {
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(
+            ApiError::new(Code::UriTooLong).detail(format!("the request target may be at most {MAX_URI_BYTES} bytes")),
+        );
+    }
+    let token = req.app_data::<web::Data<ApiSettings>>().and_then(|s| s.metrics_token.clone());
+    if req.path() == "/metrics" && !metrics_allowed(req, token.as_deref()) {
+        return Some(ApiError::new(Code::Unauthorized).detail("/metrics wants its Bearer token"));
+    }
+    None
+}
+
 /// Whether the request carries the configured `/metrics` token (compared in constant time).
 fn metrics_allowed(req: &actix_web::dev::ServiceRequest, token: Option<&str>) -> bool {
     let Some(expected) = token else { return true };
@@ -182,9 +204,7 @@ pub fn serve(
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service as _;
                 use futures_util::future::{Either, ready};
-                let token = req.app_data::<web::Data<ApiSettings>>().and_then(|s| s.metrics_token.clone());
-                if req.path() == "/metrics" && !metrics_allowed(&req, token.as_deref()) {
-                    let error = ApiError::new(Code::Unauthorized).detail("/metrics wants its Bearer token");
+                if let Some(error) = refused_before_routing(&req) {
                     let res = req.into_response(error.error_response()).map_into_right_body();
                     return Either::Left(ready(Ok(res)));
                 }

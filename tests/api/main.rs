@@ -26,4 +26,5 @@ mod records;
 mod search;
 mod sessions;
 mod tokens;
+mod understanding;
 mod web;

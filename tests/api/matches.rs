@@ -152,7 +152,7 @@ async fn liaisons_see_the_organisations_they_cover() {
 }
 
 #[actix_web::test]
-async fn a_japanese_seed_and_an_english_need_match_on_their_taxonomy_alone() {
+async fn a_japanese_seed_and_an_english_need_match_on_shared_concepts_not_on_their_taxonomy_alone() {
     let world = World::new().await;
     let seed = json!({
         "title": "人工多能性幹細胞由来ドパミン神経前駆細胞の移植によるパーキンソン病治療",
@@ -167,25 +167,39 @@ async fn a_japanese_seed_and_an_english_need_match_on_their_taxonomy_alone() {
     let seed_id = res.body["id"].as_str().unwrap().to_owned();
     let res = world.call(&world.researcher_a, Method::POST, &format!("/api/v1/seeds/{seed_id}/publish"), None).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let need = json!({
-        "title": "Cell replacement for neurodegeneration",
-        "description": "We in-license transplantable cell products that restore lost neurons.",
-        "modalities": ["cell_therapy"], "disease_areas": ["psychiatric_neurological"],
-        "stages": ["preclinical", "phase_1"], "deal_types": ["license"],
-        "anonymous": false, "visibility": "members",
-    });
-    let res = world.call(&world.company_c, Method::POST, "/api/v1/needs", Some(need)).await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let need_id = res.body["id"].as_str().unwrap().to_owned();
-    let res = world.call(&world.company_c, Method::POST, &format!("/api/v1/needs/{need_id}/publish"), None).await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let publish_need = async |title: &str, description: &str| {
+        let need = json!({
+            "title": title, "description": description,
+            "modalities": ["cell_therapy"], "disease_areas": ["psychiatric_neurological"],
+            "stages": ["preclinical", "phase_1"], "deal_types": ["license"],
+            "anonymous": false, "visibility": "members",
+        });
+        let res = world.call(&world.company_c, Method::POST, "/api/v1/needs", Some(need)).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let need_id = res.body["id"].as_str().unwrap().to_owned();
+        let res = world.call(&world.company_c, Method::POST, &format!("/api/v1/needs/{need_id}/publish"), None).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        need_id
+    };
+    // The same taxonomy and nothing said alike: no match across languages.
+    let vague =
+        publish_need("Partnering on sleep quality", "We look for wearables that measure sleep stages at home.").await;
+    let need_id = publish_need(
+        "Dopaminergic progenitor transplantation for Parkinson's disease",
+        "We in-license iPS cell-derived dopaminergic neuron progenitors for cell transplantation in Parkinson's disease.",
+    )
+    .await;
 
     let body = matches_until(&world, &world.liaison, "", |b| total(b) == 1).await;
     let item = &body["items"][0];
     assert_eq!(item["seed"]["id"], seed_id.as_str());
-    let kinds: Vec<&str> = item["reasons"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(item["need"]["id"], need_id.as_str());
+    let reasons = item["reasons"].as_array().unwrap();
+    let kinds: Vec<&str> = reasons.iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"modality") && kinds.contains(&"disease_area"), "{kinds:?}");
-    assert!(!kinds.contains(&"terms"), "no words in common: {kinds:?}");
-    let score = item["score"].as_f64().unwrap();
-    assert!((0.45..=0.75).contains(&score), "{score}");
+    let concepts = reasons.iter().find(|r| r["kind"] == "concepts").expect("shared concepts are a reason");
+    assert!(concepts["label_ja"].as_str().unwrap().contains("パーキンソン病"), "{concepts}");
+    assert!(concepts["label_en"].as_str().unwrap().to_lowercase().contains("parkinson"), "{concepts}");
+    let filtered = world.call(&world.liaison, Method::GET, &format!("/api/v1/matches?need_id={vague}"), None).await;
+    assert_eq!(total(&filtered.body), 0, "{}", filtered.text);
 }

@@ -59,14 +59,45 @@ pub struct Weights {
     pub text: f64,
     pub taxonomy: f64,
     pub threshold: f64,
-    /// For a seed and a need written in different languages, whose words cannot be compared,
-    /// the taxonomy fit times this is the least score they get.
-    pub cross_language: f64,
+    /// The least text relevance ([`TextEvidence::relevance`]) a pair needs, whatever its taxonomy:
+    /// a seed and a need sharing a modality and a disease area but no word and no concept are not
+    /// a match, in one language or across two.
+    pub min_evidence: f64,
+}
+
+/// What the texts of a seed and a need have in common, as cosines (0 to 1) of their weighted
+/// words and of the glossary concepts they name. Symmetric: the same for either side.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TextEvidence {
+    pub words: f64,
+    pub concepts: f64,
+}
+
+/// The concepts' share of the text relevance in one language; across two, where few words
+/// can be shared, the concepts carry it.
+const CONCEPT_SHARE: f64 = 0.5;
+const CONCEPT_SHARE_ACROSS: f64 = 0.85;
+
+impl TextEvidence {
+    /// The text relevance, 0 to 1. Cosines of real pairs rarely pass 0.6, so the square root
+    /// spreads them over the scale the taxonomy fit uses.
+    #[must_use]
+    pub fn relevance(&self, same_language: bool) -> f64 {
+        let share = if same_language { CONCEPT_SHARE } else { CONCEPT_SHARE_ACROSS };
+        let (words, concepts) = (self.words.clamp(0.0, 1.0), self.concepts.clamp(0.0, 1.0));
+        // Across languages shared words are names and abbreviations (HER2, siRNA): worth as much
+        // as concepts when there are more of them.
+        let blended = if same_language {
+            (1.0 - share) * words + share * concepts
+        } else {
+            ((1.0 - share) * words + share * concepts).max(words)
+        };
+        blended.sqrt()
+    }
 }
 
 impl Weights {
-    /// The combined score, 0 to 1. `text` is the text relevance relative to the record's own
-    /// score against itself (1 means the other side says everything this one says).
+    /// The combined score, 0 to 1, of a text relevance and a taxonomy fit.
     #[must_use]
     pub fn combine(&self, text: f64, fit: &Fit) -> f64 {
         let total = self.text + self.taxonomy;
@@ -76,32 +107,41 @@ impl Weights {
         (self.text * text.clamp(0.0, 1.0) + self.taxonomy * fit.score) / total
     }
 
-    /// The match score. Text relevance means little between a Japanese and an English record, so
-    /// such a pair, when it shares both a modality and a disease area, is judged on its taxonomy fit
-    /// (scaled by `cross_language`) where that is higher.
+    /// The match score: 0 without enough text evidence (see [`Weights::min_evidence`]), else the
+    /// text relevance combined with the taxonomy fit.
     #[must_use]
-    pub fn score(&self, text: f64, fit: &Fit, same_language: bool) -> f64 {
-        let combined = self.combine(text, fit);
-        if same_language || fit.modalities.is_empty() || fit.disease_areas.is_empty() {
-            return combined;
+    pub fn score(&self, evidence: &TextEvidence, fit: &Fit, same_language: bool) -> f64 {
+        let text = evidence.relevance(same_language);
+        if text < self.min_evidence {
+            return 0.0;
         }
-        combined.max(self.cross_language.clamp(0.0, 1.0) * fit.score)
+        self.combine(text, fit)
     }
+}
+
+/// A glossary concept two records share, with its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedConcept {
+    pub id: String,
+    pub label_ja: String,
+    pub label_en: String,
 }
 
 /// One human-readable reason: what the two share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reason {
-    /// `modality`, `disease_area`, `stage`, `deal_type` or `terms`.
+    /// `modality`, `disease_area`, `stage`, `deal_type`, `concepts` (glossary concepts both texts
+    /// name, in either language) or `terms` (words both texts use).
     pub kind: String,
     pub values: Vec<String>,
     pub label_ja: String,
     pub label_en: String,
 }
 
-/// The reasons for a match, labelled from the taxonomy, with the terms both texts share.
+/// The reasons for a match, labelled from the taxonomy, with the concepts (labelled in both
+/// languages) and the terms both texts share.
 #[must_use]
-pub fn reasons(fit: &Fit, terms: &[String], taxonomy: &Taxonomy) -> Vec<Reason> {
+pub fn reasons(fit: &Fit, concepts: &[SharedConcept], terms: &[String], taxonomy: &Taxonomy) -> Vec<Reason> {
     let labelled = |kind: TaxonomyKind, name: &str, values: &[String]| -> Option<Reason> {
         if values.is_empty() {
             return None;
@@ -129,6 +169,14 @@ pub fn reasons(fit: &Fit, terms: &[String], taxonomy: &Taxonomy) -> Vec<Reason> 
     .into_iter()
     .flatten()
     .collect();
+    if !concepts.is_empty() {
+        out.push(Reason {
+            kind: "concepts".into(),
+            values: concepts.iter().map(|c| c.id.clone()).collect(),
+            label_ja: concepts.iter().map(|c| c.label_ja.as_str()).collect::<Vec<_>>().join("、"),
+            label_en: concepts.iter().map(|c| c.label_en.as_str()).collect::<Vec<_>>().join(", "),
+        });
+    }
     if !terms.is_empty() {
         out.push(Reason {
             kind: "terms".into(),
@@ -192,35 +240,60 @@ mod tests {
     }
 
     #[test]
-    fn reasons_carry_both_labels_and_terms() {
+    fn reasons_carry_both_labels_concepts_and_terms() {
         let taxonomy = Taxonomy::builtin().unwrap();
         let s = seed("antibody", "oncology", "preclinical");
         let fit = taxonomy_fit(&s, &need(&["antibody"], &["oncology"], &["preclinical"]));
-        let reasons = reasons(&fit, &["HER2".into()], &taxonomy);
+        let cancer = SharedConcept { id: "cancer".into(), label_ja: "がん".into(), label_en: "cancer".into() };
+        let reasons = reasons(&fit, &[cancer], &["HER2".into()], &taxonomy);
         let kinds: Vec<&str> = reasons.iter().map(|r| r.kind.as_str()).collect();
-        assert_eq!(kinds, ["modality", "disease_area", "stage", "deal_type", "terms"]);
+        assert_eq!(kinds, ["modality", "disease_area", "stage", "deal_type", "concepts", "terms"]);
         assert_eq!(reasons[0].label_ja, "抗体");
         assert_eq!(reasons[0].label_en, "Antibody");
+        assert_eq!((reasons[4].label_ja.as_str(), reasons[4].label_en.as_str()), ("がん", "cancer"));
+    }
+
+    fn weights() -> Weights {
+        Weights { text: 0.6, taxonomy: 0.4, threshold: 0.45, min_evidence: 0.2 }
     }
 
     #[test]
     fn weights_combine_into_zero_to_one() {
-        let w = Weights { text: 0.6, taxonomy: 0.4, threshold: 0.4, cross_language: 0.75 };
+        let w = weights();
         let fit = taxonomy_fit(&seed("antibody", "oncology", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
         assert!((w.combine(1.0, &fit) - 1.0).abs() < 1e-9);
         assert!((w.combine(0.0, &fit) - 0.4).abs() < 1e-9);
         assert!(w.combine(7.0, &fit) <= 1.0);
+        let all = TextEvidence { words: 1.0, concepts: 1.0 };
+        assert!((w.score(&all, &fit, true) - 1.0).abs() < 1e-9);
     }
 
     #[test]
-    fn a_pair_across_languages_is_judged_on_its_taxonomy() {
-        let w = Weights { text: 0.6, taxonomy: 0.4, threshold: 0.45, cross_language: 0.75 };
+    fn a_pair_needs_text_or_concept_evidence_in_any_language() {
+        let w = weights();
         let fit = taxonomy_fit(&seed("antibody", "oncology", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
-        assert!((w.score(0.0, &fit, false) - 0.75 * fit.score).abs() < 1e-9);
-        assert!((w.score(0.0, &fit, true) - w.combine(0.0, &fit)).abs() < 1e-9, "same language: text counts");
-        assert!((w.score(1.0, &fit, false) - 1.0).abs() < 1e-9, "shared words still count");
-        let weak =
-            taxonomy_fit(&seed("antibody", "infectious", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
-        assert!(w.score(0.0, &weak, false) < w.threshold, "a modality alone is not enough");
+        let nothing = TextEvidence::default();
+        assert_eq!(w.score(&nothing, &fit, false), 0.0, "the taxonomy alone is no match across languages");
+        assert_eq!(w.score(&nothing, &fit, true), 0.0, "nor in one language");
+        let concepts = TextEvidence { words: 0.0, concepts: 0.4 };
+        assert!(w.score(&concepts, &fit, false) > w.threshold, "shared concepts carry a pair across languages");
+        assert!(
+            w.score(&concepts, &fit, false) > w.score(&concepts, &fit, true),
+            "in one language, words are expected too"
+        );
+        let names = TextEvidence { words: 0.5, concepts: 0.0 };
+        assert!(w.score(&names, &fit, false) >= w.score(&names, &fit, true), "shared names count across languages");
+    }
+
+    #[test]
+    fn more_evidence_scores_higher() {
+        let w = weights();
+        let fit = taxonomy_fit(&seed("antibody", "oncology", "preclinical"), &need(&["antibody"], &["oncology"], &[]));
+        let mut last = 0.0;
+        for x in [0.05, 0.1, 0.2, 0.4, 0.8] {
+            let s = w.score(&TextEvidence { words: x, concepts: x }, &fit, true);
+            assert!(s >= last, "{x}: {s} < {last}");
+            last = s;
+        }
     }
 }

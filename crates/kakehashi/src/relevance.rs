@@ -684,7 +684,7 @@ pub fn small_set_report(settings: &Settings, set: &RelevanceSet) -> anyhow::Resu
     let matching = set.evaluate_matching(|seed, need, text| {
         let (seed, need) = (seed_content(seed), need_content(need));
         let fit = kakehashi_domain::matching::taxonomy_fit(&seed, &need);
-        weights.score(text, &fit, seed.language == need.language)
+        weights.combine(text, &fit)
     })?;
     let _ =
         writeln!(out, "\n{:<60} {:>8} {:>6}  ranks of the expected seeds", "need → seeds (matching)", "recall", "RR");

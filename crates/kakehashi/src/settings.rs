@@ -48,7 +48,7 @@ pub struct MatchingSettings {
     pub text_weight: f64,
     pub taxonomy_weight: f64,
     pub threshold: f64,
-    pub cross_language_weight: f64,
+    pub min_evidence: f64,
     pub candidates: usize,
     pub max_per_record: usize,
 }
@@ -276,7 +276,7 @@ impl Settings {
             ("matching.text_weight", m.text_weight),
             ("matching.taxonomy_weight", m.taxonomy_weight),
             ("matching.threshold", m.threshold),
-            ("matching.cross_language_weight", m.cross_language_weight),
+            ("matching.min_evidence", m.min_evidence),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(invalid(key, "must be between 0 and 1"));
@@ -322,7 +322,7 @@ impl Settings {
                 text: m.text_weight,
                 taxonomy: m.taxonomy_weight,
                 threshold: m.threshold,
-                cross_language: m.cross_language_weight,
+                min_evidence: m.min_evidence,
             },
             candidates: m.candidates,
             max_per_record: m.max_per_record,

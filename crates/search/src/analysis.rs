@@ -89,33 +89,33 @@ pub fn normalize(text: &str) -> String {
 pub struct Run {
     pub cjk: bool,
     pub text: String,
+    /// Byte offset of the run in the text it came from.
+    pub start: usize,
 }
 
 /// Splits normalised text into word and CJK runs.
 #[must_use]
 pub fn runs(normalized: &str) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
-    let mut current: Option<(Class, String)> = None;
-    for c in normalized.chars() {
+    let mut current: Option<(Class, usize)> = None;
+    let close = |out: &mut Vec<Run>, current: Option<(Class, usize)>, end: usize| {
+        if let Some((k, start)) = current {
+            out.push(Run { cjk: k == Class::Cjk, text: normalized[start..end].to_owned(), start });
+        }
+    };
+    for (at, c) in normalized.char_indices() {
         let k = class(c);
-        match (&mut current, k) {
-            (Some((ck, text)), k) if *ck == k && k != Class::Gap => text.push(c),
-            (_, Class::Gap) => {
-                if let Some((ck, text)) = current.take() {
-                    out.push(Run { cjk: ck == Class::Cjk, text });
+        match current {
+            Some((ck, _)) if ck == k && k != Class::Gap => {}
+            _ => {
+                close(&mut out, current.take(), at);
+                if k != Class::Gap {
+                    current = Some((k, at));
                 }
-            }
-            (_, k) => {
-                if let Some((ck, text)) = current.take() {
-                    out.push(Run { cjk: ck == Class::Cjk, text });
-                }
-                current = Some((k, c.to_string()));
             }
         }
     }
-    if let Some((ck, text)) = current {
-        out.push(Run { cjk: ck == Class::Cjk, text });
-    }
+    close(&mut out, current, normalized.len());
     out
 }
 
@@ -318,6 +318,18 @@ pub fn unigram_analyzer() -> TextAnalyzer {
 #[must_use]
 pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     analyze_spans(analyzer, text).into_iter().map(|(term, _)| term).collect()
+}
+
+/// The terms of `text` with the byte range of the (original) text each comes from.
+#[must_use]
+pub fn analyze_offsets(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.text.clone(), t.offset_from, t.offset_to));
+    }
+    out
 }
 
 /// The terms of `text` with the part of the (original) text each comes from.

@@ -9,8 +9,10 @@
 //! executor.
 
 pub mod analysis;
+pub mod glossary;
 mod query;
 pub mod relevance;
+pub mod similar;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -29,7 +31,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -154,6 +156,9 @@ pub(crate) struct Fields {
     pub body: Field,
     pub body_bi: Field,
     pub body_uni: Field,
+    /// The glossary concepts the title and body name: `c:<id>` once per mention, and `b:<id>`
+    /// once for each broader concept of those (a search for cancer finds 膵癌).
+    pub concepts: Field,
     pub facet: Field,
     pub published_at: Field,
 }
@@ -180,6 +185,12 @@ fn schema() -> (Schema, Fields) {
         body: b.add_text_field("body", text(analysis::WORDS, true)),
         body_bi: b.add_text_field("body_bi", text(analysis::BIGRAM, false)),
         body_uni: b.add_text_field("body_uni", text(analysis::UNIGRAM, false)),
+        concepts: b.add_text_field(
+            "concepts",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
     };
@@ -356,6 +367,9 @@ impl SearchIndex {
             d.add_text(f.body_bi, &doc.body);
             d.add_text(f.body_uni, &doc.body);
         }
+        for term in concept_terms(&doc.title, &doc.body) {
+            d.add_text(f.concepts, term);
+        }
         let facets = [
             ("modality", &doc.modalities),
             ("disease_area", &doc.disease_areas),
@@ -451,6 +465,35 @@ impl SearchIndex {
     }
 }
 
+/// A concept named in a text, as a term of the `concepts` field.
+#[must_use]
+pub fn concept_term(id: &str) -> String {
+    format!("c:{id}")
+}
+
+/// A concept broader than one a text names, as a term of the `concepts` field.
+#[must_use]
+pub fn broader_term(id: &str) -> String {
+    format!("b:{id}")
+}
+
+/// The `concepts` terms of a record's (non-confidential) title and body.
+fn concept_terms(title: &str, body: &str) -> Vec<String> {
+    let glossary = glossary::builtin();
+    let mut analyzer = analysis::words_analyzer();
+    let mut named: Vec<&str> = glossary.ids_in(&mut analyzer, title);
+    named.extend(glossary.ids_in(&mut analyzer, body));
+    let mut broader: Vec<&str> = Vec::new();
+    for id in &named {
+        for b in glossary.broader(id) {
+            if !broader.contains(&b) && !named.contains(&b) {
+                broader.push(b);
+            }
+        }
+    }
+    named.iter().map(|id| concept_term(id)).chain(broader.iter().map(|id| broader_term(id))).collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -506,10 +549,11 @@ mod tests {
         ];
         index.apply(&docs.iter().cloned().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(), Some(3)).unwrap();
         let all = everyone();
-        assert_eq!(ids(&index, "癌", &all), [docs[0].title.clone()]);
-        assert_eq!(ids(&index, "抗体", &all), [docs[0].title.clone()]);
+        // The words as written rank first; the glossary brings the other language after them.
+        assert_eq!(ids(&index, "癌", &all), [docs[0].title.clone(), docs[2].title.clone()]);
+        assert_eq!(ids(&index, "抗体", &all), [docs[0].title.clone(), docs[2].title.clone()]);
         assert_eq!(ids(&index, "ジストロフィー", &all), [docs[1].title.clone()]);
-        assert_eq!(ids(&index, "antibody", &all), [docs[2].title.clone()]);
+        assert_eq!(ids(&index, "antibody", &all), [docs[2].title.clone(), docs[0].title.clone()]);
         assert_eq!(ids(&index, "ＡＤＣ", &all), [docs[0].title.clone()]);
         assert_eq!(ids(&index, "adc 前臨床", &all), [docs[0].title.clone()]);
         assert!(ids(&index, "antibody 核酸", &all).is_empty(), "all words must match");
@@ -518,6 +562,44 @@ mod tests {
         assert_eq!(ids(&index, "ジストロフィンを回復する核酸", &all), [docs[1].title.clone()]);
         assert!(ids(&index, "筋ジストロフィーの抗体", &all).is_empty());
         assert_eq!(index.last_seq().unwrap(), Some(3));
+    }
+
+    #[test]
+    fn the_glossary_expands_queries_to_synonyms_and_the_other_language() {
+        let index = SearchIndex::in_memory().unwrap();
+        let org = Uuid::new_v4();
+        let kanji = doc("膵癌の早期診断", "血中タンパク質による膵癌の検出", Visibility::Members, org, "diagnostic");
+        let kana = doc("がん悪液質の治療薬", "がん患者の体重減少を抑える抗体", Visibility::Members, org, "antibody");
+        let english = doc(
+            "Cancer cachexia",
+            "An antibody against GDF15 for cancer cachexia",
+            Visibility::Members,
+            org,
+            "antibody",
+        );
+        let unrelated =
+            doc("心不全の遺伝子治療", "AAVベクターによる心筋への遺伝子導入", Visibility::Members, org, "gene_therapy");
+        let docs = [&kanji, &kana, &english, &unrelated];
+        index.apply(&docs.iter().map(|d| Op::Upsert(Box::new((*d).clone()))).collect::<Vec<_>>(), Some(1)).unwrap();
+        let all = everyone();
+        let found = ids(&index, "がん悪液質", &all);
+        assert_eq!(found.first(), Some(&kana.title), "the words as written first: {found:?}");
+        assert!(found.contains(&english.title), "cancer cachexia in English: {found:?}");
+        let found = ids(&index, "癌", &all);
+        assert_eq!(found.first(), Some(&kanji.title), "{found:?}");
+        assert!(found.contains(&kana.title) && !found.contains(&unrelated.title), "がん for 癌: {found:?}");
+        let found = ids(&index, "antibody", &all);
+        assert!(found.contains(&kana.title), "抗体 for antibody: {found:?}");
+        assert!(!ids(&index, "cancer", &all).contains(&unrelated.title));
+        // Snippets mark the synonym that was found.
+        let request = SearchRequest { text: "癌".into(), limit: 10, ..Default::default() };
+        let results = index.search(&request, &all).unwrap();
+        let hit = results.hits.iter().find(|h| h.title == kana.title).unwrap();
+        assert!(hit.snippet.contains("<mark>がん</mark>"), "{}", hit.snippet);
+        let request = SearchRequest { text: "antibody".into(), limit: 10, ..Default::default() };
+        let results = index.search(&request, &all).unwrap();
+        let hit = results.hits.iter().find(|h| h.title == kana.title).unwrap();
+        assert!(hit.snippet.contains("<mark>抗体</mark>"), "{}", hit.snippet);
     }
 
     #[test]

@@ -17,8 +17,7 @@ use uuid::Uuid;
 
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::analysis;
-use crate::{FACETS, Kind, Result, SearchIndex};
+use crate::{FACETS, Kind, Result, SearchIndex, analysis, broader_term, concept_term, glossary};
 
 /// Which seeds a viewer may find.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +128,30 @@ pub struct SearchResults {
 const TITLE_BOOST: f32 = 3.0;
 /// Bigram and single-character matches weigh this much of a whole word's.
 const FALLBACK: f32 = 0.5;
+/// A match through the glossary (a synonym, the other language) weighs this much of the
+/// member's own words.
+const EXPANSION: f32 = 0.5;
+/// A record naming a narrower concept (膵癌 for a search for cancer) weighs this much of one
+/// naming the concept itself.
+const BROADER: f32 = 0.6;
+
+/// One unit of a query's text: where it stands in the normalised text, what it matches, and the
+/// word as the member wrote it.
+struct Unit {
+    start: usize,
+    end: usize,
+    query: Box<dyn Query>,
+    word: String,
+}
+
+/// The text part of a search.
+struct TextQuery {
+    query: Option<Box<dyn Query>>,
+    /// The query's words as written.
+    words: Vec<String>,
+    /// The words of the glossary terms the query was expanded to, as the word fields index them.
+    highlight: Vec<String>,
+}
 
 fn term(field: tantivy::schema::Field, text: &str) -> Term {
     Term::from_field_text(field, text)
@@ -139,38 +162,111 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
 }
 
 impl SearchIndex {
-    /// The text part of a query, and the words it searches for (as the member wrote them).
+    /// The text part of a query, the words it searches for (as the member wrote them) and the
+    /// words of the glossary's expansions (for snippets).
     ///
     /// Each Latin word and each Japanese morpheme is one unit; a kanji/kana run the dictionary
     /// finds no content word in is a unit of its own. A unit matches its word in the title or
     /// body, or else its characters in the bigram (or single-character) fields, scored by the best
     /// of these, so that a word inside a compound (ジストロフィー in 筋ジストロフィー) is still found
-    /// and a whole word ranks first. Every unit must match unless `any_term`.
-    fn text_query(&self, text: &str, any_term: bool) -> (Option<Box<dyn Query>>, Vec<String>) {
+    /// and a whole word ranks first. The units that spell a glossary term (癌, muscular dystrophy)
+    /// may instead be matched by its concept — any of its terms in either language — at
+    /// [`EXPANSION`] of the weight, so a record with the member's own words ranks first. Every
+    /// unit (or term) must match unless `any_term`; of three or more, one in three may be missing
+    /// (a word of a cross-language query the glossary cannot translate).
+    fn text_query(&self, text: &str, any_term: bool) -> TextQuery {
+        let f = &self.fields;
+        let normalized = analysis::normalize(text);
         let mut words_analyzer = analysis::words_analyzer();
         let mut bigrams = analysis::bigram_analyzer();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut words = Vec::new();
-        let occur = if any_term { Occur::Should } else { Occur::Must };
-        for run in analysis::runs(&analysis::normalize(text)) {
+        let mut units: Vec<Unit> = Vec::new();
+        for run in analysis::runs(&normalized) {
+            let end = run.start + run.text.len();
             if !run.cjk {
                 for term in analysis::analyze(&mut words_analyzer, &run.text) {
-                    clauses.push((occur, self.unit_query(Some(&term), None, &mut bigrams)));
-                    words.push(run.text.clone());
+                    let query = self.unit_query(Some(&term), None, &mut bigrams);
+                    units.push(Unit { start: run.start, end, query, word: run.text.clone() });
                 }
                 continue;
             }
-            let morphemes = analysis::analyze_spans(&mut words_analyzer, &run.text);
+            let morphemes = analysis::analyze_offsets(&mut words_analyzer, &run.text);
             if morphemes.is_empty() {
-                clauses.push((occur, self.unit_query(None, Some(&run.text), &mut bigrams)));
-                words.push(run.text.clone());
+                let query = self.unit_query(None, Some(&run.text), &mut bigrams);
+                units.push(Unit { start: run.start, end, query, word: run.text.clone() });
             }
-            for (term, surface) in morphemes {
-                clauses.push((occur, self.unit_query(Some(&term), Some(&surface), &mut bigrams)));
-                words.push(surface);
+            for (term, from, to) in morphemes {
+                let surface = &run.text[from..to];
+                let query = self.unit_query(Some(&term), Some(surface), &mut bigrams);
+                units.push(Unit { start: run.start + from, end: run.start + to, query, word: surface.to_owned() });
             }
         }
-        if clauses.is_empty() { (None, words) } else { (Some(Box::new(BooleanQuery::new(clauses))), words) }
+        let words: Vec<String> = units.iter().map(|u| u.word.clone()).collect();
+        let occur = if any_term { Occur::Should } else { Occur::Must };
+        let glossary = glossary::builtin();
+        let mut grouped = vec![false; units.len()];
+        let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+        let mut highlight: Vec<String> = Vec::new();
+        for found in glossary.find_with(&mut words_analyzer, &normalized) {
+            let members: Vec<usize> =
+                (0..units.len()).filter(|i| units[*i].start >= found.start && units[*i].end <= found.end).collect();
+            if members.is_empty() {
+                continue;
+            }
+            let typed: Box<dyn Query> = match members.as_slice() {
+                [one] => units[*one].query.box_clone(),
+                many => {
+                    Box::new(BooleanQuery::new(many.iter().map(|i| (occur, units[*i].query.box_clone())).collect()))
+                }
+            };
+            for i in &members {
+                grouped[*i] = true;
+            }
+            let concept = &glossary.concepts()[found.concept];
+            let by_concept: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        term(f.concepts, &concept_term(&concept.id)),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(
+                            term(f.concepts, &broader_term(&concept.id)),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                        BROADER,
+                    )),
+                ),
+            ]));
+            let expanded: Box<dyn Query> = Box::new(BoostQuery::new(by_concept, EXPANSION));
+            clauses.push(Box::new(DisjunctionMaxQuery::new(vec![typed, expanded])));
+            for t in concept.terms() {
+                for w in analysis::analyze(&mut words_analyzer, t) {
+                    if !highlight.contains(&w) {
+                        highlight.push(w);
+                    }
+                }
+            }
+        }
+        for (unit, grouped) in units.into_iter().zip(grouped) {
+            if !grouped {
+                clauses.push(unit.query);
+            }
+        }
+        let query: Option<Box<dyn Query>> = match clauses.len() {
+            0 => None,
+            n if any_term || n < 3 => {
+                Some(Box::new(BooleanQuery::new(clauses.into_iter().map(|q| (occur, q)).collect())))
+            }
+            n => Some(Box::new(BooleanQuery::with_minimum_required_clauses(
+                clauses.into_iter().map(|q| (Occur::Should, q)).collect(),
+                n - n / 3,
+            ))),
+        };
+        TextQuery { query, words, highlight }
     }
 
     /// One unit of a query: `word` in the word fields, `cjk` (kanji/kana as written) in the
@@ -258,7 +354,7 @@ impl SearchIndex {
     /// When tantivy fails.
     pub fn search(&self, request: &SearchRequest, audience: &Audience) -> Result<SearchResults> {
         let f = &self.fields;
-        let (text, words) = self.text_query(&request.text, request.any_term);
+        let TextQuery { query: text, words, highlight } = self.text_query(&request.text, request.any_term);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         match &text {
             Some(q) => clauses.push((Occur::Must, q.box_clone())),
@@ -321,8 +417,19 @@ impl SearchIndex {
         {
             let fields =
                 if analysis::has_cjk(&request.text) { &[f.body, f.body_bi, f.body_uni][..] } else { &[f.body] };
+            // Snippets mark the words of the glossary's expansions too (がん for a search for 癌).
+            let with_expansions: Box<dyn Query> = if highlight.is_empty() {
+                q.box_clone()
+            } else {
+                let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, q.box_clone())];
+                for w in &highlight {
+                    any.push((Occur::Should, Box::new(TermQuery::new(term(f.body, w), IndexRecordOption::WithFreqs))));
+                }
+                Box::new(BooleanQuery::new(any))
+            };
             for field in fields {
-                let mut generator = SnippetGenerator::create(&searcher, q.as_ref(), *field)?;
+                let query = if *field == f.body { with_expansions.as_ref() } else { q.as_ref() };
+                let mut generator = SnippetGenerator::create(&searcher, query, *field)?;
                 generator.set_max_num_chars(240);
                 snippets.push(generator);
             }

@@ -1,12 +1,15 @@
 //! Matching: when a seed or need is published or changed, score it against the published records
 //! of the other side and keep, for each record, a short list of its best pairs, with reasons.
 //!
-//! Text relevance comes from the search index: the record's own title, summary and keywords are
-//! the query (any word may match), and each candidate's score is divided by the record's score
-//! against itself, so 1 means the other side says everything this one says. It is combined with
-//! the taxonomy fit ([`kakehashi_domain::matching`]) using the configured weights. Records of the
-//! other side sharing a modality and a disease area are candidates too, without words: a Japanese
-//! seed and an English need share few, so such a pair is judged on its taxonomy.
+//! Text relevance comes from the search index's "more like this" ([`kakehashi_search::similar`]):
+//! the record's title, summary (or description) and keywords as weighted words and glossary
+//! concepts, compared with each candidate's by cosine, so the pair has the same text relevance
+//! whichever side is matched, and a score means the same for a short need and a long seed. It is
+//! combined with the taxonomy fit ([`kakehashi_domain::matching`]) using the configured weights;
+//! a pair with too little text evidence (no shared word, no shared concept) is no match, whatever
+//! its taxonomy, so a Japanese seed and an English need are judged on what they say. Re-matching
+//! a record compares it again with every record it is paired with, whether or not its own query
+//! finds them, so a pair only the other side found is kept while it still holds.
 //!
 //! The pipeline around the scoring: every change queues its record durably
 //! ([`kakehashi_store::match_work`], in the change's transaction). The matcher claims due records
@@ -25,8 +28,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use kakehashi_domain::RecordStatus;
-use kakehashi_domain::matching::{self, Weights, taxonomy_fit};
-use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
+use kakehashi_domain::matching::{self, SharedConcept, TextEvidence, Weights, taxonomy_fit};
+use kakehashi_search::similar::{SimilarHit, Similarity};
+use kakehashi_search::{Kind, SearchDoc};
 use kakehashi_store::changes::RecordKind;
 use kakehashi_store::match_work::{self, Work};
 pub use kakehashi_store::matches::Filter;
@@ -137,95 +141,22 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> kakehashi_search::Resul
 }
 
 impl Services {
-    /// Text relevance of the other side's records to `text`: `(id, score relative to self, terms)`.
-    async fn text_candidates(&self, self_id: Uuid, text: String, other: Kind) -> Result<Vec<(Uuid, f64, Vec<String>)>> {
-        let everyone = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
+    /// The other side's records like this one ([`kakehashi_search::similar`]): those its words and
+    /// concepts find, and those it is already paired with, so that re-matching either side of a
+    /// pair compares the pair again with the same, symmetric, evidence.
+    async fn similar(&self, kind: RecordKind, doc: SearchDoc, other: Kind) -> Result<Vec<SimilarHit>> {
+        let (seeds, needs) = match kind {
+            RecordKind::Seed => (vec![doc.id], vec![]),
+            RecordKind::Need => (vec![], vec![doc.id]),
+        };
+        let paired: Vec<Uuid> = matches::lists_of(&self.db, &seeds, &needs)
+            .await?
+            .into_iter()
+            .map(|l| if kind == RecordKind::Seed { l.need_id } else { l.seed_id })
+            .collect();
         let index = Arc::clone(&self.search);
         let candidates = self.matching.candidates;
-        let (own, hits) = blocking(move || {
-            let own = SearchRequest {
-                text: text.clone(),
-                any_term: true,
-                only: vec![self_id],
-                limit: 1,
-                ranking_only: true,
-                ..Default::default()
-            };
-            let own = index.search(&own, &everyone)?;
-            let others = SearchRequest {
-                text,
-                kind: Some(other),
-                any_term: true,
-                exclude: vec![self_id],
-                limit: candidates,
-                ranking_only: true,
-                matched_terms: true,
-                ..Default::default()
-            };
-            Ok((own, index.search(&others, &everyone)?))
-        })
-        .await?;
-        let best = own.hits.first().and_then(|h| h.score).map_or(0.0, f64::from);
-        let top = hits.hits.first().and_then(|h| h.score).map_or(0.0, f64::from);
-        // Without the record in the index yet, fall back to the best candidate as the yardstick.
-        let yardstick = if best > 0.0 { best.max(top) } else { top };
-        Ok(hits
-            .hits
-            .into_iter()
-            .map(|h| {
-                let relative = if yardstick > 0.0 { f64::from(h.score.unwrap_or(0.0)) / yardstick } else { 0.0 };
-                (h.id, relative, h.matched_terms)
-            })
-            .collect())
-    }
-
-    /// Records of the other side sharing a modality and a disease area with this one: the
-    /// candidates words cannot find when the two are written in different languages.
-    async fn facet_candidates(
-        &self,
-        self_id: Uuid,
-        modalities: &[String],
-        disease_areas: &[String],
-        other: Kind,
-    ) -> Result<Vec<Uuid>> {
-        if modalities.is_empty() || disease_areas.is_empty() {
-            return Ok(Vec::new());
-        }
-        let everyone = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
-        let request = SearchRequest {
-            kind: Some(other),
-            filters: FacetFilters {
-                modality: modalities.to_vec(),
-                disease_area: disease_areas.to_vec(),
-                ..FacetFilters::default()
-            },
-            exclude: vec![self_id],
-            limit: self.matching.candidates,
-            ranking_only: true,
-            ..Default::default()
-        };
-        let index = Arc::clone(&self.search);
-        let hits = blocking(move || index.search(&request, &everyone)).await?;
-        Ok(hits.hits.into_iter().map(|h| h.id).collect())
-    }
-
-    /// Text candidates, then the taxonomy's, each record once.
-    async fn candidates(
-        &self,
-        self_id: Uuid,
-        text: String,
-        modalities: &[String],
-        disease_areas: &[String],
-        other: Kind,
-    ) -> Result<Vec<(Uuid, f64, Vec<String>)>> {
-        let mut candidates = self.text_candidates(self_id, text, other).await?;
-        let known: HashSet<Uuid> = candidates.iter().map(|c| c.0).collect();
-        for id in self.facet_candidates(self_id, modalities, disease_areas, other).await? {
-            if !known.contains(&id) {
-                candidates.push((id, 0.0, Vec::new()));
-            }
-        }
-        Ok(candidates)
+        blocking(move || index.similar(doc.id, &doc.title, &doc.body, other, &paired, candidates)).await
     }
 
     /// Scores a published seed against the published needs: every pair at or above the
@@ -235,22 +166,20 @@ impl Services {
     /// On a database or index failure.
     pub async fn score_seed(&self, seed: &seeds::Seed) -> Result<Vec<Scored>> {
         let weights = self.matching.weights;
-        let doc = seed_doc(seed);
-        let (modalities, diseases) = (&seed.content.modalities, &seed.content.disease_areas);
-        let text = format!("{}\n{}", doc.title, doc.body);
-        let candidates = self.candidates(seed.id, text, modalities, diseases, Kind::Need).await?;
-        let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
+        let hits = self.similar(RecordKind::Seed, seed_doc(seed), Kind::Need).await?;
+        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
         let mut found: HashMap<Uuid, needs::Need> =
             needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
         let mut scored = Vec::new();
-        for (need_id, text, terms) in candidates {
-            let Some(need) = found.remove(&need_id).filter(|n| n.status == RecordStatus::Published) else {
+        for hit in hits {
+            let Some(need) = found.remove(&hit.id).filter(|n| n.status == RecordStatus::Published) else {
                 continue;
             };
             let fit = taxonomy_fit(&seed.content, &need.content);
-            let score = weights.score(text, &fit, seed.content.language == need.content.language);
+            let same_language = seed.content.language == need.content.language;
+            let score = weights.score(&evidence(&hit.similarity), &fit, same_language);
             if score >= weights.threshold {
-                scored.push(self.scored(seed, &need, score, text, &fit, &terms));
+                scored.push(self.scored(seed, &need, score, &hit.similarity, same_language, &fit));
             }
         }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -264,22 +193,20 @@ impl Services {
     /// On a database or index failure.
     pub async fn score_need(&self, need: &needs::Need) -> Result<Vec<Scored>> {
         let weights = self.matching.weights;
-        let doc = need_doc(need);
-        let (modalities, diseases) = (&need.content.modalities, &need.content.disease_areas);
-        let text = format!("{}\n{}", doc.title, doc.body);
-        let candidates = self.candidates(need.id, text, modalities, diseases, Kind::Seed).await?;
-        let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
+        let hits = self.similar(RecordKind::Need, need_doc(need), Kind::Seed).await?;
+        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
         let mut found: HashMap<Uuid, seeds::Seed> =
             seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
         let mut scored = Vec::new();
-        for (seed_id, text, terms) in candidates {
-            let Some(seed) = found.remove(&seed_id).filter(|s| s.status == RecordStatus::Published) else {
+        for hit in hits {
+            let Some(seed) = found.remove(&hit.id).filter(|s| s.status == RecordStatus::Published) else {
                 continue;
             };
             let fit = taxonomy_fit(&seed.content, &need.content);
-            let score = weights.score(text, &fit, seed.content.language == need.content.language);
+            let same_language = seed.content.language == need.content.language;
+            let score = weights.score(&evidence(&hit.similarity), &fit, same_language);
             if score >= weights.threshold {
-                scored.push(self.scored(&seed, need, score, text, &fit, &terms));
+                scored.push(self.scored(&seed, need, score, &hit.similarity, same_language, &fit));
             }
         }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -291,11 +218,24 @@ impl Services {
         seed: &seeds::Seed,
         need: &needs::Need,
         score: f64,
-        text: f64,
+        similarity: &Similarity,
+        same_language: bool,
         fit: &matching::Fit,
-        terms: &[String],
     ) -> Scored {
-        let reasons = matching::reasons(fit, terms, &self.taxonomy);
+        let glossary = kakehashi_search::glossary::builtin();
+        let concepts: Vec<SharedConcept> = similarity
+            .shared_concepts
+            .iter()
+            .take(REASON_CONCEPTS)
+            .filter_map(|id| glossary.get(id))
+            .map(|c| SharedConcept {
+                id: c.id.clone(),
+                label_ja: c.label_ja().to_owned(),
+                label_en: c.label_en().to_owned(),
+            })
+            .collect();
+        let terms: Vec<String> = similarity.shared_words.iter().take(REASON_TERMS).cloned().collect();
+        let reasons = matching::reasons(fit, &concepts, &terms, &self.taxonomy);
         Scored {
             seed_id: seed.id,
             seed_organization_id: seed.organization_id,
@@ -303,11 +243,19 @@ impl Services {
             need_id: need.id,
             need_organization_id: need.organization_id,
             score,
-            text_score: text.clamp(0.0, 1.0),
+            text_score: evidence(similarity).relevance(same_language),
             taxonomy_score: fit.score,
             reasons: serde_json::to_value(reasons).unwrap_or_default(),
         }
     }
+}
+
+/// A match reason names at most this many shared concepts and this many shared words.
+const REASON_CONCEPTS: usize = 8;
+const REASON_TERMS: usize = 8;
+
+fn evidence(similarity: &Similarity) -> TextEvidence {
+    TextEvidence { words: similarity.words, concepts: similarity.concepts }
 }
 
 /// The top lists of the records a batch touches, as read at the start of its transaction and

@@ -240,10 +240,12 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     wait_path(browser, "/search").await;
     fill(browser, "#q", QUERY).await;
     click(browser, "search form button[type=submit]").await;
-    let hit = format!("a[href='/seeds/{seed}']");
+    // The empty search lists every seed already: wait for the answer to the query (htmx swaps
+    // the results in), whose snippets mark the words.
+    browser.wait().for_element(Locator::Css("#results mark")).await.expect("marked words in the results");
+    let hit = format!("#results a[href='/seeds/{seed}']");
     browser.wait().for_element(Locator::Css(&hit)).await.expect("the seed among the hits");
     let page = source(browser).await;
-    assert!(page.contains("<mark>"), "the matched words are marked");
     assert!(!page.contains(secret), "no confidential text in the results");
     camera.screen(browser, "search").await;
     click(browser, &hit).await;
@@ -262,6 +264,9 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     let intro = browser.current_url().await.unwrap().path().to_owned();
     assert!(intro.starts_with("/introductions/"), "{intro}");
     camera.screen(browser, "introduction-requested").await;
+    browser.goto(&format!("{base}/needs/new")).await.unwrap();
+    browser.wait().for_element(Locator::Id("anonymous")).await.expect("the anonymity switch");
+    camera.screen(browser, "new-need").await;
     log_out(browser).await;
 
     // The liaison forwards it.
@@ -270,8 +275,21 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     step(browser, base, camera, &intro, "forward", "forwarded").await;
     log_out(browser).await;
 
-    // The researcher accepts.
+    // The researcher accepts, after a look at the editors of the seed.
     log_in(browser, base, camera, "researcher_a").await;
+    for (path, name) in [
+        (format!("/seeds/{seed}/edit"), "seed-editor"),
+        (format!("/seeds/{seed}/confidential"), "confidential-editor"),
+        (format!("/seeds/{seed}/access"), "access-grants"),
+        ("/seeds/new".to_owned(), "new-seed"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        browser.wait().for_element(Locator::Css("main form[method=post]")).await.unwrap();
+        camera.screen(browser, name).await;
+    }
+    click(browser, "form[action='/seeds/new'] button[type=submit]").await;
+    browser.wait().for_element(Locator::Id("title-error")).await.expect("the error beside the title");
+    camera.screen(browser, "new-seed-errors").await;
     step(browser, base, camera, &intro, "accept", "accepted").await;
     log_out(browser).await;
 

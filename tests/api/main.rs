@@ -28,3 +28,4 @@ mod sessions;
 mod tokens;
 mod understanding;
 mod web;
+mod web_editors;

@@ -380,6 +380,11 @@ fn pages(seed: Uuid, need: Uuid, intro: Option<&str>) -> Vec<String> {
         "/saved-searches".to_owned(),
         "/preferences".to_owned(),
         "/admin".to_owned(),
+        format!("/seeds/{seed}/edit"),
+        format!("/seeds/{seed}/access"),
+        format!("/needs/{need}/edit"),
+        "/seeds/new".to_owned(),
+        "/needs/new".to_owned(),
     ];
     if let Some(id) = intro {
         pages.push(format!("/introductions/{id}"));

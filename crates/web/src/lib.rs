@@ -33,6 +33,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
+/// The largest form body accepted; larger ones get the 413 page.
+pub const FORM_LIMIT: usize = 1024 * 1024;
+
 fn is_site_path(path: &str) -> bool {
     !(path == "/api" || path.starts_with("/api/") || path == "/metrics" || path == "/healthz" || path == "/readyz")
 }
@@ -43,8 +46,8 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
     let config = web::Data::new(config);
     move |cfg: &mut web::ServiceConfig| {
         use views::{
-            admin, dashboard, introductions, links, login, matches, needs, notifications, preferences, saved_searches,
-            search, seeds,
+            admin, dashboard, editor, introductions, links, login, matches, needs, notifications, preferences,
+            saved_searches, search, seeds,
         };
         cfg.service(
             web::scope("")
@@ -54,6 +57,9 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                         && ![Method::TRACE, Method::CONNECT].contains(&ctx.head().method)
                 }))
                 .app_data(config.clone())
+                // A form percent-encodes Japanese text to nine bytes a character: the confidential
+                // section's 50,000 characters need about 450 KB.
+                .app_data(web::PayloadConfig::new(FORM_LIMIT))
                 .wrap_fn(|req, srv| {
                     let fut = srv.call(req);
                     async move {
@@ -96,10 +102,45 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                 )
                 .service(web::resource("/search").route(web::get().to(search::page)))
                 .service(web::resource("/seeds").route(web::get().to(seeds::mine)))
+                .service(
+                    web::resource("/seeds/new")
+                        .route(web::get().to(editor::new_seed_form))
+                        .route(web::post().to(editor::create_seed)),
+                )
                 .service(web::resource("/seeds/{id}").route(web::get().to(seeds::page)))
+                .service(
+                    web::resource("/seeds/{id}/edit")
+                        .route(web::get().to(editor::edit_seed_form))
+                        .route(web::post().to(editor::edit_seed)),
+                )
+                .service(
+                    web::resource("/seeds/{id}/confidential")
+                        .route(web::get().to(editor::confidential_form))
+                        .route(web::post().to(editor::save_confidential)),
+                )
+                .service(web::resource("/seeds/{id}/status").route(web::post().to(editor::seed_status)))
+                .service(
+                    web::resource("/seeds/{id}/access")
+                        .route(web::get().to(editor::access_form))
+                        .route(web::post().to(editor::grant)),
+                )
+                .service(
+                    web::resource("/seeds/{id}/access/{organization}/revoke").route(web::post().to(editor::revoke)),
+                )
                 .service(web::resource("/seeds/{id}/introductions").route(web::post().to(seeds::request_introduction)))
                 .service(web::resource("/needs").route(web::get().to(needs::mine)))
+                .service(
+                    web::resource("/needs/new")
+                        .route(web::get().to(editor::new_need_form))
+                        .route(web::post().to(editor::create_need)),
+                )
                 .service(web::resource("/needs/{id}").route(web::get().to(needs::page)))
+                .service(
+                    web::resource("/needs/{id}/edit")
+                        .route(web::get().to(editor::edit_need_form))
+                        .route(web::post().to(editor::edit_need)),
+                )
+                .service(web::resource("/needs/{id}/status").route(web::post().to(editor::need_status)))
                 .service(web::resource("/matches").route(web::get().to(matches::list)))
                 .service(web::resource("/matches/{id}").route(web::get().to(matches::one)))
                 .service(web::resource("/matches/{id}/dismiss").route(web::post().to(matches::dismiss)))

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod dashboard;
+pub mod editor;
 pub mod introductions;
 pub mod links;
 pub mod login;

@@ -62,6 +62,8 @@ pub struct NeedPage {
 pub struct NeedsPage {
     pub c: Chrome,
     pub needs: Vec<NeedView>,
+    /// Company staff register needs.
+    pub can_register: bool,
 }
 
 /// `GET /needs/{id}`.
@@ -91,5 +93,6 @@ pub async fn mine(visit: Visit) -> Result<HttpResponse, WebError> {
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
     let needs = listed.items.iter().map(|n| view(&c, n)).collect();
-    render(&visit, StatusCode::OK, &NeedsPage { c, needs })
+    let can_register = live.member.role == kakehashi_domain::Role::Company;
+    render(&visit, StatusCode::OK, &NeedsPage { c, needs, can_register })
 }

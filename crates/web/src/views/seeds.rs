@@ -55,6 +55,8 @@ pub struct SeedPage {
     pub closed_note: bool,
     pub matches: Vec<MatchRow>,
     pub request: Option<RequestForm>,
+    /// The viewer may edit, publish, archive and grant (the service's `Access::Owner`).
+    pub editable: bool,
 }
 
 #[derive(Template)]
@@ -62,6 +64,8 @@ pub struct SeedPage {
 pub struct SeedsPage {
     pub c: Chrome,
     pub seeds: Vec<SeedView>,
+    /// Researchers and TTO staff register seeds.
+    pub can_register: bool,
 }
 
 #[must_use]
@@ -148,6 +152,7 @@ async fn build(visit: &Visit, id: uuid::Uuid, errors: FieldErrors, message: Stri
     Ok(SeedPage {
         seed: view(&c, &seed),
         closed_note: confidential.is_none(),
+        editable: seed.access == Access::Owner,
         confidential,
         matches,
         request,
@@ -205,5 +210,6 @@ pub async fn mine(visit: Visit) -> Result<HttpResponse, WebError> {
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
     let seeds = listed.items.iter().map(|s| view(&c, s)).collect();
-    render(&visit, StatusCode::OK, &SeedsPage { c, seeds })
+    let can_register = matches!(live.member.role, Role::Researcher | Role::Tto);
+    render(&visit, StatusCode::OK, &SeedsPage { c, seeds, can_register })
 }

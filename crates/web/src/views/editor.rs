@@ -1,0 +1,791 @@
+//! The seed and need editors: drafting, editing, publishing and archiving, the confidential
+//! section of a seed edited on its own page, and a seed's access grants. Who may edit is the
+//! service's answer (`Access::Owner`); anyone else finds no editor at all (the 404 page), so an
+//! editor's address tells nothing about a record the member cannot change.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::Path;
+use askama::Template;
+use chrono::{NaiveDate, TimeZone as _, Utc};
+use kakehashi_domain::{
+    Access, ConfidentialSection, NeedInput, OrganizationKind, Page, RecordStatus, Role, SeedInput, TaxonomyKind,
+    Visibility,
+};
+use kakehashi_service::ServiceError;
+use kakehashi_service::needs::{NeedPatch, VisibleNeed};
+use kakehashi_service::seeds::{SeedPatch, VisibleSeed};
+
+use crate::csrf::Form;
+use crate::errors::WebError;
+use crate::session::Visit;
+use crate::views::{Chrome, FieldErrors, render};
+
+/// A group of taxonomy checkboxes (or the options of a select).
+pub struct Picker {
+    pub name: &'static str,
+    pub legend: &'static str,
+    pub options: Vec<PickerOption>,
+}
+
+pub struct PickerOption {
+    pub id: String,
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+fn picker(c: &Chrome, kind: TaxonomyKind, name: &'static str, legend: &'static str, chosen: &[String]) -> Picker {
+    let options = c
+        .options(kind)
+        .into_iter()
+        .map(|(value, label)| PickerOption {
+            id: format!("{name}-{value}"),
+            checked: chosen.contains(&value),
+            value,
+            label,
+        })
+        .collect();
+    Picker { name, legend: c.t(legend), options }
+}
+
+/// Keywords as typed: separated by commas (ASCII or Japanese) or new lines.
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split([',', '、', '，', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn parse_visibility(raw: &str) -> Option<Visibility> {
+    match raw {
+        "members" => Some(Visibility::Members),
+        "liaison_only" => Some(Visibility::LiaisonOnly),
+        _ => None,
+    }
+}
+
+fn visibility_value(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Members => "members",
+        Visibility::LiaisonOnly => "liaison_only",
+    }
+}
+
+fn version_of(form: &Form) -> Option<i32> {
+    form.get("version").parse().ok()
+}
+
+/// The editor's page for a record the member may not edit: the same 404 as a missing one.
+fn no_editor(visit: &Visit) -> WebError {
+    WebError::NotFound(Box::new(visit.chrome("error.not_found_title")))
+}
+
+/// A service error on an editor: field problems go beside their fields; a record that cannot be
+/// edited by this member is the missing page.
+fn editor_error(visit: &Visit, err: &ServiceError) -> Result<FieldErrors, WebError> {
+    if matches!(err, ServiceError::Forbidden(_) | ServiceError::NotFound(_)) {
+        return Err(no_editor(visit));
+    }
+    FieldErrors::from_service(err, visit.lang).ok_or_else(|| WebError::from_service(err, visit.chrome("seed.title")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeds
+
+/// What the seed form shows: the member's input (kept on errors) or the stored seed.
+pub struct SeedFields {
+    pub title: String,
+    pub summary: String,
+    pub modalities: Vec<String>,
+    pub disease_areas: Vec<String>,
+    pub stage: String,
+    pub ip_status: String,
+    pub deal_types: Vec<String>,
+    pub keywords: String,
+    pub visibility: &'static str,
+}
+
+impl SeedFields {
+    fn of(seed: &VisibleSeed) -> SeedFields {
+        let c = &seed.content;
+        SeedFields {
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            modalities: c.modalities.clone(),
+            disease_areas: c.disease_areas.clone(),
+            stage: c.stage.clone(),
+            ip_status: c.ip_status.clone(),
+            deal_types: c.deal_types.clone(),
+            keywords: c.keywords.join(", "),
+            visibility: visibility_value(c.visibility),
+        }
+    }
+
+    fn from_form(form: &Form) -> SeedFields {
+        SeedFields {
+            title: form.get("title").to_owned(),
+            summary: form.get("summary").to_owned(),
+            modalities: form.all("modalities"),
+            disease_areas: form.all("disease_areas"),
+            stage: form.get("stage").to_owned(),
+            ip_status: form.get("ip_status").to_owned(),
+            deal_types: form.all("deal_types"),
+            keywords: form.get("keywords").to_owned(),
+            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "seed_edit.html")]
+pub struct SeedEditPage {
+    pub c: Chrome,
+    /// `None` for a new seed.
+    pub id: Option<String>,
+    pub version: i32,
+    pub status: Option<RecordStatus>,
+    pub f: SeedFields,
+    pub pickers: Vec<Picker>,
+    pub stages: Vec<(String, String)>,
+    pub ip_statuses: Vec<(String, String)>,
+    pub errors: FieldErrors,
+}
+
+impl SeedEditPage {
+    fn new(c: Chrome, seed: Option<&VisibleSeed>, f: SeedFields, errors: FieldErrors) -> SeedEditPage {
+        let pickers = vec![
+            picker(&c, TaxonomyKind::Modality, "modalities", "search.facet_modality", &f.modalities),
+            picker(&c, TaxonomyKind::DiseaseArea, "disease_areas", "search.facet_disease_area", &f.disease_areas),
+            picker(&c, TaxonomyKind::DealType, "deal_types", "search.facet_deal_type", &f.deal_types),
+        ];
+        SeedEditPage {
+            stages: c.options(TaxonomyKind::Stage),
+            ip_statuses: c.options(TaxonomyKind::IpStatus),
+            id: seed.map(|s| s.id.to_string()),
+            version: seed.map_or(0, |s| s.version),
+            status: seed.map(|s| s.status),
+            c,
+            f,
+            pickers,
+            errors,
+        }
+    }
+
+    #[must_use]
+    pub fn is_draft(&self) -> bool {
+        self.status == Some(RecordStatus::Draft)
+    }
+
+    #[must_use]
+    pub fn can_publish(&self) -> bool {
+        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Archived))
+    }
+
+    #[must_use]
+    pub fn can_archive(&self) -> bool {
+        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Published))
+    }
+}
+
+fn may_register_seeds(role: Role) -> bool {
+    matches!(role, Role::Researcher | Role::Tto)
+}
+
+/// The seed, when this member may edit it; the missing page otherwise.
+async fn editable_seed(visit: &Visit, raw_id: &str) -> Result<VisibleSeed, WebError> {
+    let live = visit.member()?;
+    let id = crate::parse_id(visit, raw_id)?;
+    match visit.services.seed(&live.member, id, &visit.ctx).await {
+        Ok(seed) if seed.access == Access::Owner => Ok(seed),
+        Ok(_) | Err(ServiceError::NotFound(_)) => Err(no_editor(visit)),
+        Err(err) => Err(WebError::from_service(&err, visit.chrome("seed.title"))),
+    }
+}
+
+/// `GET /seeds/new`.
+///
+/// # Errors
+/// The missing page for members who do not register seeds.
+pub async fn new_seed_form(visit: Visit) -> Result<HttpResponse, WebError> {
+    let live = visit.member()?;
+    if !may_register_seeds(live.member.role) {
+        return Err(no_editor(&visit));
+    }
+    let f = SeedFields {
+        title: String::new(),
+        summary: String::new(),
+        modalities: Vec::new(),
+        disease_areas: Vec::new(),
+        stage: String::new(),
+        ip_status: String::new(),
+        deal_types: Vec::new(),
+        keywords: String::new(),
+        visibility: "members",
+    };
+    let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, FieldErrors::default());
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /seeds/new`: registers a draft and opens its confidential section's editor.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page for members who do not register seeds.
+pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let live = visit.member()?;
+    if !may_register_seeds(live.member.role) {
+        return Err(no_editor(&visit));
+    }
+    let f = SeedFields::from_form(&form);
+    let mut errors = FieldErrors::default();
+    let visibility = parse_visibility(form.get("visibility"));
+    if visibility.is_none() {
+        errors.add("visibility", visit.lang.t("form.required"));
+    }
+    if errors.is_empty() {
+        let input = SeedInput {
+            title: f.title.clone(),
+            summary: f.summary.clone(),
+            confidential: ConfidentialSection::default(),
+            modalities: f.modalities.clone(),
+            disease_areas: f.disease_areas.clone(),
+            stage: f.stage.clone(),
+            ip_status: f.ip_status.clone(),
+            deal_types: f.deal_types.clone(),
+            keywords: split_list(&f.keywords),
+            visibility: visibility.unwrap_or(Visibility::Members),
+            language: None,
+        };
+        match visit.services.create_seed(&live.member, input.into_content(), &visit.ctx).await {
+            Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}/confidential", seed.id))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, errors);
+    render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// `GET /seeds/{id}/edit`.
+///
+/// # Errors
+/// The missing page unless the member may edit the seed.
+pub async fn edit_seed_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
+    let seed = editable_seed(&visit, &id).await?;
+    let page =
+        SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), SeedFields::of(&seed), FieldErrors::default());
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /seeds/{id}/edit`: saves the public part (the confidential section is left as it is).
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the seed.
+pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let seed = editable_seed(&visit, &id).await?;
+    let live = visit.member()?;
+    let f = SeedFields::from_form(&form);
+    let mut errors = FieldErrors::default();
+    let visibility = parse_visibility(form.get("visibility"));
+    if visibility.is_none() {
+        errors.add("visibility", visit.lang.t("form.required"));
+    }
+    if errors.is_empty() {
+        let patch = SeedPatch {
+            title: Some(f.title.clone()),
+            summary: Some(f.summary.clone()),
+            modalities: Some(f.modalities.clone()),
+            disease_areas: Some(f.disease_areas.clone()),
+            stage: Some(f.stage.clone()),
+            ip_status: Some(f.ip_status.clone()),
+            deal_types: Some(f.deal_types.clone()),
+            keywords: Some(split_list(&f.keywords)),
+            visibility,
+            ..SeedPatch::default()
+        };
+        match visit.services.update_seed(&live.member, seed.id, patch, version_of(&form), &visit.ctx).await {
+            Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), f, errors);
+    render(&visit, status, &page)
+}
+
+#[derive(Template)]
+#[template(path = "seed_confidential.html")]
+pub struct ConfidentialEditPage {
+    pub c: Chrome,
+    pub id: String,
+    pub title: String,
+    pub version: i32,
+    pub details: String,
+    pub patents: String,
+    pub notes: String,
+    pub errors: FieldErrors,
+}
+
+/// `GET /seeds/{id}/confidential`.
+///
+/// # Errors
+/// The missing page unless the member may edit the seed.
+pub async fn confidential_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
+    let seed = editable_seed(&visit, &id).await?;
+    let section = seed.confidential.clone().unwrap_or_default();
+    let page = ConfidentialEditPage {
+        c: visit.chrome("editor.confidential"),
+        id: seed.id.to_string(),
+        title: seed.content.title.clone(),
+        version: seed.version,
+        details: section.details,
+        patents: section.patent_applications.join("\n"),
+        notes: section.notes,
+        errors: FieldErrors::default(),
+    };
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /seeds/{id}/confidential`: saves the confidential section alone.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the seed.
+pub async fn save_confidential(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let seed = editable_seed(&visit, &id).await?;
+    let live = visit.member()?;
+    let section = ConfidentialSection {
+        details: form.get("details").to_owned(),
+        patent_applications: split_list(&form.get("patent_applications").replace(['，', '、'], ",")),
+        notes: form.get("notes").to_owned(),
+    };
+    let patch = SeedPatch { confidential: Some(section), ..SeedPatch::default() };
+    let errors = match visit.services.update_seed(&live.member, seed.id, patch, version_of(&form), &visit.ctx).await {
+        Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
+        Err(err) => editor_error(&visit, &err)?,
+    };
+    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ConfidentialEditPage {
+        c: visit.chrome("editor.confidential"),
+        id: seed.id.to_string(),
+        title: seed.content.title.clone(),
+        version: seed.version,
+        details: form.get("details").to_owned(),
+        patents: form.get("patent_applications").to_owned(),
+        notes: form.get("notes").to_owned(),
+        errors,
+    };
+    render(&visit, status, &page)
+}
+
+fn parse_status(raw: &str) -> Option<RecordStatus> {
+    match raw {
+        "published" => Some(RecordStatus::Published),
+        "archived" => Some(RecordStatus::Archived),
+        _ => None,
+    }
+}
+
+/// `POST /seeds/{id}/status`: publishes or archives.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the seed.
+pub async fn seed_status(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let seed = editable_seed(&visit, &id).await?;
+    let live = visit.member()?;
+    let Some(to) = parse_status(form.get("to")) else { return Err(no_editor(&visit)) };
+    match visit.services.set_seed_status(&live.member, seed.id, to, version_of(&form), &visit.ctx).await {
+        Ok(seed) => Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
+        Err(err) => {
+            let errors = editor_error(&visit, &err)?;
+            let page = SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), SeedFields::of(&seed), errors);
+            render(&visit, StatusCode::CONFLICT, &page)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access grants
+
+pub struct GrantRow {
+    pub organization_id: String,
+    pub organization: String,
+    pub granted: String,
+    pub expires: String,
+    pub by_cda: bool,
+}
+
+#[derive(Template)]
+#[template(path = "seed_access.html")]
+pub struct AccessPage {
+    pub c: Chrome,
+    pub id: String,
+    pub title: String,
+    pub grants: Vec<GrantRow>,
+    pub organizations: Vec<(String, String)>,
+    pub chosen: String,
+    pub expires: String,
+    pub errors: FieldErrors,
+}
+
+async fn access_page(
+    visit: &Visit,
+    raw_id: &str,
+    chosen: String,
+    expires: String,
+    errors: FieldErrors,
+) -> Result<AccessPage, WebError> {
+    let live = visit.member()?;
+    let id = crate::parse_id(visit, raw_id)?;
+    let c = visit.chrome("editor.access");
+    let seed = visit.services.seed(&live.member, id, &visit.ctx).await.map_err(|_| no_editor(visit))?;
+    let grants = visit.services.seed_grants(&live.member, id).await.map_err(|err| match err {
+        ServiceError::Forbidden(_) | ServiceError::NotFound(_) => no_editor(visit),
+        other => WebError::from_service(&other, c.clone()),
+    })?;
+    let ids: Vec<uuid::Uuid> = grants.iter().map(|g| g.organization_id).collect();
+    let names =
+        visit.services.organizations_by_id(&ids).await.map_err(|err| WebError::from_service(&err, c.clone()))?;
+    let grants = grants
+        .iter()
+        .map(|g| GrantRow {
+            organization_id: g.organization_id.to_string(),
+            organization: names
+                .get(&g.organization_id)
+                .map_or_else(String::new, |o| c.lang.pick(&o.name, &o.name_en).to_owned()),
+            granted: c.date(&g.granted_at),
+            expires: g.expires_at.map_or_else(|| c.t("editor.no_expiry").to_owned(), |t| c.date(&t)),
+            by_cda: g.introduction_id.is_some(),
+        })
+        .collect();
+    let organizations = visit
+        .services
+        .list_organizations(Page { page: 1, per_page: 200 })
+        .await
+        .map_err(|err| WebError::from_service(&err, c.clone()))?
+        .items
+        .into_iter()
+        .filter(|o| o.kind == OrganizationKind::Company && o.id != seed.organization.id)
+        .map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned()))
+        .collect();
+    Ok(AccessPage {
+        id: seed.id.to_string(),
+        title: seed.content.title,
+        grants,
+        organizations,
+        chosen,
+        expires,
+        errors,
+        c,
+    })
+}
+
+/// `GET /seeds/{id}/access`: the grants in force and a form to give one.
+///
+/// # Errors
+/// The missing page for members who may not grant.
+pub async fn access_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
+    let page = access_page(&visit, &id, String::new(), String::new(), FieldErrors::default()).await?;
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// The first instant after the chosen day (UTC): access holds through that date.
+fn end_of(date: &str) -> Option<chrono::DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    Some(Utc.from_utc_datetime(&day.succ_opt()?.and_hms_opt(0, 0, 0)?))
+}
+
+/// `POST /seeds/{id}/access`: opens the confidential section to an organisation.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page for members who may not grant.
+pub async fn grant(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let live = visit.member()?;
+    let seed_id = crate::parse_id(&visit, &id)?;
+    let mut errors = FieldErrors::default();
+    let organization = form.get("organization_id").parse::<uuid::Uuid>().ok();
+    if organization.is_none() {
+        errors.add("organization_id", visit.lang.t("form.required"));
+    }
+    let expires = match form.get("expires") {
+        "" => None,
+        raw => {
+            let at = end_of(raw);
+            if at.is_none() {
+                errors.add("expires_at", visit.lang.t("editor.bad_date"));
+            }
+            at
+        }
+    };
+    if let (Some(org), true) = (organization, errors.is_empty()) {
+        match visit.services.grant_seed_access(&live.member, seed_id, org, expires, &visit.ctx).await {
+            Ok(_) => return Ok(visit.see_other(&format!("/seeds/{seed_id}/access"))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let page = access_page(&visit, &id, form.get("organization_id").to_owned(), form.get("expires").to_owned(), errors)
+        .await?;
+    render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// `POST /seeds/{id}/access/{organization}/revoke`.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page for members who may not grant, or for a
+/// grant that is not in force.
+pub async fn revoke(visit: Visit, path: Path<(String, String)>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let live = visit.member()?;
+    let seed_id = crate::parse_id(&visit, &path.0)?;
+    let organization = crate::parse_id(&visit, &path.1)?;
+    match visit.services.revoke_seed_access(&live.member, seed_id, organization, &visit.ctx).await {
+        Ok(()) => Ok(visit.see_other(&format!("/seeds/{seed_id}/access"))),
+        Err(err) => Err(editor_error(&visit, &err).err().unwrap_or_else(|| no_editor(&visit))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Needs
+
+pub struct NeedFields {
+    pub title: String,
+    pub description: String,
+    pub modalities: Vec<String>,
+    pub disease_areas: Vec<String>,
+    pub stages: Vec<String>,
+    pub deal_types: Vec<String>,
+    pub keywords: String,
+    pub anonymous: bool,
+    pub visibility: &'static str,
+}
+
+impl NeedFields {
+    fn of(need: &VisibleNeed) -> NeedFields {
+        let c = &need.content;
+        NeedFields {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            modalities: c.modalities.clone(),
+            disease_areas: c.disease_areas.clone(),
+            stages: c.stages.clone(),
+            deal_types: c.deal_types.clone(),
+            keywords: c.keywords.join(", "),
+            anonymous: c.anonymous,
+            visibility: visibility_value(c.visibility),
+        }
+    }
+
+    fn from_form(form: &Form) -> NeedFields {
+        NeedFields {
+            title: form.get("title").to_owned(),
+            description: form.get("description").to_owned(),
+            modalities: form.all("modalities"),
+            disease_areas: form.all("disease_areas"),
+            stages: form.all("stages"),
+            deal_types: form.all("deal_types"),
+            keywords: form.get("keywords").to_owned(),
+            anonymous: form.get("anonymous") == "true",
+            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "need_edit.html")]
+pub struct NeedEditPage {
+    pub c: Chrome,
+    pub id: Option<String>,
+    pub version: i32,
+    pub status: Option<RecordStatus>,
+    pub f: NeedFields,
+    pub pickers: Vec<Picker>,
+    pub errors: FieldErrors,
+}
+
+impl NeedEditPage {
+    fn new(c: Chrome, need: Option<&VisibleNeed>, f: NeedFields, errors: FieldErrors) -> NeedEditPage {
+        let pickers = vec![
+            picker(&c, TaxonomyKind::Modality, "modalities", "search.facet_modality", &f.modalities),
+            picker(&c, TaxonomyKind::DiseaseArea, "disease_areas", "search.facet_disease_area", &f.disease_areas),
+            picker(&c, TaxonomyKind::Stage, "stages", "search.facet_stage", &f.stages),
+            picker(&c, TaxonomyKind::DealType, "deal_types", "search.facet_deal_type", &f.deal_types),
+        ];
+        NeedEditPage {
+            id: need.map(|n| n.id.to_string()),
+            version: need.map_or(0, |n| n.version),
+            status: need.map(|n| n.status),
+            c,
+            f,
+            pickers,
+            errors,
+        }
+    }
+
+    #[must_use]
+    pub fn can_publish(&self) -> bool {
+        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Archived))
+    }
+
+    #[must_use]
+    pub fn can_archive(&self) -> bool {
+        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Published))
+    }
+}
+
+async fn editable_need(visit: &Visit, raw_id: &str) -> Result<VisibleNeed, WebError> {
+    let live = visit.member()?;
+    let id = crate::parse_id(visit, raw_id)?;
+    match visit.services.need(&live.member, id).await {
+        Ok(need) if need.access == Access::Owner => Ok(need),
+        Ok(_) | Err(ServiceError::NotFound(_)) => Err(no_editor(visit)),
+        Err(err) => Err(WebError::from_service(&err, visit.chrome("need.title"))),
+    }
+}
+
+/// `GET /needs/new`.
+///
+/// # Errors
+/// The missing page for members who are not company staff.
+pub async fn new_need_form(visit: Visit) -> Result<HttpResponse, WebError> {
+    let live = visit.member()?;
+    if live.member.role != Role::Company {
+        return Err(no_editor(&visit));
+    }
+    let f = NeedFields {
+        title: String::new(),
+        description: String::new(),
+        modalities: Vec::new(),
+        disease_areas: Vec::new(),
+        stages: Vec::new(),
+        deal_types: Vec::new(),
+        keywords: String::new(),
+        anonymous: false,
+        visibility: "members",
+    };
+    let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, FieldErrors::default());
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /needs/new`.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page for members who are not company staff.
+pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let live = visit.member()?;
+    if live.member.role != Role::Company {
+        return Err(no_editor(&visit));
+    }
+    let f = NeedFields::from_form(&form);
+    let mut errors = FieldErrors::default();
+    let visibility = parse_visibility(form.get("visibility"));
+    if visibility.is_none() {
+        errors.add("visibility", visit.lang.t("form.required"));
+    }
+    if errors.is_empty() {
+        let input = NeedInput {
+            title: f.title.clone(),
+            description: f.description.clone(),
+            modalities: f.modalities.clone(),
+            disease_areas: f.disease_areas.clone(),
+            stages: f.stages.clone(),
+            deal_types: f.deal_types.clone(),
+            keywords: split_list(&f.keywords),
+            anonymous: f.anonymous,
+            visibility: visibility.unwrap_or(Visibility::Members),
+            language: None,
+        };
+        match visit.services.create_need(&live.member, input.into_content(), &visit.ctx).await {
+            Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, errors);
+    render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// `GET /needs/{id}/edit`.
+///
+/// # Errors
+/// The missing page unless the member may edit the need.
+pub async fn edit_need_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
+    let need = editable_need(&visit, &id).await?;
+    let page =
+        NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), NeedFields::of(&need), FieldErrors::default());
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /needs/{id}/edit`.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the need.
+pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let need = editable_need(&visit, &id).await?;
+    let live = visit.member()?;
+    let f = NeedFields::from_form(&form);
+    let mut errors = FieldErrors::default();
+    let visibility = parse_visibility(form.get("visibility"));
+    if visibility.is_none() {
+        errors.add("visibility", visit.lang.t("form.required"));
+    }
+    if errors.is_empty() {
+        let patch = NeedPatch {
+            title: Some(f.title.clone()),
+            description: Some(f.description.clone()),
+            modalities: Some(f.modalities.clone()),
+            disease_areas: Some(f.disease_areas.clone()),
+            stages: Some(f.stages.clone()),
+            deal_types: Some(f.deal_types.clone()),
+            keywords: Some(split_list(&f.keywords)),
+            anonymous: Some(f.anonymous),
+            visibility,
+            language: None,
+        };
+        match visit.services.update_need(&live.member, need.id, patch, version_of(&form), &visit.ctx).await {
+            Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), f, errors);
+    render(&visit, status, &page)
+}
+
+/// `POST /needs/{id}/status`.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the need.
+pub async fn need_status(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let need = editable_need(&visit, &id).await?;
+    let live = visit.member()?;
+    let Some(to) = parse_status(form.get("to")) else { return Err(no_editor(&visit)) };
+    match visit.services.set_need_status(&live.member, need.id, to, version_of(&form), &visit.ctx).await {
+        Ok(need) => Ok(visit.see_other(&format!("/needs/{}", need.id))),
+        Err(err) => {
+            let errors = editor_error(&visit, &err)?;
+            let page = NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), NeedFields::of(&need), errors);
+            render(&visit, StatusCode::CONFLICT, &page)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_on_western_and_japanese_commas_and_lines() {
+        assert_eq!(
+            split_list("DMD, exon skipping、核酸医薬\n  ASO ,,"),
+            vec!["DMD", "exon skipping", "核酸医薬", "ASO"]
+        );
+    }
+
+    #[test]
+    fn access_holds_through_the_chosen_day() {
+        assert_eq!(end_of("2027-03-31").map(|t| t.to_rfc3339()).as_deref(), Some("2027-04-01T00:00:00+00:00"));
+        assert!(end_of("31/03/2027").is_none());
+    }
+}

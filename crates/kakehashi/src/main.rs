@@ -1,14 +1,10 @@
 //! `kakehashi`: the command line of the service.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actix_web::web::Data;
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use kakehashi::startup::IndexMode;
-use kakehashi::{Application, Settings, demo, startup, telemetry};
+use kakehashi::{Settings, commands, telemetry};
 use kakehashi_service::import;
 
 #[derive(Debug, Parser)]
@@ -148,169 +144,23 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => {
-            let (services, background) = startup::services(&settings, IndexMode::Open).await?;
-            let services = Data::new(services);
-            if demo {
-                let logins = demo::load(&services).await.context("loading demo data")?;
-                if kakehashi_store::seeds::count(&services.db).await? == 0 {
-                    let written = kakehashi::demo_data::generate(&services, 300, 60, 1, &|_| {})
-                        .await
-                        .context("writing demo seeds and needs")?;
-                    println!(
-                        "Loaded {} demo seeds and {} demo needs (Japanese and English).",
-                        written.seeds, written.needs
-                    );
-                    let introduction = demo::story(&services).await.context("writing the demo introduction")?;
-                    println!(
-                        "An introduction is waiting for researcher@toto-med.demo.kakehashi.invalid to accept: \
-                         GET /api/v1/introductions/{introduction}"
-                    );
-                }
-                println!("{}", demo::table(&logins, settings.server.public_url.trim_end_matches('/')));
-            }
-            let app = Application::with_services(&settings, services, background)?;
-            println!("Kakehashi is listening on {} (public URL {})", settings.server.bind, settings.server.public_url);
-            app.run_until_stopped().await?;
-        }
-        Command::Reindex => {
-            let dir = settings.index_dir();
-            let db = startup::database(&settings).await?;
-            kakehashi_store::migrate(&db).await.context("applying migrations")?;
-            db.close().await.ok();
-            // Opening wipes nothing that is current; the rebuild below replaces the contents anyway.
-            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
-            let (index, _) = tokio::task::spawn_blocking(move || kakehashi_search::SearchIndex::open(&dir)).await??;
-            let services = kakehashi_service::Services { search: std::sync::Arc::new(index), ..services };
-            let bar = indicatif::ProgressBar::new(0).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} indexing [{bar:40}] {pos}/{len} records ({per_sec}, {eta} left)",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            let started = std::time::Instant::now();
-            let (seq, records) = services
-                .rebuild_index(&|done, total| {
-                    bar.set_length(total);
-                    bar.set_position(done);
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            bar.finish_and_clear();
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "Indexed {records} published records in {secs:.2} s ({:.0} records/s), current to change {seq}.",
-                records as f64 / secs.max(1e-9)
-            );
-        }
+        Command::Serve { demo } => commands::serve(&settings, demo).await,
+        Command::Migrate => commands::migrate(&settings).await,
+        Command::Reindex => commands::reindex(&settings).await,
         Command::Relevance { set, real, distractors, sample, rng_seed } => {
-            let read = |path: &PathBuf| -> anyhow::Result<kakehashi_search::relevance::RelevanceSet> {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                kakehashi_search::relevance::RelevanceSet::from_json(&text)
-                    .with_context(|| format!("parsing the relevance set {}", path.display()))
-            };
-            println!("{}", kakehashi::relevance::small_set_report(&settings, &read(&set)?)?);
-            let options = kakehashi::relevance::Options { distractors, rng_seed, sample, progress: true };
-            let evaluation = kakehashi::relevance::evaluate(&settings, &read(&real)?, &options).await?;
-            let command =
-                format!("kakehashi relevance --distractors {distractors} --sample {sample} --rng-seed {rng_seed}");
-            println!("{}", evaluation.report(&command));
+            commands::relevance(&settings, &commands::RelevanceRun { set, real, distractors, sample, rng_seed }).await
         }
-        Command::DemoData { seeds, needs, rng_seed } => {
-            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
-            let bar = indicatif::ProgressBar::new((seeds + needs) as u64).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} writing [{bar:40}] {pos}/{len} records ({per_sec}, {eta} left)",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            let started = std::time::Instant::now();
-            let written = kakehashi::demo_data::generate(&services, seeds, needs, rng_seed, &|done| {
-                bar.set_position(done as u64)
-            })
-            .await?;
-            bar.finish_and_clear();
-            println!(
-                "Wrote {} seeds, {} needs and {} members in {:.1} s. Members log in with the password `{}`; the server indexes the records from the change log.",
-                written.seeds,
-                written.needs,
-                written.members,
-                started.elapsed().as_secs_f64(),
-                kakehashi::demo_data::PASSWORD
-            );
-        }
-        Command::Migrate => {
-            let db = startup::database(&settings).await?;
-            let pending = kakehashi_store::pending_migrations(&db).await?;
-            kakehashi_store::migrate(&db).await.context("applying migrations")?;
-            if pending.is_empty() {
-                println!("The database schema is up to date.");
-            } else {
-                for name in &pending {
-                    println!("applied {name}");
-                }
-            }
-        }
+        Command::DemoData { seeds, needs, rng_seed } => commands::demo_data(&settings, seeds, needs, rng_seed).await,
         Command::Import { command: ImportCommand::Seeds { file, organization, dry_run, publish, owner, format } } => {
-            let format = match format {
-                Some(FileFormat::Csv) => import::Format::Csv,
-                Some(FileFormat::Jsonl) => import::Format::JsonLines,
-                None => import::Format::from_path(&file),
-            };
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
-            let owner_id = match owner {
-                None => None,
-                Some(email) => Some(
-                    kakehashi_store::members::by_email(&services.db, &kakehashi_service::auth::normalize_email(&email))
-                        .await?
-                        .filter(|m| m.organization_id == organization)
-                        .with_context(|| format!("no member {email} in organization {organization}"))?
-                        .id,
-                ),
-            };
-            let rows = import::parse(&bytes, format);
-            let bar = indicatif::ProgressBar::new(rows.len() as u64).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} importing [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            let options = import::Options { organization_id: organization, owner_id, actor_id: None, dry_run, publish };
-            let ctx = kakehashi_service::RequestContext::default();
-            let report = services
-                .import_seeds(rows, &options, &ctx, &|done| bar.set_position(done as u64))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            bar.finish_and_clear();
-            for error in &report.errors {
-                println!("line {}: {}: {}", error.line, error.field, error.message);
-            }
-            let verb = if dry_run { "would import" } else { "imported" };
-            println!(
-                "{} rows: {verb} {}, {} failed",
-                report.rows,
-                if dry_run { report.rows - report.failed } else { report.imported },
-                report.failed
-            );
-            if report.failed > 0 {
-                anyhow::bail!("{} rows were not imported", report.failed);
-            }
+            let format = format.map(|f| match f {
+                FileFormat::Csv => import::Format::Csv,
+                FileFormat::Jsonl => import::Format::JsonLines,
+            });
+            let job = commands::SeedImport { file, organization, dry_run, publish, owner, format };
+            commands::import_seeds(&settings, job).await
         }
         Command::Admin { command: AdminCommand::Create { email, name, password_stdin: _, organization } } => {
-            let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let (services, _) = startup::services(&settings, IndexMode::InMemory).await?;
-            let member = services
-                .create_admin(&email, &name, password, &organization)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Created admin {} ({})", member.email, member.id);
+            commands::create_admin(&settings, &email, &name, &organization).await
         }
     }
-    Ok(())
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use kakehashi_domain::{
     ConfidentialSection, Locale, NeedContent, OrganizationKind, Page, RecordStatus, Role, SeedContent, Visibility,
     detect_language,
@@ -220,16 +220,7 @@ pub struct Evaluation {
 }
 
 fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    ProgressBar::new(len).with_style(
-        ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    )
+    if enabled { crate::progress::bar(len, what, "") } else { ProgressBar::hidden() }
 }
 
 fn svc(e: kakehashi_service::ServiceError) -> anyhow::Error {

@@ -183,118 +183,19 @@ impl Settings {
         }
     }
 
+    /// Checks every section, in the order of the file.
+    ///
     /// # Errors
     /// The first invalid value, by key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.server.bind.parse::<SocketAddr>().map_err(|_| {
-            invalid("server.bind", format!("`{}` is not an address like 127.0.0.1:8080", self.server.bind))
-        })?;
-        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
-            return Err(invalid("server.public_url", "must start with http:// or https://"));
-        }
-        if !(1024..=64 * 1024 * 1024).contains(&self.server.body_limit_bytes) {
-            return Err(invalid("server.body_limit_bytes", "must be between 1024 and 67108864"));
-        }
-        if !(1024..=1024 * 1024 * 1024).contains(&self.server.import_limit_bytes) {
-            return Err(invalid("server.import_limit_bytes", "must be between 1024 and 1073741824"));
-        }
-        let url = self.database.url.trim();
-        if !(url.is_empty()
-            || url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return Err(invalid("database.url", "must be empty (embedded SQLite), sqlite:… or postgres://…"));
-        }
-        if self.web.session_idle_minutes == 0 {
-            return Err(invalid("web.session_idle_minutes", "must be at least 1"));
-        }
-        if self.web.session_absolute_hours == 0 {
-            return Err(invalid("web.session_absolute_hours", "must be at least 1"));
-        }
-        if self.database.max_connections == 0 {
-            return Err(invalid("database.max_connections", "must be at least 1"));
-        }
-        if !(100..=60_000).contains(&self.database.acquire_timeout_ms) {
-            return Err(invalid("database.acquire_timeout_ms", "must be between 100 and 60000"));
-        }
-        let secret = self.auth.jwt_secret.expose_secret();
-        if !secret.is_empty() && secret.len() < kakehashi_service::tokens::MIN_SECRET_BYTES {
-            return Err(invalid(
-                "auth.jwt_secret",
-                format!(
-                    "must be at least {} bytes (or empty for a generated key)",
-                    kakehashi_service::tokens::MIN_SECRET_BYTES
-                ),
-            ));
-        }
-        for (key, value) in [("auth.issuer", &self.auth.issuer), ("auth.audience", &self.auth.audience)] {
-            if value.trim().is_empty() {
-                return Err(invalid(key, "must not be empty"));
-            }
-        }
-        if !(30..=86_400).contains(&self.auth.access_token_ttl_secs) {
-            return Err(invalid("auth.access_token_ttl_secs", "must be between 30 and 86400"));
-        }
-        if !(1..=365).contains(&self.auth.refresh_token_ttl_days) {
-            return Err(invalid("auth.refresh_token_ttl_days", "must be between 1 and 365"));
-        }
-        if self.auth.lockout_threshold < 1 {
-            return Err(invalid("auth.lockout_threshold", "must be at least 1"));
-        }
-        for (key, spec) in [
-            ("auth.login_per_ip", self.auth.login_per_ip),
-            ("auth.login_per_account", self.auth.login_per_account),
-            ("auth.reset_per_ip", self.auth.reset_per_ip),
-            ("auth.reset_per_account", self.auth.reset_per_account),
-        ] {
-            if spec.burst == 0 || spec.per_secs == 0 {
-                return Err(invalid(key, "burst and per_secs must both be at least 1"));
-            }
-        }
-        if self.mail.from.parse::<kakehashi_notify::Mailbox>().is_err() {
-            return Err(invalid("mail.from", format!("`{}` is not an e-mail address", self.mail.from)));
-        }
-        let smtp = self.mail.smtp_url.trim();
-        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
-            return Err(invalid("mail.smtp_url", "must be empty (files), smtp://… or smtps://…"));
-        }
-        if !(10..=60_000).contains(&self.search.poll_interval_ms) {
-            return Err(invalid("search.poll_interval_ms", "must be between 10 and 60000"));
-        }
-        if !(1..=86_400).contains(&self.mail.retry_base_secs) {
-            return Err(invalid("mail.retry_base_secs", "must be between 1 and 86400"));
-        }
-        if !(10..=60_000).contains(&self.mail.poll_interval_ms) {
-            return Err(invalid("mail.poll_interval_ms", "must be between 10 and 60000"));
-        }
-        if self.mail.digest_hour_utc > 23 {
-            return Err(invalid("mail.digest_hour_utc", "must be between 0 and 23"));
-        }
-        let m = &self.matching;
-        for (key, value) in [
-            ("matching.text_weight", m.text_weight),
-            ("matching.taxonomy_weight", m.taxonomy_weight),
-            ("matching.threshold", m.threshold),
-            ("matching.min_evidence", m.min_evidence),
-        ] {
-            if !(0.0..=1.0).contains(&value) {
-                return Err(invalid(key, "must be between 0 and 1"));
-            }
-        }
-        if m.text_weight + m.taxonomy_weight <= 0.0 {
-            return Err(invalid("matching.text_weight", "the weights must not both be 0"));
-        }
-        if !(1..=1000).contains(&m.candidates) {
-            return Err(invalid("matching.candidates", "must be between 1 and 1000"));
-        }
-        if !(1..=100).contains(&m.max_per_record) {
-            return Err(invalid("matching.max_per_record", "must be between 1 and 100"));
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.log.level)));
-        }
-        Ok(())
+        self.server.validate()?;
+        self.database.validate()?;
+        self.web.validate()?;
+        self.auth.validate()?;
+        self.mail.validate()?;
+        self.search.validate()?;
+        self.matching.validate()?;
+        self.log.validate()
     }
 
     /// The taxonomy in effect: the built-in one, or `taxonomy_file`.
@@ -360,6 +261,139 @@ impl Settings {
             lockout_threshold: self.auth.lockout_threshold,
             lockout: Duration::from_secs(self.auth.lockout_minutes * 60),
         }
+    }
+}
+
+/// `value` lies in `range`, or the error says where it must lie.
+fn within<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(key, format!("must be between {} and {}", range.start(), range.end())))
+    }
+}
+
+/// `value` is at least `min`.
+fn at_least<T: PartialOrd + std::fmt::Display>(key: &'static str, value: T, min: T) -> Result<(), ConfigError> {
+    if value >= min { Ok(()) } else { Err(invalid(key, format!("must be at least {min}"))) }
+}
+
+impl ServerSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.bind
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid("server.bind", format!("`{}` is not an address like 127.0.0.1:8080", self.bind)))?;
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(invalid("server.public_url", "must start with http:// or https://"));
+        }
+        within("server.body_limit_bytes", self.body_limit_bytes, 1024..=64 * 1024 * 1024)?;
+        within("server.import_limit_bytes", self.import_limit_bytes, 1024..=1024 * 1024 * 1024)
+    }
+}
+
+impl DatabaseSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.url.trim();
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid("database.url", "must be empty (embedded SQLite), sqlite:… or postgres://…"));
+        }
+        at_least("database.max_connections", self.max_connections, 1)?;
+        within("database.acquire_timeout_ms", self.acquire_timeout_ms, 100..=60_000)
+    }
+}
+
+impl WebSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        at_least("web.session_idle_minutes", self.session_idle_minutes, 1)?;
+        at_least("web.session_absolute_hours", self.session_absolute_hours, 1)
+    }
+}
+
+impl AuthSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let secret = self.jwt_secret.expose_secret();
+        let min = kakehashi_service::tokens::MIN_SECRET_BYTES;
+        if !secret.is_empty() && secret.len() < min {
+            return Err(invalid(
+                "auth.jwt_secret",
+                format!("must be at least {min} bytes (or empty for a generated key)"),
+            ));
+        }
+        for (key, value) in [("auth.issuer", &self.issuer), ("auth.audience", &self.audience)] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty"));
+            }
+        }
+        within("auth.access_token_ttl_secs", self.access_token_ttl_secs, 30..=86_400)?;
+        within("auth.refresh_token_ttl_days", self.refresh_token_ttl_days, 1..=365)?;
+        at_least("auth.lockout_threshold", self.lockout_threshold, 1)?;
+        for (key, spec) in [
+            ("auth.login_per_ip", self.login_per_ip),
+            ("auth.login_per_account", self.login_per_account),
+            ("auth.reset_per_ip", self.reset_per_ip),
+            ("auth.reset_per_account", self.reset_per_account),
+        ] {
+            if spec.burst == 0 || spec.per_secs == 0 {
+                return Err(invalid(key, "burst and per_secs must both be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MailSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.from.parse::<kakehashi_notify::Mailbox>().is_err() {
+            return Err(invalid("mail.from", format!("`{}` is not an e-mail address", self.from)));
+        }
+        let smtp = self.smtp_url.trim();
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            return Err(invalid("mail.smtp_url", "must be empty (files), smtp://… or smtps://…"));
+        }
+        within("mail.retry_base_secs", self.retry_base_secs, 1..=86_400)?;
+        within("mail.poll_interval_ms", self.poll_interval_ms, 10..=60_000)?;
+        within("mail.digest_hour_utc", self.digest_hour_utc, 0..=23)
+    }
+}
+
+impl SearchSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        within("search.poll_interval_ms", self.poll_interval_ms, 10..=60_000)
+    }
+}
+
+impl MatchingSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("matching.text_weight", self.text_weight),
+            ("matching.taxonomy_weight", self.taxonomy_weight),
+            ("matching.threshold", self.threshold),
+            ("matching.min_evidence", self.min_evidence),
+        ] {
+            within(key, value, 0.0..=1.0)?;
+        }
+        if self.text_weight + self.taxonomy_weight <= 0.0 {
+            return Err(invalid("matching.text_weight", "the weights must not both be 0"));
+        }
+        within("matching.candidates", self.candidates, 1..=1000)?;
+        within("matching.max_per_record", self.max_per_record, 1..=100)
+    }
+}
+
+impl LogSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if tracing_subscriber::EnvFilter::try_new(&self.level).is_err() {
+            return Err(invalid("log.level", format!("`{}` is not a tracing filter", self.level)));
+        }
+        Ok(())
     }
 }
 

@@ -222,7 +222,7 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(UNAVAILABLE_RETRY_SECS),
                 ..ApiError::new(Code::Unavailable).detail(message)
             },
-            err @ (ServiceError::Store(_) | ServiceError::Internal(_)) => {
+            err @ (ServiceError::Store(_) | ServiceError::Internal { .. }) => {
                 tracing::error!(error = %kakehashi_service::error_chain(&err), "request failed");
                 ApiError::new(Code::Internal)
             }

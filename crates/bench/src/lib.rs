@@ -13,6 +13,8 @@ mod postgres;
 pub const SERVE: &str = "serve";
 
 use std::fmt::Write as _;
+
+use anyhow::Context as _;
 use std::time::{Duration, Instant};
 
 use kakehashi_search::{Audience, FacetFilters, Kind, NeedAudience, SearchRequest, SeedAudience};
@@ -171,7 +173,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
 
     eprintln!("reindexing …");
     let started = Instant::now();
-    let (_, records) = services.rebuild_index(&|_, _| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (_, records) = services.rebuild_index(&|_, _| {}).await?;
     let reindex = started.elapsed();
     let segments = services.search.segments();
 
@@ -225,10 +227,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     let mut match_times = Vec::with_capacity(needs_sample.len());
     for need in &needs_sample {
         let started = Instant::now();
-        services
-            .match_record(kakehashi_store::changes::RecordKind::Need, need.id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        services.match_record(kakehashi_store::changes::RecordKind::Need, need.id).await?;
         match_times.push(started.elapsed());
     }
     match_times.sort_unstable();
@@ -421,9 +420,9 @@ async fn postgres_baseline(
     use kakehashi_service::search::{need_doc, seed_doc};
     use kakehashi_store::{needs, seeds};
     let started = Instant::now();
-    let baseline = postgres::Baseline::create(url).await.map_err(|e| {
-        anyhow::anyhow!("the PostgreSQL baseline: {e} (set --postgres-url, or skip it with --no-postgres)")
-    })?;
+    let baseline = postgres::Baseline::create(url)
+        .await
+        .context("the PostgreSQL baseline (set --postgres-url, or skip it with --no-postgres)")?;
     let outcome = async {
         let mut after = None;
         loop {
@@ -522,11 +521,8 @@ async fn write_to_search_delays(
             language: None,
         }
         .into_content();
-        let seed = services.create_seed(&actor, content, &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        services
-            .set_seed_status(&actor, seed.id, kakehashi_domain::RecordStatus::Published, None, &ctx)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let seed = services.create_seed(&actor, content, &ctx).await?;
+        services.set_seed_status(&actor, seed.id, kakehashi_domain::RecordStatus::Published, None, &ctx).await?;
         let published = Instant::now();
         let request = SearchRequest { text: word, limit: 1, ..Default::default() };
         loop {

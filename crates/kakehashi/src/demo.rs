@@ -108,7 +108,6 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         })
     };
     let ctx = RequestContext::default();
-    let fail = |e: kakehashi_service::ServiceError| anyhow::anyhow!("{e}");
     let researcher = as_member(MEMBERS[3].0).await?;
     let company = as_member(MEMBERS[5].0).await?;
     let liaison = as_member(MEMBERS[1].0).await?;
@@ -132,8 +131,8 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         language: Some(Locale::Ja),
     }
     .into_content();
-    let seed = services.create_seed(&researcher, seed, &ctx).await.map_err(fail)?;
-    services.set_seed_status(&researcher, seed.id, RecordStatus::Published, None, &ctx).await.map_err(fail)?;
+    let seed = services.create_seed(&researcher, seed, &ctx).await?;
+    services.set_seed_status(&researcher, seed.id, RecordStatus::Published, None, &ctx).await?;
 
     let need = NeedInput {
         title: "Exon-skipping oligonucleotides for Duchenne muscular dystrophy".into(),
@@ -150,8 +149,8 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         language: Some(Locale::En),
     }
     .into_content();
-    let need = services.create_need(&company, need, &ctx).await.map_err(fail)?;
-    services.set_need_status(&company, need.id, RecordStatus::Published, None, &ctx).await.map_err(fail)?;
+    let need = services.create_need(&company, need, &ctx).await?;
+    services.set_need_status(&company, need.id, RecordStatus::Published, None, &ctx).await?;
 
     let request = IntroductionRequest {
         seed_id: seed.id,
@@ -159,8 +158,8 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         message: "We would like to discuss a licence and would welcome the in vivo data under a CDA.".into(),
         anonymous: None,
     };
-    let introduction = services.request_introduction(&company, request, &ctx).await.map_err(fail)?;
+    let introduction = services.request_introduction(&company, request, &ctx).await?;
     let comment = Some("Strong fit with their DMD programme; please consider.".to_owned());
-    services.take_step(&liaison, introduction.id, StepRequest::Forward { comment }, &ctx).await.map_err(fail)?;
+    services.take_step(&liaison, introduction.id, StepRequest::Forward { comment }, &ctx).await?;
     Ok(introduction.id)
 }

@@ -224,7 +224,7 @@ fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
 }
 
 fn svc(e: kakehashi_service::ServiceError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
+    e.into()
 }
 
 /// Writes the set among distractors in a scratch directory and measures matching, search and

@@ -39,13 +39,19 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("storage failed")]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Internal(String),
+    /// Something that should not fail did: `context` says what was being done, `source` why.
+    #[error("{context}")]
+    Internal { context: &'static str, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 impl ServiceError {
     pub(crate) fn validation(field: &'static str, message: impl Into<String>) -> Self {
         ServiceError::Validation { field, message: message.into() }
+    }
+
+    /// An [`ServiceError::Internal`] that keeps `source` as its cause.
+    pub(crate) fn internal(context: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ServiceError::Internal { context, source: source.into() }
     }
 }
 

@@ -38,7 +38,7 @@ use kakehashi_store::matches::{self, Listed, Scored};
 use kakehashi_store::{ConnectionTrait, DbErr, StoreError, needs, seeds};
 use uuid::Uuid;
 
-use crate::search::{need_doc, seed_doc};
+use crate::search::{blocking, need_doc, seed_doc};
 use crate::{Result, ServiceError, Services};
 
 /// Matching settings, from configuration.
@@ -133,12 +133,6 @@ pub struct Outcome {
     pub new: Vec<Uuid>,
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> kakehashi_search::Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("search task: {e}")))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))
-}
 
 impl Services {
     /// The other side's records like this one ([`kakehashi_search::similar`]): those its words and

@@ -161,7 +161,7 @@ impl Services {
     /// On a storage failure.
     pub async fn organizations_by_id(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Organization>> {
         fn poisoned<T>(_: T) -> ServiceError {
-            ServiceError::Internal("the organisation cache is poisoned".into())
+            ServiceError::internal("reading the organisation cache", "a thread panicked while holding it")
         }
         let mut found = std::collections::HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();

@@ -23,7 +23,7 @@ pub struct Passwords {
 
 fn argon2() -> Result<Argon2<'static>, ServiceError> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .map_err(|e| ServiceError::Internal(format!("argon2 parameters: {e}")))?;
+        .map_err(|e| ServiceError::internal("argon2 parameters", e))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -36,7 +36,7 @@ fn decoy_hash() -> &'static str {
             .and_then(|a| {
                 a.hash_password(b"kakehashi-decoy-password", &SaltString::generate(&mut OsRng))
                     .map(|h| h.to_string())
-                    .map_err(|e| ServiceError::Internal(e.to_string()))
+                    .map_err(|e| ServiceError::internal("hashing the decoy password", e))
             })
             .unwrap_or_default()
     })
@@ -53,15 +53,15 @@ impl Passwords {
     /// # Errors
     /// When hashing fails (it does not, short of running out of memory).
     pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
-        let _permit = self.permits.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| ServiceError::internal("waiting to hash", e))?;
         tokio::task::spawn_blocking(move || {
             argon2()?
                 .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
                 .map(|h| h.to_string())
-                .map_err(|e| ServiceError::Internal(format!("argon2: {e}")))
+                .map_err(|e| ServiceError::internal("hashing a password", e))
         })
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::internal("the hashing task", e))?
     }
 
     /// Whether `password` matches `hash`; with no hash, burns the same time and answers `false`.
@@ -69,7 +69,7 @@ impl Passwords {
     /// # Errors
     /// When the blocking pool is gone.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ServiceError> {
-        let _permit = self.permits.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| ServiceError::internal("waiting to hash", e))?;
         tokio::task::spawn_blocking(move || {
             let known = hash.is_some();
             let hash = hash.unwrap_or_else(|| decoy_hash().to_owned());
@@ -82,7 +82,7 @@ impl Passwords {
             Ok(verified && known)
         })
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::internal("the hashing task", e))?
     }
 }
 

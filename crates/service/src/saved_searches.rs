@@ -81,7 +81,7 @@ impl Services {
                 format!("at most {MAX_PER_MEMBER} saved searches per member"),
             ));
         }
-        let value = serde_json::to_value(&query).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let value = serde_json::to_value(&query).map_err(|e| ServiceError::internal("encoding a saved search", e))?;
         Ok(saved_searches::insert(&self.db, actor.id, name, value).await?)
     }
 
@@ -145,8 +145,8 @@ impl Services {
             let index = std::sync::Arc::clone(&self.search);
             let found = tokio::task::spawn_blocking(move || index.search(&request, &audience))
                 .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?
-                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .map_err(|e| ServiceError::internal("the search task", e))?
+                .map_err(|e| ServiceError::internal("searching for a saved search", e))?
                 .total;
             if found == 0 {
                 continue;

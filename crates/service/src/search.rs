@@ -140,11 +140,14 @@ pub fn audience(viewer: &Viewer, granted: Vec<Uuid>) -> Audience {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> kakehashi_search::Result<T> + Send + 'static) -> Result<T> {
+/// Runs index work on the blocking pool, where tantivy's waits belong.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> kakehashi_search::Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ServiceError::Internal(format!("search task: {e}")))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))
+        .map_err(|e| ServiceError::internal("the search task", e))?
+        .map_err(|e| ServiceError::internal("the search index", e))
 }
 
 impl Services {
@@ -374,8 +377,8 @@ impl Services {
             if let Some(previous) = pending.take() {
                 previous
                     .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    .map_err(|e| ServiceError::internal("the indexing task", e))?
+                    .map_err(|e| ServiceError::internal("adding to the search index", e))?;
                 progress(done, total);
             }
             done += docs.len() as u64;
@@ -385,8 +388,8 @@ impl Services {
         if let Some(previous) = pending.take() {
             previous
                 .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                .map_err(|e| ServiceError::internal("the indexing task", e))?
+                .map_err(|e| ServiceError::internal("adding to the search index", e))?;
             progress(done, total);
         }
         // One commit for the whole rebuild: committing every page would leave many small

@@ -121,7 +121,7 @@ impl TokenKeys {
             sid: session_id,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ServiceError::Internal(format!("signing an access token: {e}")))?;
+            .map_err(|e| ServiceError::internal("signing an access token", e))?;
         Ok((token, ttl))
     }
 

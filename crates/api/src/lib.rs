@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod span;
 
 use std::net::TcpListener;
 
@@ -223,7 +224,7 @@ pub fn serve(
                     Ok(res)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<span::RequestSpan>::new())
             .app_data(services.clone())
             .app_data(settings.clone())
             .app_data(web::PayloadConfig::new(settings.body_limit))

@@ -207,6 +207,19 @@ impl Step {
     }
 }
 
+/// Who is told of a step, in this order: those who must act next, and those waiting on the
+/// outcome. The one who took the step is left out by whoever sends the news, and the seed's side
+/// hears nothing before a liaison forwards the request.
+#[must_use]
+pub fn told_of(step: Step) -> &'static [Party] {
+    match step {
+        Step::Forward => &[Party::SeedOwner, Party::Requester],
+        Step::Accept | Step::Decline => &[Party::Requester, Party::Liaison],
+        Step::Withdraw => &[Party::Liaison, Party::SeedOwner],
+        Step::Cda(_) | Step::Outcome(_) => &[Party::Requester, Party::Liaison, Party::SeedOwner],
+    }
+}
+
 /// The whole state of an introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
@@ -534,5 +547,30 @@ mod tests {
         }
         assert_eq!(Step::Cda(CdaStatus::NotConcluded).name(), "cda:not_concluded");
         assert_eq!(Step::Outcome(Outcome::JointResearch).name(), "outcome:joint_research");
+    }
+
+    #[test]
+    fn who_is_told_of_each_step() {
+        use Party::{Liaison, Requester, SeedOwner};
+        let everyone = [Requester, Liaison, SeedOwner];
+        for (step, told) in [
+            (Step::Forward, &[SeedOwner, Requester][..]),
+            (Step::Accept, &[Requester, Liaison]),
+            (Step::Decline, &[Requester, Liaison]),
+            (Step::Withdraw, &[Liaison, SeedOwner]),
+        ] {
+            assert_eq!(told_of(step), told, "{}", step.name());
+        }
+        for step in every_step().into_iter().filter(|s| matches!(s, Step::Cda(_) | Step::Outcome(_))) {
+            assert_eq!(told_of(step), everyone, "{}", step.name());
+        }
+    }
+
+    #[test]
+    fn every_step_is_told_to_someone_besides_those_who_may_take_it() {
+        for step in every_step() {
+            let takers = State::REQUESTED.takers(step);
+            assert!(told_of(step).iter().any(|p| !takers.contains(p)), "{}", step.name());
+        }
     }
 }

@@ -33,6 +33,7 @@ macro_rules! names {
     };
 }
 
+pub mod coverage;
 pub mod disclosure;
 pub mod introduction;
 pub mod matching;
@@ -42,11 +43,12 @@ pub mod record;
 pub mod taxonomy;
 pub mod text;
 
+pub use coverage::Coverage;
 pub use disclosure::{
     Access, NeedFacts, RecordStatus, SeedFacts, Viewer, Visibility, can_edit_need, can_edit_seed, may_grant,
     need_access, reveals_need_organization, seed_access,
 };
-pub use member::{Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
+pub use member::{ImportRefusal, Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
 pub use page::Page;
 pub use record::{
     ConfidentialSection, FieldProblem, IllegalRecordStep, NeedContent, NeedInput, RecordStep, SeedContent, SeedInput,

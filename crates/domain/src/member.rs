@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// What a member may do. Checked by the API's extractors on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -46,6 +47,48 @@ impl Role {
         )
     }
 
+    /// Whether members of this role register seeds (researchers their own, TTO staff their
+    /// organisation's).
+    #[must_use]
+    pub fn registers_seeds(self) -> bool {
+        matches!(self, Role::Researcher | Role::Tto)
+    }
+
+    /// Whether members of this role register needs and ask for introductions: company staff.
+    #[must_use]
+    pub fn registers_needs(self) -> bool {
+        self == Role::Company
+    }
+
+    /// The secretariat (liaisons and admins): it sees every published record, whatever its
+    /// visibility, and moderates matches.
+    #[must_use]
+    pub fn is_secretariat(self) -> bool {
+        matches!(self, Role::Liaison | Role::Admin)
+    }
+
+    /// Whether members of this role have a coverage (the organisations they look after).
+    #[must_use]
+    pub fn has_coverage(self) -> bool {
+        self == Role::Liaison
+    }
+
+    /// Into which organisation a member of this role in `own` may bulk-import seeds, given the
+    /// one asked for: an admin names one, TTO staff import into their own, nobody else imports.
+    ///
+    /// # Errors
+    /// The [`ImportRefusal`] that says why not.
+    pub fn seed_import_target(self, own: Uuid, asked: Option<Uuid>) -> Result<Uuid, ImportRefusal> {
+        match (self, asked) {
+            (Role::Admin, Some(organization)) => Ok(organization),
+            (Role::Admin, None) => Err(ImportRefusal::OrganizationRequired),
+            (Role::Tto, None) => Ok(own),
+            (Role::Tto, Some(organization)) if organization == own => Ok(organization),
+            (Role::Tto, Some(_)) => Err(ImportRefusal::OwnOrganizationOnly),
+            (Role::Researcher | Role::Company | Role::Liaison, _) => Err(ImportRefusal::NotAllowed),
+        }
+    }
+
     /// The role a self-registered member gets until an admin decides otherwise.
     #[must_use]
     pub fn default_for(kind: OrganizationKind) -> Role {
@@ -55,6 +98,17 @@ impl Role {
             OrganizationKind::Funder => Role::Liaison,
         }
     }
+}
+
+/// Why a bulk import of seeds is refused ([`Role::seed_import_target`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ImportRefusal {
+    #[error("is required for admins")]
+    OrganizationRequired,
+    #[error("TTO staff import into their own organization")]
+    OwnOrganizationOnly,
+    #[error("only admins and TTO staff import seeds")]
+    NotAllowed,
 }
 
 /// The kinds of organisation that take part.
@@ -221,5 +275,24 @@ mod tests {
         }
         assert_eq!("pending_approval".parse::<MemberStatus>(), Ok(MemberStatus::PendingApproval));
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn who_registers_what_and_who_imports_where() {
+        let (own, other) = (Uuid::new_v4(), Uuid::new_v4());
+        for role in Role::ALL {
+            assert_eq!(role.registers_seeds(), matches!(role, Role::Researcher | Role::Tto), "{role}");
+            assert_eq!(role.registers_needs(), role == Role::Company, "{role}");
+            assert_eq!(role.is_secretariat(), matches!(role, Role::Liaison | Role::Admin), "{role}");
+            assert_eq!(role.has_coverage(), role == Role::Liaison, "{role}");
+        }
+        assert_eq!(Role::Admin.seed_import_target(own, Some(other)), Ok(other));
+        assert_eq!(Role::Admin.seed_import_target(own, None), Err(ImportRefusal::OrganizationRequired));
+        assert_eq!(Role::Tto.seed_import_target(own, None), Ok(own));
+        assert_eq!(Role::Tto.seed_import_target(own, Some(own)), Ok(own));
+        assert_eq!(Role::Tto.seed_import_target(own, Some(other)), Err(ImportRefusal::OwnOrganizationOnly));
+        for role in [Role::Researcher, Role::Company, Role::Liaison] {
+            assert_eq!(role.seed_import_target(own, Some(own)), Err(ImportRefusal::NotAllowed), "{role}");
+        }
     }
 }

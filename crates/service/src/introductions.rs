@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::introduction::{
-    CdaStatus, DeclineReason, IntroductionStatus, LinkedNeed, Outcome, Party, Refusal, Step, linked_need, names_of,
-    party_of, reveals_requester,
+    CdaStatus, DeclineReason, IntroductionStatus, LinkedNeed, Outcome, Party, Refusal, State, Step, linked_need,
+    names_of, party_of, reveals_requester, told_of,
 };
 use kakehashi_domain::{Page, Role, need_access, seed_access};
 use kakehashi_notify::templates::{IntroductionNews, introduction_headline, introduction_mail};
@@ -21,7 +21,7 @@ use kakehashi_store::introductions::{self, Introduction, NewIntroduction, Transi
 use kakehashi_store::notifications::{self, NewNotification};
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::outbox::{self, NewMessage};
-use kakehashi_store::{ConnectionTrait, StoreError, audit, coverage, grants, members, needs, organizations, seeds};
+use kakehashi_store::{ConnectionTrait, StoreError, audit, grants, members, needs, organizations, seeds};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -161,6 +161,32 @@ fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<
     Ok(Some(trimmed.to_owned()))
 }
 
+/// One step being taken: by whom, on what, and where it leads.
+struct Taking<'a> {
+    actor: &'a Authenticated,
+    intro: &'a Introduction,
+    party: Party,
+    request: &'a StepRequest,
+    step: Step,
+    next: State,
+    /// The comment as it will be stored.
+    comment: Option<String>,
+    ctx: &'a RequestContext,
+}
+
+/// What `party` hears of a step.
+fn news_of(request: &StepRequest, party: Party) -> IntroductionNews {
+    match request {
+        StepRequest::Forward { .. } if party == Party::Requester => IntroductionNews::ForwardedToRequester,
+        StepRequest::Forward { .. } => IntroductionNews::Forwarded,
+        StepRequest::Accept { .. } => IntroductionNews::Accepted,
+        StepRequest::Decline { reason, .. } => IntroductionNews::Declined(*reason),
+        StepRequest::Withdraw { .. } => IntroductionNews::Withdrawn,
+        StepRequest::Cda(status) => IntroductionNews::Cda(*status),
+        StepRequest::Outcome(outcome) => IntroductionNews::Outcome(*outcome),
+    }
+}
+
 fn refused(refusal: Refusal) -> ServiceError {
     match refusal {
         Refusal::Illegal { ref allowed, .. } => {
@@ -173,13 +199,10 @@ fn refused(refusal: Refusal) -> ServiceError {
 impl Services {
     /// Whether the liaison's coverage includes either organisation of the introduction.
     async fn covers(&self, actor: &Authenticated, intro: &Introduction) -> Result<bool> {
-        if actor.role != Role::Liaison {
+        if !actor.role.has_coverage() {
             return Ok(false);
         }
-        let covered = self.coverage(actor.id).await?;
-        Ok(covered.is_empty()
-            || covered.contains(&intro.seed_organization_id)
-            || covered.contains(&intro.requester_organization_id))
+        Ok(self.coverage(actor.id).await?.covers_either(intro.seed_organization_id, intro.requester_organization_id))
     }
 
     /// How the actor takes part, from the stored facts; `None` means "not found" for them.
@@ -264,7 +287,7 @@ impl Services {
         request: IntroductionRequest,
         ctx: &RequestContext,
     ) -> Result<IntroductionView> {
-        if actor.role != Role::Company {
+        if !actor.role.registers_needs() {
             return Err(ServiceError::Forbidden("only company members ask for introductions"));
         }
         let message = text("message", &request.message, MAX_MESSAGE_CHARS, true)?.unwrap_or_default();
@@ -324,7 +347,7 @@ impl Services {
             ),
         )
         .await?;
-        self.tell(&txn, &intro, event.id, IntroductionNews::Requested, &[Party::Liaison], actor.id).await?;
+        self.tell(&txn, &intro, event.id, &[(Party::Liaison, IntroductionNews::Requested)], actor.id).await?;
         txn.commit().await?;
         self.view(actor, intro, Party::Requester).await
     }
@@ -341,14 +364,10 @@ impl Services {
     ) -> Result<Listed<IntroductionView>> {
         let scope = match actor.role {
             Role::Admin => introductions::Scope::All,
-            Role::Liaison => {
-                let covered = self.coverage(actor.id).await?;
-                if covered.is_empty() {
-                    introductions::Scope::All
-                } else {
-                    introductions::Scope::Organizations(covered)
-                }
-            }
+            Role::Liaison => match self.coverage(actor.id).await?.organizations() {
+                None => introductions::Scope::All,
+                Some(covered) => introductions::Scope::Organizations(covered.to_vec()),
+            },
             Role::Company => introductions::Scope::Requester(actor.organization_id),
             Role::Researcher => introductions::Scope::SeedOwner(actor.id),
             Role::Tto => introductions::Scope::SeedOrganization(actor.organization_id),
@@ -369,7 +388,16 @@ impl Services {
     /// `NotFound` unless the member takes part in it.
     pub async fn introduction(&self, actor: &Authenticated, id: Uuid) -> Result<IntroductionView> {
         let (intro, party) = self.visible_introduction(actor, id).await?;
-        let events = introductions::events(&self.db, id).await?;
+        self.view_with_history(actor, intro, party).await
+    }
+
+    async fn view_with_history(
+        &self,
+        actor: &Authenticated,
+        intro: Introduction,
+        party: Party,
+    ) -> Result<IntroductionView> {
+        let events = introductions::events(&self.db, intro.id).await?;
         let mut view = self.view(actor, intro, party).await?;
         view.history =
             events.into_iter().map(|e| HistoryEntry { step: e.step, party: e.party, at: e.created_at }).collect();
@@ -396,132 +424,89 @@ impl Services {
         let (intro, party) = self.visible_introduction(actor, id).await?;
         let step = request.step();
         let next = intro.state.apply(step, party).map_err(refused)?;
+        let taking = Taking { actor, intro: &intro, party, request: &request, step, next, comment, ctx };
         let txn = self.write_txn().await?;
+        let event_id = self.write_step(&txn, &taking).await?;
+        self.follow_cda(&txn, &taking).await?;
+        self.tell_step(&txn, &taking, event_id).await?;
+        txn.commit().await?;
+        let updated = introductions::get(&self.db, id).await?.ok_or(ServiceError::NotFound("introduction"))?;
+        self.view_with_history(actor, updated, party).await
+    }
+
+    /// Writes the new state (unless someone else moved first), its history entry, the comment
+    /// as a thread message (a decline keeps its comment beside the reason) and the audit entry;
+    /// returns the history entry's id.
+    async fn write_step(&self, txn: &impl ConnectionTrait, t: &Taking<'_>) -> Result<Uuid> {
+        let (id, step) = (t.intro.id, t.step);
         let transition = Transition {
-            state: next,
-            decline: match &request {
-                StepRequest::Decline { reason, .. } => Some((*reason, comment.clone(), party)),
+            state: t.next,
+            decline: match t.request {
+                StepRequest::Decline { reason, .. } => Some((*reason, t.comment.clone(), t.party)),
                 _ => None,
             },
             forwarded: step == Step::Forward,
             accepted: step == Step::Accept,
             cda_signed: step == Step::Cda(CdaStatus::Signed),
-            closed: next.is_closed(),
+            closed: t.next.is_closed(),
         };
-        if !introductions::transition(&txn, id, intro.version, transition).await? {
+        if !introductions::transition(txn, id, t.intro.version, transition).await? {
             return Err(ServiceError::Conflict(
                 "the introduction was changed by someone else at the same moment; reload it and retry".to_owned(),
             ));
         }
-        let event = introductions::record_event(&txn, id, Some(actor.id), party, &step.name()).await?;
-        if let Some(body) = comment.clone().filter(|_| !matches!(request, StepRequest::Decline { .. })) {
-            introductions::post_message(&txn, id, actor.id, party, body).await?;
+        let event = introductions::record_event(txn, id, Some(t.actor.id), t.party, &step.name()).await?;
+        if let Some(body) = t.comment.clone().filter(|_| !matches!(t.request, StepRequest::Decline { .. })) {
+            introductions::post_message(txn, id, t.actor.id, t.party, body).await?;
         }
-        audit::record(
-            &txn,
-            record_entry(
-                actor,
-                "introduction.step",
-                "introduction",
-                id,
-                ctx,
-                serde_json::json!({ "step": step.name(), "party": party.as_str() }),
-            ),
-        )
-        .await?;
-        match step {
+        let details = serde_json::json!({ "step": step.name(), "party": t.party.as_str() });
+        audit::record(txn, record_entry(t.actor, "introduction.step", "introduction", id, t.ctx, details)).await?;
+        Ok(event.id)
+    }
+
+    /// A signed CDA opens the seed's confidential tier to the requesting organisation; a CDA
+    /// that fails after signing closes it again.
+    async fn follow_cda(&self, txn: &impl ConnectionTrait, t: &Taking<'_>) -> Result<()> {
+        let intro = t.intro;
+        let (action, detail) = match t.step {
             Step::Cda(CdaStatus::Signed) => {
-                let grant =
-                    grants::grant(&txn, intro.seed_id, intro.requester_organization_id, Some(actor.id), None, Some(id))
-                        .await?;
-                audit::record(
-                    &txn,
-                    record_entry(
-                        actor,
-                        "seed.access_granted",
-                        "seed",
-                        intro.seed_id,
-                        ctx,
-                        serde_json::json!({
-                            "organization_id": intro.requester_organization_id,
-                            "introduction_id": id,
-                            "grant_id": grant.id,
-                        }),
-                    ),
+                let grant = grants::grant(
+                    txn,
+                    intro.seed_id,
+                    intro.requester_organization_id,
+                    Some(t.actor.id),
+                    None,
+                    Some(intro.id),
                 )
                 .await?;
+                ("seed.access_granted", ("grant_id", serde_json::json!(grant.id)))
             }
             Step::Cda(CdaStatus::NotConcluded) if intro.state.cda == Some(CdaStatus::Signed) => {
-                let revoked = grants::revoke_for_introduction(&txn, id, Some(actor.id)).await?;
-                audit::record(
-                    &txn,
-                    record_entry(
-                        actor,
-                        "seed.access_revoked",
-                        "seed",
-                        intro.seed_id,
-                        ctx,
-                        serde_json::json!({
-                            "organization_id": intro.requester_organization_id,
-                            "introduction_id": id,
-                            "revoked": revoked,
-                        }),
-                    ),
-                )
-                .await?;
+                let revoked = grants::revoke_for_introduction(txn, intro.id, Some(t.actor.id)).await?;
+                ("seed.access_revoked", ("revoked", serde_json::json!(revoked)))
             }
-            _ => {}
-        }
-        // Those who must act next hear of it, and those waiting on the outcome.
-        let after = Introduction {
-            state: next,
-            forwarded_at: intro.forwarded_at.or_else(|| (step == Step::Forward).then(Utc::now)),
-            accepted_at: intro.accepted_at.or_else(|| (step == Step::Accept).then(Utc::now)),
-            ..intro.clone()
+            _ => return Ok(()),
         };
-        match &request {
-            StepRequest::Forward { .. } => {
-                self.tell(&txn, &after, event.id, IntroductionNews::Forwarded, &[Party::SeedOwner], actor.id).await?;
-                self.tell(
-                    &txn,
-                    &after,
-                    event.id,
-                    IntroductionNews::ForwardedToRequester,
-                    &[Party::Requester],
-                    actor.id,
-                )
-                .await?;
-            }
-            StepRequest::Decline { reason, .. } => {
-                let news = IntroductionNews::Declined(*reason);
-                self.tell(&txn, &after, event.id, news, &[Party::Requester, Party::Liaison], actor.id).await?;
-            }
-            StepRequest::Accept { .. } => {
-                let news = IntroductionNews::Accepted;
-                self.tell(&txn, &after, event.id, news, &[Party::Requester, Party::Liaison], actor.id).await?;
-            }
-            StepRequest::Withdraw { .. } => {
-                let news = IntroductionNews::Withdrawn;
-                self.tell(&txn, &after, event.id, news, &[Party::Liaison, Party::SeedOwner], actor.id).await?;
-            }
-            StepRequest::Cda(status) => {
-                let all = [Party::Requester, Party::Liaison, Party::SeedOwner];
-                self.tell(&txn, &after, event.id, IntroductionNews::Cda(*status), &all, actor.id).await?;
-            }
-            StepRequest::Outcome(outcome) => {
-                let all = [Party::Requester, Party::Liaison, Party::SeedOwner];
-                self.tell(&txn, &after, event.id, IntroductionNews::Outcome(*outcome), &all, actor.id).await?;
-            }
-        }
-        txn.commit().await?;
-        let updated = introductions::get(&self.db, id).await?.ok_or(ServiceError::NotFound("introduction"))?;
-        let mut view = self.view(actor, updated, party).await?;
-        view.history = introductions::events(&self.db, id)
-            .await?
-            .into_iter()
-            .map(|e| HistoryEntry { step: e.step, party: e.party, at: e.created_at })
-            .collect();
-        Ok(view)
+        let mut details = serde_json::json!({
+            "organization_id": intro.requester_organization_id,
+            "introduction_id": intro.id,
+        });
+        details[detail.0] = detail.1;
+        audit::record(txn, record_entry(t.actor, action, "seed", intro.seed_id, t.ctx, details)).await?;
+        Ok(())
+    }
+
+    /// Tells those who must act next, and those waiting on the outcome ([`told_of`]).
+    async fn tell_step(&self, txn: &impl ConnectionTrait, t: &Taking<'_>, event_id: Uuid) -> Result<()> {
+        let after = Introduction {
+            state: t.next,
+            forwarded_at: t.intro.forwarded_at.or_else(|| (t.step == Step::Forward).then(Utc::now)),
+            accepted_at: t.intro.accepted_at.or_else(|| (t.step == Step::Accept).then(Utc::now)),
+            ..t.intro.clone()
+        };
+        let told: Vec<(Party, IntroductionNews)> =
+            told_of(t.step).iter().map(|party| (*party, news_of(t.request, *party))).collect();
+        self.tell(txn, &after, event_id, &told, t.actor.id).await
     }
 
     /// The thread, oldest first.
@@ -585,8 +570,8 @@ impl Services {
             ),
         )
         .await?;
-        let all = [Party::Requester, Party::Liaison, Party::SeedOwner];
-        self.tell(&txn, &intro, message.id, IntroductionNews::Message, &all, actor.id).await?;
+        let everyone: Vec<_> = Party::ALL.iter().map(|party| (*party, IntroductionNews::Message)).collect();
+        self.tell(&txn, &intro, message.id, &everyone, actor.id).await?;
         txn.commit().await?;
         Ok(MessageView {
             id: message.id,
@@ -607,19 +592,15 @@ impl Services {
         let active = |m: &members::Member| m.status == kakehashi_domain::MemberStatus::Active;
         Ok(match party {
             Party::Requester => members::get(conn, intro.requester_id).await?.into_iter().filter(active).collect(),
-            Party::Liaison => {
-                let mut out = Vec::new();
-                for liaison in members::active_with_role(conn, Role::Liaison).await? {
-                    let covered = coverage::of(conn, liaison.id).await?;
-                    if covered.is_empty()
-                        || covered.contains(&intro.seed_organization_id)
-                        || covered.contains(&intro.requester_organization_id)
-                    {
-                        out.push(liaison);
-                    }
-                }
-                out
-            }
+            Party::Liaison => self
+                .liaisons_with_coverage(conn)
+                .await?
+                .into_iter()
+                .filter(|(_, covered)| {
+                    covered.covers_either(intro.seed_organization_id, intro.requester_organization_id)
+                })
+                .map(|(liaison, _)| liaison)
+                .collect(),
             // The seed's side hears nothing before a liaison forwards the request.
             Party::SeedOwner if intro.forwarded_at.is_none() => Vec::new(),
             Party::SeedOwner => {
@@ -637,24 +618,24 @@ impl Services {
         })
     }
 
-    /// Notifies `parties` (in-app and by e-mail through the outbox), except the actor, inside the
-    /// caller's transaction. Each recipient reads the company's name only where they may know it.
+    /// Tells each party its news (in-app and by e-mail through the outbox), except the actor,
+    /// inside the caller's transaction. Each recipient reads the company's name only where they
+    /// may know it.
     async fn tell(
         &self,
         conn: &impl ConnectionTrait,
         intro: &Introduction,
         event_id: Uuid,
-        news: IntroductionNews,
-        parties: &[Party],
+        told: &[(Party, IntroductionNews)],
         actor_id: Uuid,
     ) -> Result<()> {
         let seed_title =
             seeds::get(conn, intro.seed_id).await?.map(|s| s.content.title).unwrap_or_else(|| "—".to_owned());
         let company = organizations::get(conn, intro.requester_organization_id).await?;
         let link = format!("{}/introductions/{}", self.public_url.trim_end_matches('/'), intro.id);
-        for party in parties {
-            let named = reveals_requester(&intro.facts(None), *party);
-            for member in self.members_of(conn, intro, *party).await? {
+        for &(party, news) in told {
+            let named = reveals_requester(&intro.facts(None), party);
+            for member in self.members_of(conn, intro, party).await? {
                 if member.id == actor_id {
                     continue;
                 }

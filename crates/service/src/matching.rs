@@ -133,7 +133,6 @@ pub struct Outcome {
     pub new: Vec<Uuid>,
 }
 
-
 impl Services {
     /// The other side's records like this one ([`kakehashi_search::similar`]): those its words and
     /// concepts find, and those it is already paired with, so that re-matching either side of a
@@ -674,10 +673,10 @@ impl Services {
         use kakehashi_domain::Role;
         let scope = match actor.role {
             Role::Admin => matches::Scope::All,
-            Role::Liaison => {
-                let coverage = self.coverage(actor.id).await?;
-                if coverage.is_empty() { matches::Scope::All } else { matches::Scope::Organizations(coverage) }
-            }
+            Role::Liaison => match self.coverage(actor.id).await?.organizations() {
+                None => matches::Scope::All,
+                Some(covered) => matches::Scope::Organizations(covered.to_vec()),
+            },
             Role::Researcher => matches::Scope::SeedOwner(actor.id),
             Role::Tto => matches::Scope::SeedOrganization(actor.organization_id),
             Role::Company => matches::Scope::NeedOrganization(actor.organization_id),
@@ -712,11 +711,7 @@ impl Services {
         use kakehashi_domain::Role;
         let m = matches::get(&self.db, id).await?.ok_or(ServiceError::NotFound("match"))?;
         if actor.role == Role::Liaison {
-            let coverage = self.coverage(actor.id).await?;
-            if !coverage.is_empty()
-                && !coverage.contains(&m.seed_organization_id)
-                && !coverage.contains(&m.need_organization_id)
-            {
+            if !self.coverage(actor.id).await?.covers_either(m.seed_organization_id, m.need_organization_id) {
                 return Err(ServiceError::NotFound("match"));
             }
         } else if actor.role != Role::Admin {

@@ -455,7 +455,7 @@ impl Services {
         let txn = self.write_txn().await?;
         let liaison = members::get(&txn, liaison_id)
             .await?
-            .filter(|m| m.role == Role::Liaison)
+            .filter(|m| m.role.has_coverage())
             .ok_or(ServiceError::NotFound("liaison"))?;
         let mut unique = organization_ids.clone();
         unique.sort_unstable();
@@ -474,7 +474,7 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
-    pub async fn coverage(&self, liaison_id: Uuid) -> Result<Vec<Uuid>> {
+    pub async fn coverage(&self, liaison_id: Uuid) -> Result<kakehashi_domain::Coverage> {
         Ok(coverage::of(&self.db, liaison_id).await?)
     }
 

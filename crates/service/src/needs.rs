@@ -140,7 +140,7 @@ impl Services {
         mut content: NeedContent,
         ctx: &RequestContext,
     ) -> Result<VisibleNeed> {
-        if actor.role != Role::Company {
+        if !actor.role.registers_needs() {
             return Err(ServiceError::Forbidden("only company members register needs"));
         }
         validated(content.normalize_and_validate(&self.taxonomy))?;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use kakehashi_domain::{Locale, MatchMail, MemberStatus, Page, Role};
+use kakehashi_domain::{Coverage, Locale, MatchMail, MemberStatus, Page, Role};
 use kakehashi_notify::templates::{digest_mail, match_mail, matches_mail};
 pub use kakehashi_store::notifications::Notification;
 use kakehashi_store::notifications::{self, NewNotification};
@@ -49,12 +49,12 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 impl Services {
-    /// The active liaisons with the organisations each covers (empty: all), read once for all
-    /// the pairs told of together.
+    /// The active liaisons with the organisations each covers, read once for all the pairs (or
+    /// introduction steps) told of together.
     pub(crate) async fn liaisons_with_coverage(
         &self,
         conn: &impl ConnectionTrait,
-    ) -> Result<Vec<(members::Member, Vec<Uuid>)>> {
+    ) -> Result<Vec<(members::Member, Coverage)>> {
         let mut out = Vec::new();
         for liaison in members::active_with_role(conn, Role::Liaison).await? {
             let covered = coverage::of(conn, liaison.id).await?;
@@ -106,10 +106,7 @@ impl Services {
             let (Some(seed), Some(need)) = (seeds.get(&m.seed_id), needs.get(&m.need_id)) else { continue };
             let (seed_title, need_title) = (&seed.content.title, &need.content.title);
             for (liaison, covered) in &liaisons {
-                if !covered.is_empty()
-                    && !covered.contains(&seed.organization_id)
-                    && !covered.contains(&need.organization_id)
-                {
+                if !covered.covers_either(seed.organization_id, need.organization_id) {
                     continue;
                 }
                 notifications::insert(

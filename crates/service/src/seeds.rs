@@ -152,7 +152,7 @@ impl Services {
         mut content: SeedContent,
         ctx: &RequestContext,
     ) -> Result<VisibleSeed> {
-        if !matches!(actor.role, Role::Researcher | Role::Tto) {
+        if !actor.role.registers_seeds() {
             return Err(ServiceError::Forbidden("only researchers and TTO staff register seeds"));
         }
         validated(content.normalize_and_validate(&self.taxonomy))?;
@@ -218,10 +218,7 @@ impl Services {
         let scope = match (mine, actor.role) {
             (true, Role::Tto) => Scope::Organization(actor.organization_id),
             (true, _) => Scope::Owner(actor.id),
-            (false, role) => Scope::Published {
-                organization_id: actor.organization_id,
-                all: matches!(role, Role::Liaison | Role::Admin),
-            },
+            (false, role) => Scope::Published { organization_id: actor.organization_id, all: role.is_secretariat() },
         };
         let (rows, total) = seeds::list(&self.db, scope, status, page).await?;
         let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();

@@ -1,5 +1,6 @@
-//! Which organisations a liaison covers. No rows means the liaison covers everyone.
+//! Which organisations a liaison covers, as a [`Coverage`] (no rows: everyone).
 
+use kakehashi_domain::Coverage;
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, prelude::*};
 use uuid::Uuid;
 
@@ -30,17 +31,18 @@ pub async fn replace(conn: &impl ConnectionTrait, liaison_id: Uuid, organization
     Ok(())
 }
 
-/// The organisations a liaison covers; empty means all.
+/// The organisations a liaison covers.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn of(conn: &impl ConnectionTrait, liaison_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(liaison_coverage::Entity::find()
+pub async fn of(conn: &impl ConnectionTrait, liaison_id: Uuid) -> Result<Coverage> {
+    let organizations = liaison_coverage::Entity::find()
         .filter(liaison_coverage::Column::LiaisonId.eq(liaison_id))
         .order_by_asc(liaison_coverage::Column::OrganizationId)
         .all(conn)
         .await?
         .into_iter()
         .map(|row| row.organization_id)
-        .collect())
+        .collect();
+    Ok(Coverage::new(organizations))
 }

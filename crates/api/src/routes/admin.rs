@@ -253,10 +253,10 @@ pub async fn set_coverage(
 pub async fn get_coverage(svc: Svc, _admin: Admin, user_id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let liaison = user_id.into_inner();
     let (member, _) = svc.member_with_organization(liaison).await?;
-    if member.role != Role::Liaison {
+    if !member.role.has_coverage() {
         return Err(ApiError::not_found());
     }
-    Ok(HttpResponse::Ok().json(Coverage { organization_ids: svc.coverage(liaison).await? }))
+    Ok(HttpResponse::Ok().json(Coverage { organization_ids: svc.coverage(liaison).await?.as_configured().to_vec() }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use kakehashi_domain::introduction::DeclineReason;
 use kakehashi_domain::{
-    Access, ConfidentialSection, Locale, RecordStatus, Role, SeedInput, Taxonomy, Term, Visibility,
+    Access, ConfidentialSection, ImportRefusal, Locale, RecordStatus, SeedInput, Taxonomy, Term, Visibility,
 };
 use kakehashi_service::Services;
 use kakehashi_service::import::{self, Format, Options};
@@ -511,18 +511,16 @@ pub async fn import(
     query: web::Query<ImportQuery>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let organization_id = match (member.role, query.organization_id) {
-        (Role::Admin, Some(org)) => org,
-        (Role::Admin, None) => {
-            return Err(ApiError::field(Code::ValidationFailed, "organization_id", "is required for admins"));
-        }
-        (Role::Tto, None) => member.organization_id,
-        (Role::Tto, Some(org)) if org == member.organization_id => org,
-        (Role::Tto, Some(_)) => {
-            return Err(ApiError::new(Code::Forbidden).detail("TTO staff import into their own organization"));
-        }
-        _ => return Err(ApiError::new(Code::Forbidden).detail("only admins and TTO staff import seeds")),
-    };
+    let organization_id = member.role.seed_import_target(member.organization_id, query.organization_id).map_err(
+        |refusal| match refusal {
+            ImportRefusal::OrganizationRequired => {
+                ApiError::field(Code::ValidationFailed, "organization_id", refusal.to_string())
+            }
+            ImportRefusal::OwnOrganizationOnly | ImportRefusal::NotAllowed => {
+                ApiError::new(Code::Forbidden).detail(refusal.to_string())
+            }
+        },
+    )?;
     let format = import_format(&req)?;
     // The body is read only now, after the role check: nobody else makes the server buffer a file.
     let limit = req.app_data::<web::Data<crate::ApiSettings>>().map_or(1024 * 1024, |s| s.import_limit);

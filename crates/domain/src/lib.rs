@@ -48,6 +48,7 @@ pub use disclosure::{
     Access, NeedFacts, RecordStatus, SeedFacts, Viewer, Visibility, can_edit_need, can_edit_seed, may_grant,
     need_access, reveals_need_organization, seed_access,
 };
+pub use matching::MatchStatus;
 pub use member::{ImportRefusal, Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
 pub use page::Page;
 pub use record::{

@@ -8,6 +8,16 @@ use utoipa::ToSchema;
 use crate::record::{NeedContent, SeedContent};
 use crate::taxonomy::{Taxonomy, TaxonomyKind};
 
+/// Where a match stands: open until a liaison dismisses it, and dismissed through re-scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStatus {
+    Open,
+    Dismissed,
+}
+
+names!(MatchStatus, "match status", { Open => "open", Dismissed => "dismissed" });
+
 /// Parts of the taxonomy fit and their weights (they sum to 1).
 const MODALITY: f64 = 0.35;
 const DISEASE: f64 = 0.35;

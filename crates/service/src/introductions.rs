@@ -94,7 +94,7 @@ pub struct PersonRef {
 
 /// Why an introduction was declined, as the requester learns it.
 #[derive(Debug, Clone)]
-pub struct DeclineView {
+pub struct Decline {
     pub reason: DeclineReason,
     pub comment: Option<String>,
     pub by: Party,
@@ -125,7 +125,7 @@ pub struct IntroductionView {
     pub requester_organization: Option<Organization>,
     pub anonymous: bool,
     pub message: String,
-    pub decline: Option<DeclineView>,
+    pub decline: Option<Decline>,
     /// The steps the viewer may take now.
     pub next_steps: Vec<String>,
     pub closed: bool,
@@ -247,7 +247,7 @@ impl Services {
             (None, None)
         };
         let decline = match (intro.decline_reason, intro.declined_by) {
-            (Some(reason), Some(by)) => Some(DeclineView { reason, comment: intro.decline_comment.clone(), by }),
+            (Some(reason), Some(by)) => Some(Decline { reason, comment: intro.decline_comment.clone(), by }),
             _ => None,
         };
         Ok(IntroductionView {

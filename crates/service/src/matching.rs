@@ -126,7 +126,7 @@ pub fn is_transient(err: &ServiceError) -> bool {
 
 /// What one scoring run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub struct MatchRun {
     /// The record's open matches afterwards (the other side), best first.
     pub matched: Vec<Uuid>,
     /// Pairs seen for the first time.
@@ -372,12 +372,12 @@ impl Lists {
     }
 
     /// `record`'s open matches (the other side), best first, and which of them are new.
-    fn outcome(&self, kind: RecordKind, record: Uuid) -> Outcome {
+    fn outcome(&self, kind: RecordKind, record: Uuid) -> MatchRun {
         let mut listed: Vec<(&(Uuid, Uuid), &Pair)> =
             self.open.get(&record).into_iter().flatten().filter_map(|k| self.pairs.get(k).map(|p| (k, p))).collect();
         listed.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         let other = |k: &(Uuid, Uuid)| if kind == RecordKind::Seed { k.1 } else { k.0 };
-        Outcome {
+        MatchRun {
             matched: listed.iter().map(|(k, _)| other(k)).collect(),
             new: listed.iter().filter(|(_, p)| !p.stored).map(|(k, _)| other(k)).collect(),
         }
@@ -434,7 +434,7 @@ impl Services {
         &self,
         work: &[Work],
         claim: Option<Uuid>,
-    ) -> Result<(HashMap<Uuid, Outcome>, Vec<(Uuid, ServiceError)>)> {
+    ) -> Result<(HashMap<Uuid, MatchRun>, Vec<(Uuid, ServiceError)>)> {
         let seed_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Seed).map(|w| w.record_id).collect();
         let need_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Need).map(|w| w.record_id).collect();
         let seeds: HashMap<Uuid, seeds::Seed> =
@@ -496,7 +496,7 @@ impl Services {
             }
             written.push(w);
         }
-        let outcomes: HashMap<Uuid, Outcome> =
+        let outcomes: HashMap<Uuid, MatchRun> =
             written.iter().map(|w| (w.record_id, lists.outcome(w.kind, w.record_id))).collect();
         lists.write(&txn).await?;
         if let Some(claim) = claim {
@@ -514,7 +514,7 @@ impl Services {
     ///
     /// # Errors
     /// On a database or index failure.
-    pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<Outcome> {
+    pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<MatchRun> {
         let work = Work { kind, record_id: id, seq: 0, priority: match_work::INTERACTIVE, batch: None, attempts: 0 };
         let (mut outcomes, mut failed) = self.match_batch(std::slice::from_ref(&work), None).await?;
         if let Some((_, err)) = failed.pop() {
@@ -602,7 +602,7 @@ pub struct VisibleMatch {
     pub need_organization: Option<kakehashi_store::organizations::Organization>,
     pub score: f64,
     pub reasons: Vec<kakehashi_domain::matching::Reason>,
-    pub status: String,
+    pub status: kakehashi_domain::MatchStatus,
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When it was last scored.
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -727,7 +727,7 @@ impl Services {
             return Err(ServiceError::Forbidden("liaisons and admins dismiss matches"));
         }
         let txn = self.write_txn().await?;
-        matches::set_status(&txn, id, matches::DISMISSED).await?;
+        matches::set_status(&txn, id, kakehashi_domain::MatchStatus::Dismissed).await?;
         kakehashi_store::audit::record(
             &txn,
             crate::seeds::record_entry(actor, "match.dismissed", "match", id, ctx, serde_json::Value::Null),

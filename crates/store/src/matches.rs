@@ -3,15 +3,12 @@
 //! list of both its seed and its need; the matcher keeps those lists short.
 
 use chrono::{DateTime, Utc};
-use kakehashi_domain::Page;
+use kakehashi_domain::{MatchStatus, Page};
 use sea_orm::{ActiveValue::Set, Condition, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
 use uuid::Uuid;
 
-use crate::Result;
 use crate::entity::match_;
-
-pub const OPEN: &str = "open";
-pub const DISMISSED: &str = "dismissed";
+use crate::{Result, StoreError, parse};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {
@@ -25,16 +22,18 @@ pub struct Match {
     pub text_score: f64,
     pub taxonomy_score: f64,
     pub reasons: serde_json::Value,
-    pub status: String,
+    pub status: MatchStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The bulk import the pair came from, if any.
     pub origin: Option<Uuid>,
 }
 
-impl From<match_::Model> for Match {
-    fn from(m: match_::Model) -> Self {
-        Match {
+impl TryFrom<match_::Model> for Match {
+    type Error = StoreError;
+
+    fn try_from(m: match_::Model) -> Result<Self> {
+        Ok(Match {
             id: m.id,
             seed_id: m.seed_id,
             seed_organization_id: m.seed_organization_id,
@@ -45,11 +44,11 @@ impl From<match_::Model> for Match {
             text_score: m.text_score,
             taxonomy_score: m.taxonomy_score,
             reasons: m.reasons,
-            status: m.status,
+            status: parse("matches.status", &m.status)?,
             created_at: m.created_at,
             updated_at: m.updated_at,
             origin: m.origin,
-        }
+        })
     }
 }
 
@@ -97,7 +96,7 @@ pub async fn lists_of(conn: &impl ConnectionTrait, seed_ids: &[Uuid], need_ids: 
                 .await?;
             for (id, seed_id, need_id, score, status) in rows {
                 if seen.insert(id) {
-                    out.push(Listed { id, seed_id, need_id, score, open: status == OPEN });
+                    out.push(Listed { id, seed_id, need_id, score, open: status == MatchStatus::Open.as_str() });
                 }
             }
         }
@@ -128,7 +127,7 @@ pub async fn insert_many(conn: &impl ConnectionTrait, rows: Vec<(Uuid, Scored, O
                 text_score: Set(scored.text_score),
                 taxonomy_score: Set(scored.taxonomy_score),
                 reasons: Set(scored.reasons),
-                status: Set(OPEN.to_owned()),
+                status: Set(MatchStatus::Open.as_str().to_owned()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 notified_at: Set(None),
@@ -166,7 +165,7 @@ pub async fn remove_open(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u6
     let mut removed = 0;
     for chunk in ids.chunks(1000) {
         removed += match_::Entity::delete_many()
-            .filter(match_::Column::Status.eq(OPEN))
+            .filter(match_::Column::Status.eq(MatchStatus::Open.as_str()))
             .filter(match_::Column::Id.is_in(chunk.iter().copied()))
             .exec(conn)
             .await?
@@ -180,15 +179,15 @@ pub async fn remove_open(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u6
 /// # Errors
 /// On a database failure.
 pub async fn untold(conn: &impl ConnectionTrait) -> Result<Vec<Match>> {
-    Ok(match_::Entity::find()
+    match_::Entity::find()
         .filter(match_::Column::NotifiedAt.is_null())
-        .filter(match_::Column::Status.eq(OPEN))
+        .filter(match_::Column::Status.eq(MatchStatus::Open.as_str()))
         .order_by_asc(match_::Column::Id)
         .all(conn)
         .await?
         .into_iter()
-        .map(Into::into)
-        .collect())
+        .map(TryInto::try_into)
+        .collect()
 }
 
 /// Records that the liaisons have been told of these pairs.
@@ -218,7 +217,7 @@ pub async fn prune(
     need_id: Option<Uuid>,
     keep: &[Uuid],
 ) -> Result<u64> {
-    let mut query = match_::Entity::delete_many().filter(match_::Column::Status.eq(OPEN));
+    let mut query = match_::Entity::delete_many().filter(match_::Column::Status.eq(MatchStatus::Open.as_str()));
     if let Some(seed) = seed_id {
         query = query.filter(match_::Column::SeedId.eq(seed));
         if !keep.is_empty() {
@@ -237,14 +236,17 @@ pub async fn prune(
 /// # Errors
 /// On a database failure.
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Match>> {
-    Ok(match_::Entity::find_by_id(id).one(conn).await?.map(Into::into))
+    match_::Entity::find_by_id(id).one(conn).await?.map(TryInto::try_into).transpose()
 }
 
 /// # Errors
 /// On a database failure.
-pub async fn set_status(conn: &impl ConnectionTrait, id: Uuid, status: &str) -> Result<()> {
-    let model =
-        match_::ActiveModel { status: Set(status.to_owned()), updated_at: Set(Utc::now()), ..Default::default() };
+pub async fn set_status(conn: &impl ConnectionTrait, id: Uuid, status: MatchStatus) -> Result<()> {
+    let model = match_::ActiveModel {
+        status: Set(status.as_str().to_owned()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
     match_::Entity::update_many().set(model).filter(match_::Column::Id.eq(id)).exec(conn).await?;
     Ok(())
 }
@@ -264,7 +266,7 @@ pub enum Scope {
 pub struct Filter {
     pub seed_id: Option<Uuid>,
     pub need_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<MatchStatus>,
 }
 
 fn query(scope: &Scope, filter: &Filter) -> sea_orm::Select<match_::Entity> {
@@ -305,7 +307,7 @@ pub async fn page(
     let q = query(scope, filter);
     let total = q.clone().count(conn).await?;
     let rows = q.offset(page.offset()).limit(page.per_page).all(conn).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    Ok((rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?, total))
 }
 
 /// Every match in `scope` up to `cap`, best first (lists the policy filters row by row).
@@ -313,7 +315,7 @@ pub async fn page(
 /// # Errors
 /// On a database failure.
 pub async fn all(conn: &impl ConnectionTrait, scope: &Scope, filter: &Filter, cap: u64) -> Result<Vec<Match>> {
-    Ok(query(scope, filter).limit(cap).all(conn).await?.into_iter().map(Into::into).collect())
+    query(scope, filter).limit(cap).all(conn).await?.into_iter().map(TryInto::try_into).collect()
 }
 
 /// A match as the funnel report counts it.

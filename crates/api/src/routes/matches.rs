@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use kakehashi_domain::MatchStatus;
 use kakehashi_domain::matching::Reason;
 use kakehashi_service::Services;
 use kakehashi_service::matching::Filter;
@@ -50,7 +51,7 @@ impl From<VisibleMatch> for MatchView {
             },
             score: (m.score * 1000.0).round() / 1000.0,
             reasons: m.reasons,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -84,14 +85,14 @@ pub async fn list(
     query: web::Query<MatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    if let Some(status) = &query.status
-        && status != "open"
-        && status != "dismissed"
-    {
-        return Err(ApiError::field(Code::ValidationFailed, "status", "must be open or dismissed"));
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<MatchStatus>)
+        .transpose()
+        .map_err(|_| ApiError::field(Code::ValidationFailed, "status", "must be open or dismissed"))?;
     let page = PageQuery { page: query.page, per_page: query.per_page }.page()?;
-    let filter = Filter { seed_id: query.seed_id, need_id: query.need_id, status: query.status };
+    let filter = Filter { seed_id: query.seed_id, need_id: query.need_id, status };
     let listed = svc.list_matches(&member, filter, page).await?;
     Ok(HttpResponse::Ok().json(ListOf::from_listed(listed, MatchView::from)))
 }

@@ -64,7 +64,7 @@ pub async fn page(visit: Visit) -> Result<HttpResponse, WebError> {
     let matches = services
         .list_matches(
             member,
-            MatchFilter { seed_id: None, need_id: None, status: Some("open".into()) },
+            MatchFilter { seed_id: None, need_id: None, status: Some(kakehashi_domain::MatchStatus::Open) },
             Page { page: 1, per_page: 5 },
         )
         .await

@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{Path, Query};
 use askama::Template;
-use kakehashi_domain::{Page, Role};
+use kakehashi_domain::{MatchStatus, Page, Role};
 use kakehashi_service::matching::Filter;
 use kakehashi_service::matching::VisibleMatch;
 use serde::Deserialize;
@@ -61,8 +61,8 @@ pub fn rows(c: &Chrome, items: Vec<VisibleMatch>, role: Role) -> Vec<MatchRow> {
                 .into_iter()
                 .map(|r| (c.t(reason_key(&r.kind)), c.lang.pick(&r.label_ja, &r.label_en).to_owned()))
                 .collect(),
-            dismissed: m.status == "dismissed",
-            can_dismiss: matches!(role, Role::Liaison | Role::Admin) && m.status == "open",
+            dismissed: m.status == MatchStatus::Dismissed,
+            can_dismiss: role.is_secretariat() && m.status == MatchStatus::Open,
             created: c.date(&m.created_at),
         })
         .collect()
@@ -94,11 +94,11 @@ pub async fn list(visit: Visit, q: Query<ListQuery>) -> Result<HttpResponse, Web
     let live = visit.member()?;
     let c = visit.chrome("matches.title");
     let status = match q.status.as_deref() {
-        Some("dismissed") => "dismissed",
-        _ => "open",
+        Some("dismissed") => MatchStatus::Dismissed,
+        _ => MatchStatus::Open,
     };
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let filter = Filter { seed_id: None, need_id: None, status: Some(status.to_owned()) };
+    let filter = Filter { seed_id: None, need_id: None, status: Some(status) };
     let listed = visit
         .services
         .list_matches(&live.member, filter, Page { page, per_page: 20 })
@@ -106,7 +106,11 @@ pub async fn list(visit: Visit, q: Query<ListQuery>) -> Result<HttpResponse, Web
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
     let pager = Pager::new(&format!("/matches?status={status}"), page, 20, listed.total);
     let matches = rows(&c, listed.items, live.member.role);
-    render(&visit, StatusCode::OK, &MatchesPage { c, matches, status: status.to_owned(), total: listed.total, pager })
+    render(
+        &visit,
+        StatusCode::OK,
+        &MatchesPage { c, matches, status: status.as_str().to_owned(), total: listed.total, pager },
+    )
 }
 
 /// `GET /matches/{id}`: one match, as in the list (the link of a match e-mail).
@@ -118,8 +122,8 @@ pub async fn one(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebErro
     let id = crate::parse_id(&visit, &id)?;
     let c = visit.chrome("matches.one_title");
     let mut found = None;
-    for status in ["open", "dismissed"] {
-        let filter = Filter { seed_id: None, need_id: None, status: Some(status.to_owned()) };
+    for status in MatchStatus::ALL {
+        let filter = Filter { seed_id: None, need_id: None, status: Some(*status) };
         let listed = visit
             .services
             .list_matches(&live.member, filter, Page { page: 1, per_page: 100 })

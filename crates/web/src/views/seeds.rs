@@ -130,7 +130,7 @@ async fn build(visit: &Visit, id: uuid::Uuid, errors: FieldErrors, message: Stri
         patents: section.patent_applications.clone(),
         notes: section.notes.clone(),
     });
-    let filter = MatchFilter { seed_id: Some(id), need_id: None, status: Some("open".into()) };
+    let filter = MatchFilter { seed_id: Some(id), need_id: None, status: Some(kakehashi_domain::MatchStatus::Open) };
     let matches = match visit.services.list_matches(&live.member, filter, Page { page: 1, per_page: 20 }).await {
         Ok(listed) => match_rows(&c, listed.items, live.member.role),
         Err(err) => return Err(WebError::from_service(&err, c)),

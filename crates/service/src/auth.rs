@@ -47,6 +47,7 @@ impl Services {
     /// [`ServiceError::InvalidCredentials`] for an unknown address, a wrong password or a locked
     /// account (indistinguishable, same time); [`ServiceError::AccountSuspended`] or
     /// [`ServiceError::AccountNotActive`] after a correct password.
+    #[tracing::instrument(skip_all)]
     pub async fn login(&self, email: &str, password: String, ctx: &RequestContext) -> Result<TokenPair> {
         let email = normalize_email(email);
         self.limits.login(ctx.ip, &email)?;
@@ -137,6 +138,7 @@ impl Services {
     /// # Errors
     /// [`ServiceError::Unauthorized`] for an unknown, expired, used or revoked token, or when the
     /// member is no longer active.
+    #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str, ctx: &RequestContext) -> Result<TokenPair> {
         if !tokens::looks_like_refresh_token(refresh_token) {
             return Err(ServiceError::Unauthorized);
@@ -184,6 +186,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn logout(
         &self,
         member: &Authenticated,
@@ -215,6 +218,7 @@ impl Services {
     ///
     /// # Errors
     /// [`ServiceError::Unauthorized`] otherwise.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, bearer: &str) -> Result<Authenticated> {
         let claims = self.tokens.verify_access(bearer)?;
         let member = members::get(&self.db, claims.sub).await?.ok_or(ServiceError::Unauthorized)?;
@@ -239,6 +243,7 @@ impl Services {
     ///
     /// # Errors
     /// [`ServiceError::RateLimited`] past the reset budget; storage failures.
+    #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &str, ctx: &RequestContext) -> Result<()> {
         self.password_reset_budget(email, ctx)?;
         self.send_password_reset(email, ctx).await
@@ -258,6 +263,7 @@ impl Services {
     ///
     /// # Errors
     /// Storage failures.
+    #[tracing::instrument(skip_all)]
     pub async fn send_password_reset(&self, email: &str, ctx: &RequestContext) -> Result<()> {
         let email = normalize_email(email);
         let Some(member) = members::by_email(&self.db, &email).await? else {
@@ -292,6 +298,7 @@ impl Services {
     /// # Errors
     /// [`ServiceError::InvalidToken`] for an unknown, expired or used token; a validation error for
     /// a weak password.
+    #[tracing::instrument(skip_all)]
     pub async fn confirm_password_reset(&self, token: &str, password: String, ctx: &RequestContext) -> Result<()> {
         self.limits.token_attempt(ctx.ip)?;
         if !tokens::looks_like_email_token(token) {

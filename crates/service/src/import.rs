@@ -187,6 +187,7 @@ impl Services {
     /// # Errors
     /// Validation errors for an unknown organisation or too many rows; storage failures outside a
     /// batch.
+    #[tracing::instrument(skip_all)]
     pub async fn import_seeds(
         &self,
         rows: Vec<Row>,

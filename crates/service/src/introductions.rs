@@ -281,6 +281,7 @@ impl Services {
     /// # Errors
     /// `Forbidden` for other roles; `NotFound` for a seed (or need) the company may not see;
     /// `Conflict` when its organisation already has an open introduction to the seed.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn request_introduction(
         &self,
         actor: &Authenticated,
@@ -356,6 +357,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn list_introductions(
         &self,
         actor: &Authenticated,
@@ -386,6 +388,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` unless the member takes part in it.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn introduction(&self, actor: &Authenticated, id: Uuid) -> Result<IntroductionView> {
         let (intro, party) = self.visible_introduction(actor, id).await?;
         self.view_with_history(actor, intro, party).await
@@ -410,6 +413,7 @@ impl Services {
     /// `NotFound` unless the member takes part; `NotYourStep` when the step is another party's;
     /// `IllegalStep` (naming the possible steps) when it does not follow from the current state;
     /// `Conflict` when someone else moved the introduction at the same moment.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn take_step(
         &self,
         actor: &Authenticated,
@@ -513,6 +517,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` unless the member takes part in the introduction.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn introduction_messages(
         &self,
         actor: &Authenticated,
@@ -547,6 +552,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` unless the member takes part; a validation error for an empty or long body.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn post_introduction_message(
         &self,
         actor: &Authenticated,

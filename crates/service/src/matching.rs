@@ -514,6 +514,7 @@ impl Services {
     ///
     /// # Errors
     /// On a database or index failure.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<MatchRun> {
         let work = Work { kind, record_id: id, seq: 0, priority: match_work::INTERACTIVE, batch: None, attempts: 0 };
         let (mut outcomes, mut failed) = self.match_batch(std::slice::from_ref(&work), None).await?;
@@ -664,6 +665,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn list_matches(
         &self,
         actor: &crate::auth::Authenticated,
@@ -702,6 +704,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` when the member may not see it; `Forbidden` for other roles.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn dismiss_match(
         &self,
         actor: &crate::auth::Authenticated,

@@ -108,6 +108,7 @@ impl OrganizationCache {
 impl Services {
     /// # Errors
     /// [`ServiceError::Conflict`] when the name is taken.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn create_organization(
         &self,
         actor: &Authenticated,
@@ -142,6 +143,7 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn list_organizations(&self, page: Page) -> Result<Listed<Organization>> {
         let (items, total) = organizations::list(&self.db, page).await?;
         Ok(Listed { items, total, page })
@@ -195,6 +197,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn update_preferences(
         &self,
         actor: &crate::auth::Authenticated,
@@ -213,6 +216,7 @@ impl Services {
     ///
     /// # Errors
     /// A validation error for an unknown organisation or a weak password.
+    #[tracing::instrument(skip_all)]
     pub async fn register(&self, registration: Registration, ctx: &RequestContext) -> Result<()> {
         self.limits.token_attempt(ctx.ip)?;
         let email = normalize_email(&registration.email);
@@ -261,6 +265,7 @@ impl Services {
     ///
     /// # Errors
     /// [`ServiceError::InvalidToken`] for an unknown, expired or used token.
+    #[tracing::instrument(skip_all)]
     pub async fn verify_email(&self, token: &str, ctx: &RequestContext) -> Result<Member> {
         self.limits.token_attempt(ctx.ip)?;
         if !tokens::looks_like_email_token(token) {
@@ -300,6 +305,7 @@ impl Services {
     /// # Errors
     /// Validation errors for an unknown organisation or a role the organisation cannot hold;
     /// [`ServiceError::Conflict`] when the address is already a member.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn invite(&self, actor: &Authenticated, invitation: Invitation, ctx: &RequestContext) -> Result<Member> {
         let organization = organization_for(&self.db, invitation.organization_id).await?;
         check_role_fits(invitation.role, &organization)?;
@@ -343,6 +349,7 @@ impl Services {
     /// # Errors
     /// [`ServiceError::InvalidToken`] for an unknown, expired or used token; a validation error for
     /// a weak password.
+    #[tracing::instrument(skip_all)]
     pub async fn accept_invitation(&self, token: &str, password: String, ctx: &RequestContext) -> Result<Member> {
         self.limits.token_attempt(ctx.ip)?;
         if !tokens::looks_like_email_token(token) {
@@ -386,6 +393,7 @@ impl Services {
     /// [`ServiceError::NotFound`] for an unknown member; [`ServiceError::Conflict`] when the
     /// decision does not apply to the member's status (the message says which it applies to), or
     /// when admins try to suspend or reject themselves.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn decide(
         &self,
         actor: &Authenticated,
@@ -425,6 +433,7 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn list_members(&self, status: Option<MemberStatus>, page: Page) -> Result<Listed<Member>> {
         let (items, total) = members::list(&self.db, status, page).await?;
         Ok(Listed { items, total, page })
@@ -445,6 +454,7 @@ impl Services {
     /// # Errors
     /// [`ServiceError::NotFound`] unless `liaison_id` is a liaison; a validation error naming
     /// `organization_ids` for an unknown organisation.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, liaison_id = %liaison_id))]
     pub async fn set_coverage(
         &self,
         actor: &Authenticated,
@@ -483,6 +493,7 @@ impl Services {
     ///
     /// # Errors
     /// A validation error for a weak password; [`ServiceError::Conflict`] when the address is taken.
+    #[tracing::instrument(skip_all)]
     pub async fn create_admin(&self, email: &str, name: &str, password: String, organization: &str) -> Result<Member> {
         let email = normalize_email(email);
         passwords::check_strength(&password, &email)?;
@@ -533,6 +544,7 @@ impl Services {
     ///
     /// # Errors
     /// Validation errors as for invitations.
+    #[tracing::instrument(skip_all)]
     pub async fn ensure_member(
         &self,
         email: &str,
@@ -586,6 +598,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn ensure_organization(&self, name: &str, name_en: &str, kind: OrganizationKind) -> Result<Organization> {
         if let Some(existing) = organizations::by_name(&self.db, name).await? {
             return Ok(existing);
@@ -599,6 +612,7 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn audit_log(&self, filter: audit::Filter, page: Page) -> Result<Listed<audit::Entry>> {
         let (items, total) = audit::list(&self.db, filter, page).await?;
         Ok(Listed { items, total, page })

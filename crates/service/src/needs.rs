@@ -134,6 +134,7 @@ impl Services {
     ///
     /// # Errors
     /// `Forbidden` unless the member is company staff; `Invalid` with every bad field.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn create_need(
         &self,
         actor: &Authenticated,
@@ -157,6 +158,7 @@ impl Services {
 
     /// # Errors
     /// `NotFound` when it does not exist or is hidden from the member.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn need(&self, actor: &Authenticated, id: Uuid) -> Result<VisibleNeed> {
         let (need, access) = self.load_need(actor, id).await?;
         self.disclose_need(need, access, actor).await
@@ -166,6 +168,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn list_needs(
         &self,
         actor: &Authenticated,
@@ -196,6 +199,7 @@ impl Services {
     ///
     /// # Errors
     /// As [`Services::update_seed`].
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn update_need(
         &self,
         actor: &Authenticated,
@@ -244,6 +248,7 @@ impl Services {
     ///
     /// # Errors
     /// As [`Services::set_seed_status`].
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn set_need_status(
         &self,
         actor: &Authenticated,

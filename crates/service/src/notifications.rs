@@ -196,6 +196,7 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn list_notifications(
         &self,
         actor: &Authenticated,
@@ -208,6 +209,7 @@ impl Services {
 
     /// # Errors
     /// `NotFound` unless the notification is the member's.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn mark_notification_read(&self, actor: &Authenticated, id: Uuid) -> Result<()> {
         if notifications::mark_read(&self.db, actor.id, id).await? {
             Ok(())
@@ -287,6 +289,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn send_due_digests(&self, now: chrono::DateTime<Utc>) -> Result<usize> {
         let until = digest_due(now, self.delivery.digest_hour_utc);
         let since = until - chrono::Duration::days(1);

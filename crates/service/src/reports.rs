@@ -116,6 +116,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn funnel(&self, from: DateTime<Utc>, to: DateTime<Utc>, group_by: Option<GroupBy>) -> Result<Funnel> {
         let made = matches::made_between(&self.db, from, to).await?;
         let requested = introductions::requested_between(&self.db, from, to).await?;

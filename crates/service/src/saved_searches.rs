@@ -55,6 +55,7 @@ impl StoredQuery {
 impl Services {
     /// # Errors
     /// Validation errors for unknown facet values, an empty query or too many saved searches.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn create_saved_search(
         &self,
         actor: &Authenticated,
@@ -87,12 +88,14 @@ impl Services {
 
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn saved_searches(&self, actor: &Authenticated) -> Result<Vec<SavedSearch>> {
         Ok(saved_searches::of_member(&self.db, actor.id).await?)
     }
 
     /// # Errors
     /// `NotFound` unless the saved search is the member's.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn delete_saved_search(&self, actor: &Authenticated, id: Uuid) -> Result<()> {
         if saved_searches::delete(&self.db, actor.id, id).await? {
             Ok(())
@@ -105,6 +108,7 @@ impl Services {
     ///
     /// # Errors
     /// On a database or index failure.
+    #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn alert_saved_searches(&self, kind: RecordKind, id: Uuid) -> Result<usize> {
         let title = match kind {
             RecordKind::Seed => {

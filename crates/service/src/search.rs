@@ -347,6 +347,7 @@ impl Services {
     ///
     /// # Errors
     /// On a database or index failure; the index is then left marked as needing a rebuild.
+    #[tracing::instrument(skip_all)]
     pub async fn rebuild_index(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<(i64, u64)> {
         // Changes after this position are replayed by the indexer, so nothing written during the
         // rebuild is lost. Starting a little in the past also replays changes whose transactions
@@ -403,6 +404,7 @@ impl Services {
     ///
     /// # Errors
     /// On a database or index failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn search(&self, actor: &Authenticated, query: SearchQuery) -> Result<SearchPage> {
         let viewer = viewer(actor);
         let granted = match actor.role {

@@ -146,6 +146,7 @@ impl Services {
     ///
     /// # Errors
     /// `Forbidden` unless the member is a researcher or TTO staff; `Invalid` with every bad field.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn create_seed(
         &self,
         actor: &Authenticated,
@@ -188,6 +189,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` when it does not exist or is hidden from the member.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn seed(&self, actor: &Authenticated, id: Uuid, ctx: &RequestContext) -> Result<VisibleSeed> {
         let (seed, access) = self.load_seed(&viewer(actor), id).await?;
         if access == Access::Confidential && seed.organization_id != actor.organization_id {
@@ -207,6 +209,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn list_seeds(
         &self,
         actor: &Authenticated,
@@ -246,6 +249,7 @@ impl Services {
     /// # Errors
     /// `NotFound` when hidden; `Forbidden` when visible but not editable; `Invalid` for bad
     /// fields; `Conflict` when someone else changed it first.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn update_seed(
         &self,
         actor: &Authenticated,
@@ -297,6 +301,7 @@ impl Services {
     ///
     /// # Errors
     /// As [`Services::update_seed`]; `IllegalStep` naming the possible steps for an illegal move.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
     pub async fn set_seed_status(
         &self,
         actor: &Authenticated,
@@ -349,6 +354,7 @@ impl Services {
     /// # Errors
     /// `NotFound`/`Forbidden` as for editing; validation errors for an unknown organisation, the
     /// seed's own organisation, or an expiry in the past.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, seed_id = %seed_id))]
     pub async fn grant_seed_access(
         &self,
         actor: &Authenticated,
@@ -379,6 +385,7 @@ impl Services {
     ///
     /// # Errors
     /// `NotFound` when there is no active grant (or the seed is hidden).
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, seed_id = %seed_id))]
     pub async fn revoke_seed_access(
         &self,
         actor: &Authenticated,
@@ -411,6 +418,7 @@ impl Services {
     ///
     /// # Errors
     /// As [`Services::revoke_seed_access`].
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, seed_id = %seed_id))]
     pub async fn seed_grants(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Vec<grants::Grant>> {
         let seed = self.grantable_seed(actor, seed_id).await?;
         Ok(grants::active_for_seed(&self.db, seed.id).await?)

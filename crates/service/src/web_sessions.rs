@@ -74,6 +74,7 @@ impl Services {
     ///
     /// # Errors
     /// Exactly those of [`Services::login`].
+    #[tracing::instrument(skip_all)]
     pub async fn open_web_session(
         &self,
         email: &str,
@@ -100,6 +101,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure only: an unknown, expired or ended session is `Ok(None)`.
+    #[tracing::instrument(skip_all)]
     pub async fn web_session(&self, cookie_value: &str, timeouts: SessionTimeouts) -> Result<Option<LiveSession>> {
         if !cookie_value.starts_with(SESSION_PREFIX) || cookie_value.len() != SESSION_PREFIX.len() + 43 {
             return Ok(None);
@@ -132,6 +134,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn end_web_session(&self, session: &LiveSession, ctx: &RequestContext) -> Result<()> {
         let txn = self.write_txn().await?;
         web_sessions::delete(&txn, session.session_id).await?;
@@ -154,6 +157,7 @@ impl Services {
     ///
     /// # Errors
     /// On a storage failure.
+    #[tracing::instrument(skip_all)]
     pub async fn prune_web_sessions(&self, timeouts: SessionTimeouts) -> Result<u64> {
         let now = Utc::now();
         let idle = chrono::Duration::from_std(timeouts.idle).unwrap_or_default();

@@ -439,7 +439,7 @@ impl Services {
         let results = match tokio::task::spawn_blocking(move || index.search(&request, &audience)).await {
             Ok(Ok(results)) => results,
             Ok(Err(err)) if err.is_damage() => return Err(self.index_damaged(&err)),
-            Ok(Err(err)) => return Err(ServiceError::Internal(err.to_string())),
+            Ok(Err(err)) => return Err(ServiceError::internal("searching the index", err)),
             // Damaged files can make the index's readers panic.
             Err(err) => return Err(self.index_damaged(&err)),
         };

@@ -90,6 +90,22 @@ impl SmallDisk {
     }
 }
 
+impl SmallDisk {
+    /// Makes the filesystem read-only (possible only while no file on it is open for writing).
+    /// Waits for files closed in the background (a dropped pool closes its connections so).
+    async fn remount_read_only(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = std::process::Command::new("mount").args(["-o", "remount,ro"]).arg(self.path()).output().unwrap();
+            if out.status.success() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "remount read-only: {}", String::from_utf8_lossy(&out.stderr));
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
@@ -316,4 +332,26 @@ async fn a_change_that_commits_after_its_gap_was_passed_is_still_indexed() {
     assert_eq!(res.body["items"][0]["id"], late);
     assert_eq!(found(&world, "腸内細菌").await.body["total"], 0, "the old title is gone from the index");
     writer.close().await.unwrap();
+}
+
+/// A data directory that became read-only while the server was stopped: the next start fails
+/// with a message naming the directory, not a lock held by another process. (While a server
+/// runs its files are open for writing, so the filesystem cannot be remounted read-only under
+/// it; the full-disk test covers readiness on storage that cannot be written.)
+#[actix_web::test]
+async fn a_read_only_data_directory_is_named_at_start() {
+    let Some(disk) = SmallDisk::mount(16) else { return };
+    let dir = disk.path().to_owned();
+    let world = crate::world::World::with(move |s| s.data_dir = dir).await;
+    publish_titled(&world, "神経変性疾患に対する遺伝子治療ベクター").await;
+    let (settings, _data_dir) = world.app.stop().await;
+    disk.remount_read_only().await;
+
+    let err = match kakehashi::Application::build(&settings).await {
+        Ok(_) => panic!("a server started on a read-only data directory"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(!err.contains("in use by another process"), "{err}");
+    assert!(err.contains(&disk.path().display().to_string()), "the message names the directory: {err}");
+    assert!(err.contains("cannot be written") || err.contains("cannot write"), "{err}");
 }

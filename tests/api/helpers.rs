@@ -100,10 +100,10 @@ fn test_client() -> awc::Client {
 
 impl TestApp {
     /// Stops this server as a crash would (background work cancelled wherever it stands, open
-    /// transactions rolled back) and starts a new one on the same data directory and database,
-    /// with `customize` applied to the same settings. It listens on a new port.
-    pub async fn restart_with(self, customize: impl FnOnce(&mut Settings)) -> TestApp {
-        let TestApp { mut settings, services, halt, _data_dir: data_dir, .. } = self;
+    /// transactions rolled back), once its services and their files are released. Returns its
+    /// settings and its data directory.
+    pub async fn stop(self) -> (Settings, tempfile::TempDir) {
+        let TestApp { settings, services, halt, _data_dir: data_dir, .. } = self;
         halt.now().await;
         // The old index writer goes with the last reference to the old services.
         let weak = std::sync::Arc::downgrade(&services.into_inner());
@@ -112,6 +112,14 @@ impl TestApp {
             assert!(std::time::Instant::now() < deadline, "the stopped server's services were never released");
             actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        (settings, data_dir)
+    }
+
+    /// Stops this server as a crash would (background work cancelled wherever it stands, open
+    /// transactions rolled back) and starts a new one on the same data directory and database,
+    /// with `customize` applied to the same settings. It listens on a new port.
+    pub async fn restart_with(self, customize: impl FnOnce(&mut Settings)) -> TestApp {
+        let (mut settings, data_dir) = self.stop().await;
         customize(&mut settings);
         // A blocking task of the old server may still hold the index writer for a moment after
         // the services are gone: its lock is released when that task ends.

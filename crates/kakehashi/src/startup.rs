@@ -200,6 +200,12 @@ pub async fn database(settings: &Settings) -> anyhow::Result<kakehashi_store::Da
     if settings.database.url.trim().is_empty() {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        // A read-only data directory is named as such (SQLite would say only "unable to open
+        // database file", or fail at the first write).
+        let probe = settings.data_dir.join(".kakehashi-start-probe");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("the data directory {} cannot be written", settings.data_dir.display()))?;
     }
     let acquire_timeout = std::time::Duration::from_millis(settings.database.acquire_timeout_ms);
     kakehashi_store::connect(&url, settings.database.max_connections, acquire_timeout)

@@ -197,6 +197,16 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Writes, syncs and removes a small file in `dir`.
+fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(".kakehashi-open-probe");
+    let mut file = std::fs::File::create(&path)?;
+    let written = file.write_all(&[0u8; 512]).and_then(|()| file.sync_all());
+    let removed = std::fs::remove_file(&path);
+    written.and(removed)
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
     schema: u32,
@@ -240,13 +250,23 @@ impl SearchIndex {
     /// When the directory cannot be written or the writer lock is held by another process.
     pub fn open(dir: &Path) -> Result<(SearchIndex, Opened)> {
         let (schema, _) = schema();
+        let named = |what: &str, err: std::io::Error| {
+            SearchError::Io(std::io::Error::new(err.kind(), format!("{what} {}: {err}", dir.display())))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| named("cannot create the search index directory", e))?;
+        // A read-only or full directory is named as such, not mistaken for a damaged index or
+        // for another process's lock.
+        probe_writable(dir).map_err(|e| named("cannot write the search index directory", e))?;
         if dir.join("meta.json").exists() {
             match Self::open_existing(dir, &schema) {
                 Ok(Some((index, seq))) => return Ok((index, Opened::UpTo(seq))),
                 Ok(None) => {
                     tracing::warn!(dir = %dir.display(), "search index is from another schema or was interrupted; rebuilding")
                 }
-                Err(SearchError::Tantivy(tantivy::TantivyError::LockFailure(..))) => {
+                Err(SearchError::Tantivy(tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                ))) => {
                     return Err(SearchError::Io(std::io::Error::other(format!(
                         "the search index in {} is in use by another process",
                         dir.display()
@@ -254,9 +274,9 @@ impl SearchIndex {
                 }
                 Err(err) => tracing::warn!(dir = %dir.display(), error = %err, "search index unreadable; rebuilding"),
             }
-            std::fs::remove_dir_all(dir)?;
+            std::fs::remove_dir_all(dir).map_err(|e| named("cannot remove the damaged search index", e))?;
+            std::fs::create_dir_all(dir).map_err(|e| named("cannot create the search index directory", e))?;
         }
-        std::fs::create_dir_all(dir)?;
         let index = Index::create_in_dir(dir, schema)?;
         Ok((Self::from_index(index)?, Opened::NeedsRebuild))
     }

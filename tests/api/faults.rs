@@ -355,3 +355,75 @@ async fn a_read_only_data_directory_is_named_at_start() {
     assert!(err.contains(&disk.path().display().to_string()), "the message names the directory: {err}");
     assert!(err.contains("cannot be written") || err.contains("cannot write"), "{err}");
 }
+
+/// A 20,000-row import killed after its first batches, then run again with the same file: every
+/// row names its seed by the organisation's own reference (`external_ref`), so the second run
+/// updates what the first stored and adds only the rest. Both runs are in the audit trail, the
+/// killed one as started and never finished.
+#[actix_web::test]
+async fn an_import_killed_midway_and_sent_again_adds_nothing_twice_and_every_run_is_audited() {
+    let world = crate::world::World::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seeds.jsonl");
+    const ROWS: u64 = 20_000;
+    let rows = |revised: &str| -> String {
+        (0..ROWS)
+            .map(|i| {
+                json!({
+                    "external_ref": format!("TLO-2026-{i:05}"),
+                    "title": format!("{revised}抗体医薬シーズ 整理番号{i}"),
+                    "summary": "ヒト化抗体を用いた固形がんに対する新規治療法で、マウスモデルで腫瘍縮小を確認した。",
+                    "confidential": { "details": "配列情報" },
+                    "modalities": ["antibody"], "disease_areas": ["oncology"], "stage": "preclinical", "ip_status": "filed",
+                })
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    std::fs::write(&file, rows("")).unwrap();
+    let command = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+        cmd.env("KAKEHASHI__DATA_DIR", &world.app.settings.data_dir)
+            .env("KAKEHASHI__DATABASE__URL", &world.app.settings.database.url)
+            .env("KAKEHASHI__LOG__LEVEL", "warn")
+            .args(["import", "seeds"])
+            .arg(&file)
+            .args(["--organization", &world.uni_a.to_string()]);
+        cmd
+    };
+    let stored = async || -> u64 {
+        let res = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true&per_page=1", None).await;
+        res.body["total"].as_u64().unwrap_or(0)
+    };
+    let audited = async |action: &str| -> u64 {
+        let res = world.call(&world.admin, Method::GET, &format!("/api/v1/admin/audit?action={action}"), None).await;
+        res.body["total"].as_u64().unwrap()
+    };
+
+    // The first run is killed once some batches are stored.
+    let mut child = command().stdout(std::process::Stdio::null()).spawn().unwrap();
+    crate::helpers::until("the first batches stored", async || (stored().await > 0).then_some(())).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = stored().await;
+    assert!(partial > 0 && partial < ROWS, "the import was not stopped midway: {partial} stored");
+    assert_eq!(audited("seed.import_started").await, 1, "the killed run is on record");
+    assert_eq!(audited("seed.imported").await, 0, "and never finished");
+
+    // The same file again, with revised titles: nothing is added twice.
+    std::fs::write(&file, rows("改訂版")).unwrap();
+    let out = command().output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{ROWS} rows: imported {ROWS}, 0 failed")), "{stdout}");
+    assert!(stdout.contains(&format!("{partial} of them updated by their external_ref")), "{stdout}");
+    assert_eq!(stored().await, ROWS);
+    let listed = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true&per_page=100", None).await;
+    assert!(
+        listed.body["items"].as_array().unwrap().iter().all(|s| s["title"].as_str().unwrap().starts_with("改訂版")),
+        "every seed carries the revised title"
+    );
+    assert_eq!(audited("seed.import_started").await, 2);
+    assert_eq!(audited("seed.imported").await, 1);
+}

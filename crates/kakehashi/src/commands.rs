@@ -190,6 +190,9 @@ pub async fn import_seeds(settings: &Settings, job: SeedImport) -> anyhow::Resul
         if dry_run { report.rows - report.failed } else { report.imported },
         report.failed
     );
+    if report.updated > 0 {
+        println!("{} of them updated by their external_ref", report.updated);
+    }
     if report.failed > 0 {
         anyhow::bail!("{} rows were not imported", report.failed);
     }

@@ -320,7 +320,7 @@ pub async fn generate(
                 let content = seed(&mut rng, i);
                 let (organization_id, owner) = universities[rng.gen_range(0..universities.len())];
                 let status = if rng.gen_ratio(1, 20) { RecordStatus::Draft } else { RecordStatus::Published };
-                seeds::NewSeed { organization_id, owner_id: Some(owner), content, status }
+                seeds::NewSeed { organization_id, owner_id: Some(owner), content, status, external_ref: None }
             })
             .collect();
         let txn = services.write_txn().await?;

@@ -277,6 +277,7 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
                     owner_id: None,
                     content,
                     status: RecordStatus::Published,
+                    external_ref: None,
                 }
             })
             .collect();

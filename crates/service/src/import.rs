@@ -3,6 +3,13 @@
 //! Every row is parsed and validated first; only valid rows are written, in transactions of a few
 //! hundred, each seed in one insert. A bad row is reported by its line number and never leaves a
 //! half-imported seed; a failed batch is rolled back whole and its rows reported as failed.
+//!
+//! A row may carry the organisation's own reference (`external_ref`, unique within the
+//! organisation): a seed already holding it is updated (its content; its status is kept) instead
+//! of a new one added, so a file sent again after a partial run adds nothing twice. Rows without
+//! a reference are always added. Every run is audited twice: `seed.import_started` before the
+//! first batch is written and `seed.imported` at the end, with the same `import` id, so a run that
+//! was stopped midway shows as started and never finished.
 
 use std::path::Path;
 
@@ -36,6 +43,22 @@ impl Format {
 pub struct Row {
     pub line: usize,
     pub content: std::result::Result<SeedContent, Vec<FieldProblem>>,
+    /// The organisation's own reference for the seed, if the row gives one.
+    pub external_ref: Option<String>,
+}
+
+/// The longest reference accepted.
+pub const MAX_EXTERNAL_REF: usize = 200;
+
+fn external_ref(value: &str) -> std::result::Result<Option<String>, Vec<FieldProblem>> {
+    let value = value.trim();
+    if value.is_empty() {
+        Ok(None)
+    } else if value.chars().count() > MAX_EXTERNAL_REF {
+        Err(problem("external_ref", format!("at most {MAX_EXTERNAL_REF} characters")))
+    } else {
+        Ok(Some(value.to_owned()))
+    }
 }
 
 fn problem(field: &str, message: impl Into<String>) -> Vec<FieldProblem> {
@@ -57,15 +80,30 @@ fn parse_json_lines(bytes: &[u8]) -> Vec<Row> {
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
         .map(|(index, line)| {
-            let de = &mut serde_json::Deserializer::from_slice(line);
-            let content =
-                serde_path_to_error::deserialize::<_, SeedInput>(de).map(SeedInput::into_content).map_err(|e| {
-                    let path = e.path().to_string();
-                    let message = e.inner().to_string();
+            let line_no = index + 1;
+            let mut value: serde_json::Value = match serde_json::from_slice(line) {
+                Ok(value) => value,
+                Err(e) => {
+                    let message = e.to_string();
                     let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-                    problem(if path == "." { "row" } else { &path }, message)
+                    return Row { line: line_no, content: Err(problem("row", message)), external_ref: None };
+                }
+            };
+            // The reference is the import's, not the seed content's.
+            let reference = match value.as_object_mut().and_then(|o| o.remove("external_ref")) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(r)) => external_ref(&r),
+                Some(_) => Err(problem("external_ref", "a string")),
+            };
+            let content =
+                serde_path_to_error::deserialize::<_, SeedInput>(value).map(SeedInput::into_content).map_err(|e| {
+                    let path = e.path().to_string();
+                    problem(if path == "." { "row" } else { &path }, e.inner().to_string())
                 });
-            Row { line: index + 1, content }
+            match reference {
+                Ok(external_ref) => Row { line: line_no, content, external_ref },
+                Err(problems) => Row { line: line_no, content: Err(problems), external_ref: None },
+            }
         })
         .collect()
 }
@@ -84,18 +122,19 @@ const CSV_COLUMNS: &[&str] = &[
     "keywords",
     "visibility",
     "language",
+    "external_ref",
 ];
 
 fn parse_csv(bytes: &[u8]) -> Vec<Row> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::Fields).from_reader(bytes);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return vec![Row { line: 1, content: Err(problem("header", e.to_string())) }],
+        Err(e) => return vec![Row { line: 1, content: Err(problem("header", e.to_string())), external_ref: None }],
     };
     let unknown: Vec<&str> = headers.iter().filter(|h| !CSV_COLUMNS.contains(h)).collect();
     if !unknown.is_empty() {
         let message = format!("unknown columns {unknown:?}; expected some of {CSV_COLUMNS:?}");
-        return vec![Row { line: 1, content: Err(problem("header", message)) }];
+        return vec![Row { line: 1, content: Err(problem("header", message)), external_ref: None }];
     }
     let column = |record: &csv::StringRecord, name: &str| -> String {
         headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("").to_owned()
@@ -110,7 +149,7 @@ fn parse_csv(bytes: &[u8]) -> Vec<Row> {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                    return Row { line, content: Err(problem("row", e.to_string())) };
+                    return Row { line, content: Err(problem("row", e.to_string())), external_ref: None };
                 }
             };
             let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
@@ -145,7 +184,10 @@ fn parse_csv(bytes: &[u8]) -> Vec<Row> {
                     .into_content()
                 })
             });
-            Row { line, content }
+            match external_ref(&column(&record, "external_ref")) {
+                Ok(external_ref) => Row { line, content, external_ref },
+                Err(problems) => Row { line, content: Err(problems), external_ref: None },
+            }
         })
         .collect()
 }
@@ -176,6 +218,8 @@ pub struct Report {
     pub imported: usize,
     pub failed: usize,
     pub dry_run: bool,
+    /// Of `imported`, the seeds that already carried the row's `external_ref` and were updated.
+    pub updated: usize,
     /// Every problem, by line and field.
     pub errors: Vec<RowError>,
 }
@@ -207,12 +251,19 @@ impl Services {
         }
         let total = rows.len();
         let mut errors = Vec::new();
-        let mut valid: Vec<(usize, SeedContent)> = Vec::with_capacity(total);
+        let mut valid: Vec<(usize, SeedContent, Option<String>)> = Vec::with_capacity(total);
+        let mut first_line: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for row in rows {
-            let checked =
+            let mut checked =
                 row.content.and_then(|mut content| content.normalize_and_validate(&self.taxonomy).map(|()| content));
+            if let (Ok(_), Some(reference)) = (&checked, &row.external_ref)
+                && let Some(first) = first_line.insert(reference.clone(), row.line)
+            {
+                first_line.insert(reference.clone(), first);
+                checked = Err(problem("external_ref", format!("already used on line {first}")));
+            }
             match checked {
-                Ok(content) => valid.push((row.line, content)),
+                Ok(content) => valid.push((row.line, content, row.external_ref)),
                 Err(problems) => errors.extend(problems.into_iter().map(|p| RowError {
                     line: row.line,
                     field: p.field,
@@ -221,7 +272,7 @@ impl Services {
             }
         }
         let failed_rows = total - valid.len();
-        let mut imported = 0;
+        let (mut imported, mut updated) = (0, 0);
         let mut batch_failures = 0;
         if options.dry_run {
             progress(total);
@@ -230,22 +281,38 @@ impl Services {
             let mut done = failed_rows;
             // The whole import is one batch for the matcher: one digest per liaison.
             let import = Uuid::now_v7();
+            let audit_entry = |action: &'static str, details: serde_json::Value| audit::NewEntry {
+                actor_id: options.actor_id,
+                organization_id: Some(organization.id),
+                action,
+                object_type: "organization",
+                object_id: Some(organization.id.to_string()),
+                request_id: ctx.request_id.clone(),
+                details,
+            };
+            // Written before anything else: a run stopped midway is on record as started.
+            let started = serde_json::json!({ "import": import, "rows": total, "valid": valid.len(), "published": options.publish });
+            audit::record(&self.db, audit_entry("seed.import_started", started)).await?;
             for batch in valid.chunks(BATCH) {
                 let news: Vec<NewSeed> = batch
                     .iter()
-                    .map(|(_, content)| NewSeed {
+                    .map(|(_, content, external_ref)| NewSeed {
                         organization_id: organization.id,
                         owner_id: options.owner_id,
                         content: content.clone(),
                         status,
+                        external_ref: external_ref.clone(),
                     })
                     .collect();
                 match self.write_batch(&news, import).await {
-                    Ok(n) => imported += n,
+                    Ok((n, u)) => {
+                        imported += n;
+                        updated += u;
+                    }
                     Err(err) => {
                         tracing::error!(error = %error_chain(&err), "an import batch failed and was rolled back");
                         batch_failures += batch.len();
-                        errors.extend(batch.iter().map(|(line, _)| RowError {
+                        errors.extend(batch.iter().map(|(line, _, _)| RowError {
                             line: *line,
                             field: "row".into(),
                             message: "could not be stored; nothing of it was written".into(),
@@ -255,32 +322,49 @@ impl Services {
                 done += batch.len();
                 progress(done);
             }
-            let details = serde_json::json!({ "rows": total, "imported": imported, "failed": failed_rows + batch_failures, "published": options.publish });
-            audit::record(
-                &self.db,
-                audit::NewEntry {
-                    actor_id: options.actor_id,
-                    organization_id: Some(organization.id),
-                    action: "seed.imported",
-                    object_type: "organization",
-                    object_id: Some(organization.id.to_string()),
-                    request_id: ctx.request_id.clone(),
-                    details,
-                },
-            )
-            .await?;
+            let details = serde_json::json!({ "import": import, "rows": total, "imported": imported, "updated": updated, "failed": failed_rows + batch_failures, "published": options.publish });
+            audit::record(&self.db, audit_entry("seed.imported", details)).await?;
         }
         errors.sort_by_key(|e| e.line);
-        Ok(Report { rows: total, imported, failed: failed_rows + batch_failures, dry_run: options.dry_run, errors })
+        Ok(Report {
+            rows: total,
+            imported,
+            failed: failed_rows + batch_failures,
+            dry_run: options.dry_run,
+            updated,
+            errors,
+        })
     }
 
-    async fn write_batch(&self, news: &[NewSeed], import: Uuid) -> Result<usize> {
+    /// Writes one batch in one transaction: seeds whose `external_ref` the organisation already
+    /// has are updated, the others added. Returns how many were written and how many of those
+    /// were updates.
+    async fn write_batch(&self, news: &[NewSeed], import: Uuid) -> Result<(usize, usize)> {
+        let Some(organization_id) = news.first().map(|n| n.organization_id) else { return Ok((0, 0)) };
         let txn = self.write_txn().await?;
-        let ids = seeds::insert_many(&txn, news).await?;
+        let refs: Vec<String> = news.iter().filter_map(|n| n.external_ref.clone()).collect();
+        let existing: std::collections::HashMap<String, (Uuid, i32)> =
+            seeds::by_external_refs(&txn, organization_id, &refs)
+                .await?
+                .into_iter()
+                .map(|(r, id, v)| (r, (id, v)))
+                .collect();
+        let (updates, inserts): (Vec<&NewSeed>, Vec<&NewSeed>) =
+            news.iter().partition(|n| n.external_ref.as_ref().is_some_and(|r| existing.contains_key(r)));
+        let mut ids = Vec::with_capacity(news.len());
+        for new in &updates {
+            let Some(&(id, version)) = new.external_ref.as_ref().and_then(|r| existing.get(r)) else { continue };
+            if !seeds::update_content(&txn, id, version, &new.content).await? {
+                return Err(ServiceError::Conflict("a seed changed while it was being imported".into()));
+            }
+            ids.push(id);
+        }
+        let inserts: Vec<NewSeed> = inserts.into_iter().cloned().collect();
+        ids.extend(seeds::insert_many(&txn, &inserts).await?);
         kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids, import).await?;
         txn.commit().await?;
         self.records_changed();
-        Ok(ids.len())
+        Ok((ids.len(), updates.len()))
     }
 }
 

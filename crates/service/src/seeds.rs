@@ -166,6 +166,7 @@ impl Services {
                 owner_id: Some(actor.id),
                 content,
                 status: RecordStatus::Draft,
+                external_ref: None,
             },
         )
         .await?;

@@ -22,6 +22,8 @@ pub struct Seed {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The organisation's own reference, unique within it.
+    pub external_ref: Option<String>,
 }
 
 impl Seed {
@@ -65,6 +67,7 @@ impl TryFrom<seed::Model> for Seed {
             created_at: m.created_at,
             updated_at: m.updated_at,
             published_at: m.published_at,
+            external_ref: m.external_ref,
         })
     }
 }
@@ -89,6 +92,7 @@ pub struct NewSeed {
     pub owner_id: Option<Uuid>,
     pub content: SeedContent,
     pub status: RecordStatus,
+    pub external_ref: Option<String>,
 }
 
 fn new_model(id: Uuid, new: &NewSeed, now: DateTime<Utc>) -> seed::ActiveModel {
@@ -102,6 +106,7 @@ fn new_model(id: Uuid, new: &NewSeed, now: DateTime<Utc>) -> seed::ActiveModel {
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set((new.status == RecordStatus::Published).then_some(now)),
+        external_ref: Set(new.external_ref.clone()),
         ..Default::default()
     };
     content_columns(&mut model, &new.content);
@@ -112,6 +117,32 @@ fn new_model(id: Uuid, new: &NewSeed, now: DateTime<Utc>) -> seed::ActiveModel {
 /// On a database failure.
 pub async fn insert(conn: &impl ConnectionTrait, new: NewSeed) -> Result<Seed> {
     new_model(Uuid::now_v7(), &new, Utc::now()).insert(conn).await?.try_into()
+}
+
+/// The seeds of `organization_id` carrying any of `refs`: reference, id and version.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_external_refs(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    refs: &[String],
+) -> Result<Vec<(String, Uuid, i32)>> {
+    let mut out = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(500) {
+        let rows: Vec<(Option<String>, Uuid, i32)> = seed::Entity::find()
+            .select_only()
+            .column(seed::Column::ExternalRef)
+            .column(seed::Column::Id)
+            .column(seed::Column::Version)
+            .filter(seed::Column::OrganizationId.eq(organization_id))
+            .filter(seed::Column::ExternalRef.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(r, id, v)| r.map(|r| (r, id, v))));
+    }
+    Ok(out)
 }
 
 /// Inserts many seeds in one statement per chunk; returns their ids in order.

@@ -470,6 +470,8 @@ pub struct ImportReport {
     pub imported: usize,
     pub failed: usize,
     pub dry_run: bool,
+    /// Of `imported`, the seeds updated because they already carried the row's `external_ref`.
+    pub updated: usize,
     pub errors: Vec<ImportRowError>,
 }
 
@@ -548,6 +550,7 @@ pub async fn import(
         imported: report.imported,
         failed: report.failed,
         dry_run: report.dry_run,
+        updated: report.updated,
         errors: report
             .errors
             .into_iter()

@@ -7,12 +7,11 @@
 
 mod http;
 mod postgres;
+mod report;
 
 /// The argument that makes this binary serve instead of measure: the HTTP part starts the server
 /// as a child process of its own executable, so no `kakehashi` binary needs to be built beside it.
 pub const SERVE: &str = "serve";
-
-use std::fmt::Write as _;
 
 use anyhow::Context as _;
 use std::time::{Duration, Instant};
@@ -150,19 +149,36 @@ fn machine() -> String {
     format!("{cpus} CPUs available ({model}){memory}, Linux {}", kernel.trim())
 }
 
+/// Everything one run measured, for the report.
+struct Figures {
+    /// Writing the synthetic records.
+    load: Duration,
+    /// The full reindex, the records it indexed and the segments it left.
+    reindex: Duration,
+    records: u64,
+    segments: usize,
+    /// The mix in process.
+    results: Vec<Timed>,
+    baseline: Option<BaselineRun>,
+    /// Matching one need against every seed, sorted.
+    match_times: Vec<Duration>,
+    /// Publish to searchable, sorted.
+    visibility: Vec<Duration>,
+    http: Option<HttpRun>,
+}
+
+/// A company member of no organisation in the data: the most restrictive audience, so the
+/// visibility filter is exercised on every query.
+const NOBODY: Uuid = Uuid::nil();
+
 /// Runs the benchmark and returns the report (Markdown).
 ///
 /// # Errors
 /// When a step fails.
-#[allow(clippy::too_many_lines)]
 pub async fn run(options: &Options) -> anyhow::Result<String> {
     let Options { seeds, needs, iterations, .. } = *options;
     let scratch = tempfile::tempdir()?;
-    let mut settings = Settings::load(None)?;
-    settings.data_dir = scratch.path().to_owned();
-    settings.database.url = String::new();
-    settings.search.dir = String::new();
-    settings.matching.enabled = false;
+    let settings = scratch_settings(scratch.path())?;
     let (services, background) = startup::services(&settings, IndexMode::Open).await?;
     let services = std::sync::Arc::new(services);
 
@@ -178,18 +194,55 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     let segments = services.search.segments();
 
     eprintln!("searching in process …");
-    // A company member of no organisation in the data: the most restrictive audience, so the
-    // visibility filter is exercised on every query.
-    let (organization, granted) = (Uuid::nil(), vec![Uuid::nil()]);
-    let audience = Audience {
-        seeds: SeedAudience::Restricted { own_organization: None, granted: granted.clone() },
-        needs: NeedAudience::Organization(organization),
+    let results = search_in_process(&services, iterations).await?;
+    let baseline = match &options.postgres_url {
+        Some(url) => {
+            eprintln!("loading the PostgreSQL baseline …");
+            Some(postgres_baseline(&services, url, &NOBODY, &[NOBODY], (iterations / 4).max(5)).await?)
+        }
+        None => None,
     };
-    let probes = mix();
+    eprintln!("matching needs against every seed …");
+    let match_times = match_needs(&services).await?;
+    eprintln!("measuring write-to-searchable delay …");
+    let visibility = publish_to_search(&services, background, &settings).await?;
+
+    // The server opens the same database and index: this process lets go of them first.
+    let (db, search) = (services.db.clone(), std::sync::Arc::clone(&services.search));
+    drop(services);
+    drop(search);
+    db.close().await?;
+    let http = if options.connections > 0 {
+        eprintln!("starting the server and loading it over HTTP with {} connections …", options.connections);
+        Some(http_load(scratch.path(), options).await?)
+    } else {
+        None
+    };
+    let figures = Figures { load, reindex, records, segments, results, baseline, match_times, visibility, http };
+    Ok(report::render(options, &figures))
+}
+
+/// The settings of a run: SQLite and the index in `dir`, matching off (the benchmark times it
+/// itself).
+fn scratch_settings(dir: &std::path::Path) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(None)?;
+    settings.data_dir = dir.to_owned();
+    settings.database.url = String::new();
+    settings.search.dir = String::new();
+    settings.matching.enabled = false;
+    Ok(settings)
+}
+
+/// Times every query of the mix in process, after a tenth as many untimed runs.
+async fn search_in_process(services: &kakehashi_service::Services, iterations: usize) -> anyhow::Result<Vec<Timed>> {
+    let audience = Audience {
+        seeds: SeedAudience::Restricted { own_organization: None, granted: vec![NOBODY] },
+        needs: NeedAudience::Organization(NOBODY),
+    };
     let index = services.search.clone();
-    let results = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Timed>> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Timed>> {
         let mut out = Vec::new();
-        for probe in &probes {
+        for probe in &mix() {
             let request = SearchRequest {
                 text: probe.text.to_owned(),
                 kind: probe.kind,
@@ -212,17 +265,11 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
         }
         Ok(out)
     })
-    .await??;
+    .await?
+}
 
-    let baseline = match &options.postgres_url {
-        Some(url) => {
-            eprintln!("loading the PostgreSQL baseline …");
-            Some(postgres_baseline(&services, url, &organization, &granted, (iterations / 4).max(5)).await?)
-        }
-        None => None,
-    };
-
-    eprintln!("matching needs against every seed …");
+/// Matches a sample of needs against every seed, one at a time; the times sorted.
+async fn match_needs(services: &kakehashi_service::Services) -> anyhow::Result<Vec<Duration>> {
     let needs_sample = kakehashi_store::needs::published_after(&services.db, None, 20).await?;
     let mut match_times = Vec::with_capacity(needs_sample.len());
     for need in &needs_sample {
@@ -231,176 +278,23 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
         match_times.push(started.elapsed());
     }
     match_times.sort_unstable();
+    Ok(match_times)
+}
 
-    eprintln!("measuring write-to-searchable delay …");
+/// Runs the indexer as the server does and times publish → searchable.
+async fn publish_to_search(
+    services: &std::sync::Arc<kakehashi_service::Services>,
+    background: startup::Background,
+    settings: &Settings,
+) -> anyhow::Result<Vec<Duration>> {
     let mut state = background.indexer;
     state.last_seq = kakehashi_store::changes::last_seq(&services.db).await?;
     let interval = Duration::from_millis(settings.search.poll_interval_ms);
-    let indexer_task = tokio::spawn(std::sync::Arc::clone(&services).run_indexer(state, interval));
-    let visibility = write_to_search_delays(&services, 30).await?;
+    let indexer_task = tokio::spawn(std::sync::Arc::clone(services).run_indexer(state, interval));
+    let visibility = write_to_search_delays(services, 30).await;
     indexer_task.abort();
     let _ = indexer_task.await;
-
-    // The server opens the same database and index: this process lets go of them first.
-    let (db, search) = (services.db.clone(), std::sync::Arc::clone(&services.search));
-    drop(services);
-    drop(search);
-    db.close().await?;
-    let http = if options.connections > 0 {
-        eprintln!("starting the server and loading it over HTTP with {} connections …", options.connections);
-        Some(http_load(scratch.path(), options).await?)
-    } else {
-        None
-    };
-
-    let all = sorted_class(&results, None);
-    let mut report = String::new();
-    let _ = writeln!(report, "# Kakehashi benchmarks\n");
-    let mut command = format!(
-        "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --connections {} --http-secs {}",
-        options.connections, options.http_seconds
-    );
-    if options.postgres_url.is_none() {
-        command.push_str(" --no-postgres");
-    }
-    let _ = writeln!(report, "Produced by `{command}` in one run, on {}.", machine());
-    let _ = writeln!(
-        report,
-        "The service runs on SQLite with its tantivy index{}. Ratios compare with the target (below 1 meets an upper bound, above 1 a lower bound) or with the baseline.\n",
-        baseline.as_ref().map_or_else(String::new, |b| format!("; the baseline on PostgreSQL {}", b.version))
-    );
-    let _ = writeln!(report, "| measure | value | target | ratio |");
-    let _ = writeln!(report, "|---|---|---|---|");
-    let load_rate = (seeds + needs) as f64 / load.as_secs_f64();
-    let _ = writeln!(
-        report,
-        "| bulk load ({} records) | {:.1} s ({:.0} records/s) | — | — |",
-        seeds + needs,
-        load.as_secs_f64(),
-        load_rate
-    );
-    let reindex_rate = records as f64 / reindex.as_secs_f64();
-    let _ = writeln!(
-        report,
-        "| full reindex ({records} published records) | {:.2} s ({reindex_rate:.0} records/s) | ≥ 20,000 records/s | {:.2}× |",
-        reindex.as_secs_f64(),
-        reindex_rate / 20_000.0
-    );
-    let _ = writeln!(report, "| index segments after the rebuild | {segments} | — | — |");
-    let p99 = percentile(&all, 99.0);
-    let _ = writeln!(report, "| in-process search p50, whole mix | {:.2} ms | — | — |", ms(percentile(&all, 50.0)));
-    let _ =
-        writeln!(report, "| in-process search p99, whole mix | {:.2} ms | ≤ 5 ms | {:.2}× |", ms(p99), ms(p99) / 5.0);
-    if let Some(b) = &baseline {
-        let pg_all = sorted_class(&b.results, None);
-        let pg_p99 = percentile(&pg_all, 99.0);
-        let _ = writeln!(
-            report,
-            "| PostgreSQL baseline p99, whole mix | {:.2} ms (p50 {:.2} ms) | ≥ 10× the index's p99 | {:.1}× the index's p99 |",
-            ms(pg_p99),
-            ms(percentile(&pg_all, 50.0)),
-            pg_p99.as_secs_f64() / p99.as_secs_f64()
-        );
-        let _ =
-            writeln!(report, "| PostgreSQL baseline load and index build | {:.1} s | — | — |", b.load.as_secs_f64());
-    }
-    let _ = writeln!(
-        report,
-        "| publish → searchable, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 1 s | {:.3}× |",
-        visibility.len(),
-        ms(percentile(&visibility, 50.0)),
-        ms(percentile(&visibility, 100.0)),
-        percentile(&visibility, 100.0).as_secs_f64()
-    );
-    let _ = writeln!(
-        report,
-        "| match one need against {seeds} seeds, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 50 ms | p50 {:.2}×, max {:.2}× |",
-        match_times.len(),
-        ms(percentile(&match_times, 50.0)),
-        ms(percentile(&match_times, 100.0)),
-        ms(percentile(&match_times, 50.0)) / 50.0,
-        ms(percentile(&match_times, 100.0)) / 50.0
-    );
-    if let Some(HttpRun { load, memory, cpu_per_request }) = &http {
-        let connections = options.connections;
-        let _ = writeln!(
-            report,
-            "| HTTP searches/s at {connections} connections ({} requests, {} errors) | {:.0} | ≥ 3,000 | {:.2}× |",
-            load.requests,
-            load.errors,
-            load.per_second(),
-            load.per_second() / 3000.0
-        );
-        let http_p99 = percentile(&load.latencies, 99.0);
-        let _ = writeln!(
-            report,
-            "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ 20 ms | {:.2}× |",
-            ms(percentile(&load.latencies, 50.0)),
-            ms(http_p99),
-            ms(http_p99) / 20.0
-        );
-        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let _ = writeln!(
-            report,
-            "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | — | — |",
-            cpus as f64 / cpu_per_request.as_secs_f64().max(1e-9),
-            ms(*cpu_per_request)
-        );
-        let _ = writeln!(
-            report,
-            "| server memory: peak RSS (RSS after the load) | {:.0} MiB ({:.0} MiB) | ≤ 500 MiB | {:.2}× |",
-            mib(memory.peak),
-            mib(memory.rss),
-            mib(memory.peak) / 500.0
-        );
-    }
-    let _ = writeln!(
-        report,
-        "\n| query class | index p50 | index p99 | hits |{}",
-        match &baseline {
-            Some(_) => " PostgreSQL p50 | PostgreSQL p99 | PostgreSQL hits | p99 ratio |",
-            None => "",
-        }
-    );
-    let _ = writeln!(report, "|---|---|---|---|{}", if baseline.is_some() { "---|---|---|---|" } else { "" });
-    for class in ["japanese", "english", "facets only", "text + facets"] {
-        let times = sorted_class(&results, Some(class));
-        let hits: Vec<String> = results.iter().filter(|r| r.class == class).map(|r| r.total.to_string()).collect();
-        let _ = write!(
-            report,
-            "| {class} | {:.2} ms | {:.2} ms | {} |",
-            ms(percentile(&times, 50.0)),
-            ms(percentile(&times, 99.0)),
-            hits.join(", ")
-        );
-        if let Some(b) = &baseline {
-            let pg = sorted_class(&b.results, Some(class));
-            let pg_hits: Vec<String> =
-                b.results.iter().filter(|r| r.class == class).map(|r| r.total.to_string()).collect();
-            let _ = write!(
-                report,
-                " {:.2} ms | {:.2} ms | {} | {:.1}× |",
-                ms(percentile(&pg, 50.0)),
-                ms(percentile(&pg, 99.0)),
-                pg_hits.join(", "),
-                percentile(&pg, 99.0).as_secs_f64() / percentile(&times, 99.0).as_secs_f64()
-            );
-        }
-        let _ = writeln!(report);
-    }
-    if let Some(b) = &baseline {
-        let same = results.iter().zip(&b.results).all(|(ours, theirs)| ours.total == theirs.total);
-        let _ = writeln!(
-            report,
-            "\n{}",
-            if same {
-                "Both sides find the same number of records for every query of the mix, so they answer the same question."
-            } else {
-                "Hit counts differ where the two analyse text differently: the index stems English and matches Japanese by character bigrams; the baseline uses PostgreSQL's English configuration and substring matching."
-            }
-        );
-    }
-    Ok(report)
+    visibility
 }
 
 /// The PostgreSQL baseline: its load time, its version and the mix timed against it.

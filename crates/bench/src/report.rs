@@ -1,0 +1,175 @@
+//! The benchmark's report: one table of every measure against its target, one of the query
+//! classes beside the baseline, and whether both sides found the same records.
+
+use std::fmt::Write as _;
+
+use crate::{Figures, HttpRun, Options, machine, mib, ms, percentile, sorted_class};
+
+/// The report in Markdown.
+pub(crate) fn render(options: &Options, figures: &Figures) -> String {
+    let mut report = String::new();
+    let _ = writeln!(report, "# Kakehashi benchmarks\n");
+    summary(&mut report, options, figures);
+    classes(&mut report, figures);
+    agreement(&mut report, figures);
+    report
+}
+
+/// Every measure, its target and the ratio to it.
+fn summary(out: &mut String, options: &Options, figures: &Figures) {
+    let Options { seeds, needs, iterations, .. } = *options;
+    let Figures { load, reindex, records, segments, results, baseline, match_times, visibility, http } = figures;
+    let all = sorted_class(results, None);
+    let mut command = format!(
+        "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --connections {} --http-secs {}",
+        options.connections, options.http_seconds
+    );
+    if options.postgres_url.is_none() {
+        command.push_str(" --no-postgres");
+    }
+    let _ = writeln!(out, "Produced by `{command}` in one run, on {}.", machine());
+    let _ = writeln!(
+        out,
+        "The service runs on SQLite with its tantivy index{}. Ratios compare with the target (below 1 meets an upper bound, above 1 a lower bound) or with the baseline.\n",
+        baseline.as_ref().map_or_else(String::new, |b| format!("; the baseline on PostgreSQL {}", b.version))
+    );
+    let _ = writeln!(out, "| measure | value | target | ratio |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    let load_rate = (seeds + needs) as f64 / load.as_secs_f64();
+    let _ = writeln!(
+        out,
+        "| bulk load ({} records) | {:.1} s ({:.0} records/s) | — | — |",
+        seeds + needs,
+        load.as_secs_f64(),
+        load_rate
+    );
+    let reindex_rate = *records as f64 / reindex.as_secs_f64();
+    let _ = writeln!(
+        out,
+        "| full reindex ({records} published records) | {:.2} s ({reindex_rate:.0} records/s) | ≥ 20,000 records/s | {:.2}× |",
+        reindex.as_secs_f64(),
+        reindex_rate / 20_000.0
+    );
+    let _ = writeln!(out, "| index segments after the rebuild | {segments} | — | — |");
+    let p99 = percentile(&all, 99.0);
+    let _ = writeln!(out, "| in-process search p50, whole mix | {:.2} ms | — | — |", ms(percentile(&all, 50.0)));
+    let _ = writeln!(out, "| in-process search p99, whole mix | {:.2} ms | ≤ 5 ms | {:.2}× |", ms(p99), ms(p99) / 5.0);
+    if let Some(b) = baseline {
+        let pg_all = sorted_class(&b.results, None);
+        let pg_p99 = percentile(&pg_all, 99.0);
+        let _ = writeln!(
+            out,
+            "| PostgreSQL baseline p99, whole mix | {:.2} ms (p50 {:.2} ms) | ≥ 10× the index's p99 | {:.1}× the index's p99 |",
+            ms(pg_p99),
+            ms(percentile(&pg_all, 50.0)),
+            pg_p99.as_secs_f64() / p99.as_secs_f64()
+        );
+        let _ = writeln!(out, "| PostgreSQL baseline load and index build | {:.1} s | — | — |", b.load.as_secs_f64());
+    }
+    let _ = writeln!(
+        out,
+        "| publish → searchable, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 1 s | {:.3}× |",
+        visibility.len(),
+        ms(percentile(visibility, 50.0)),
+        ms(percentile(visibility, 100.0)),
+        percentile(visibility, 100.0).as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "| match one need against {seeds} seeds, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 50 ms | p50 {:.2}×, max {:.2}× |",
+        match_times.len(),
+        ms(percentile(match_times, 50.0)),
+        ms(percentile(match_times, 100.0)),
+        ms(percentile(match_times, 50.0)) / 50.0,
+        ms(percentile(match_times, 100.0)) / 50.0
+    );
+    if let Some(HttpRun { load, memory, cpu_per_request }) = http {
+        let connections = options.connections;
+        let _ = writeln!(
+            out,
+            "| HTTP searches/s at {connections} connections ({} requests, {} errors) | {:.0} | ≥ 3,000 | {:.2}× |",
+            load.requests,
+            load.errors,
+            load.per_second(),
+            load.per_second() / 3000.0
+        );
+        let http_p99 = percentile(&load.latencies, 99.0);
+        let _ = writeln!(
+            out,
+            "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ 20 ms | {:.2}× |",
+            ms(percentile(&load.latencies, 50.0)),
+            ms(http_p99),
+            ms(http_p99) / 20.0
+        );
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let _ = writeln!(
+            out,
+            "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | — | — |",
+            cpus as f64 / cpu_per_request.as_secs_f64().max(1e-9),
+            ms(*cpu_per_request)
+        );
+        let _ = writeln!(
+            out,
+            "| server memory: peak RSS (RSS after the load) | {:.0} MiB ({:.0} MiB) | ≤ 500 MiB | {:.2}× |",
+            mib(memory.peak),
+            mib(memory.rss),
+            mib(memory.peak) / 500.0
+        );
+    }
+}
+
+/// Each class of the query mix, in process and (when run) in the baseline.
+fn classes(out: &mut String, figures: &Figures) {
+    let Figures { results, baseline, .. } = figures;
+    let _ = writeln!(
+        out,
+        "\n| query class | index p50 | index p99 | hits |{}",
+        match &baseline {
+            Some(_) => " PostgreSQL p50 | PostgreSQL p99 | PostgreSQL hits | p99 ratio |",
+            None => "",
+        }
+    );
+    let _ = writeln!(out, "|---|---|---|---|{}", if baseline.is_some() { "---|---|---|---|" } else { "" });
+    for class in ["japanese", "english", "facets only", "text + facets"] {
+        let times = sorted_class(results, Some(class));
+        let hits: Vec<String> = results.iter().filter(|r| r.class == class).map(|r| r.total.to_string()).collect();
+        let _ = write!(
+            out,
+            "| {class} | {:.2} ms | {:.2} ms | {} |",
+            ms(percentile(&times, 50.0)),
+            ms(percentile(&times, 99.0)),
+            hits.join(", ")
+        );
+        if let Some(b) = baseline {
+            let pg = sorted_class(&b.results, Some(class));
+            let pg_hits: Vec<String> =
+                b.results.iter().filter(|r| r.class == class).map(|r| r.total.to_string()).collect();
+            let _ = write!(
+                out,
+                " {:.2} ms | {:.2} ms | {} | {:.1}× |",
+                ms(percentile(&pg, 50.0)),
+                ms(percentile(&pg, 99.0)),
+                pg_hits.join(", "),
+                percentile(&pg, 99.0).as_secs_f64() / percentile(&times, 99.0).as_secs_f64()
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// Whether the index and the baseline found as many records for every query.
+fn agreement(out: &mut String, figures: &Figures) {
+    let Figures { results, baseline, .. } = figures;
+    if let Some(b) = baseline {
+        let same = results.iter().zip(&b.results).all(|(ours, theirs)| ours.total == theirs.total);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if same {
+                "Both sides find the same number of records for every query of the mix, so they answer the same question."
+            } else {
+                "Hit counts differ where the two analyse text differently: the index stems English and matches Japanese by character bigrams; the baseline uses PostgreSQL's English configuration and substring matching."
+            }
+        );
+    }
+}

@@ -74,6 +74,21 @@ async fn waiting(world: &World) -> u64 {
     match_work::waiting(&world.app.services.db).await.unwrap()
 }
 
+/// Waits until the index has applied every change written so far and serves `docs` documents.
+async fn indexed(world: &World, docs: u64) {
+    let services = &world.app.services;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let written = kakehashi_store::changes::last_seq(&services.db).await.unwrap();
+        let applied = services.search.last_seq().unwrap().unwrap_or(0);
+        if applied >= written && services.search.num_docs() >= docs {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the index never caught up: {applied} of {written}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits until the matcher has nothing left to do.
 async fn settled(world: &World) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -128,7 +143,10 @@ async fn each_record_keeps_only_its_best_matches() {
         assert!(listed["total"].as_u64().unwrap() <= 2, "at most two per record, always: {listed}");
     }
 
-    // Scored afresh, the need's candidates ranked: its list holds the two best of them.
+    // Scored afresh, the need's candidates ranked: its list holds the two best of them. The
+    // matcher may have matched the last seed from its own side before the index applied it, so
+    // the need is scored only once the index holds every change.
+    indexed(&world, SEEDS.len() as u64 + 1).await;
     let stored = kakehashi_store::needs::get(&world.app.services.db, need).await.unwrap().unwrap();
     let scored = world.app.services.score_need(&stored).await.unwrap();
     assert!(scored.len() >= 3, "the test needs more candidates than places: {}", scored.len());

@@ -77,16 +77,12 @@ async fn waiting(world: &World) -> u64 {
 /// Waits until the index has applied every change written so far and serves `docs` documents.
 async fn indexed(world: &World, docs: u64) {
     let services = &world.app.services;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    until("the index to apply every change", async || {
         let written = kakehashi_store::changes::last_seq(&services.db).await.unwrap();
         let applied = services.search.last_seq().unwrap().unwrap_or(0);
-        if applied >= written && services.search.num_docs() >= docs {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the index never caught up: {applied} of {written}");
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
+        (applied >= written && services.search.num_docs() >= docs).then_some(())
+    })
+    .await;
 }
 
 /// Waits until the matcher has nothing left to do.

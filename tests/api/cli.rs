@@ -122,3 +122,32 @@ async fn the_binary_serves_with_demo_data() {
     assert!(stdout.contains("Loaded 300 demo seeds and 60 demo needs"), "{stdout}");
     assert!(stdout.contains("An introduction is waiting for researcher@toto-med"), "{stdout}");
 }
+
+#[actix_web::test]
+async fn a_database_slow_to_give_its_first_connection_is_waited_for_at_start() {
+    use sea_orm::{ConnectOptions, ConnectionTrait as _, Database};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+    // Another process holds the exclusive lock of a database in rollback-journal mode, so the
+    // server's first connection (which switches it to WAL) waits far longer than the pool allows.
+    let mut options = ConnectOptions::new(url.clone());
+    options.max_connections(1).min_connections(1).sqlx_logging(false);
+    let holder = Database::connect(options).await.unwrap();
+    holder.execute_unprepared("PRAGMA journal_mode=DELETE").await.unwrap();
+    holder.execute_unprepared("CREATE TABLE held (id INTEGER)").await.unwrap();
+    holder.execute_unprepared("BEGIN EXCLUSIVE").await.unwrap();
+    holder.execute_unprepared("INSERT INTO held VALUES (1)").await.unwrap();
+    let child = kakehashi(dir.path(), &url)
+        .env("KAKEHASHI__DATABASE__ACQUIRE_TIMEOUT_MS", "200")
+        .arg("migrate")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1500)).await;
+    holder.execute_unprepared("COMMIT").await.unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("trying again"), "the wait is logged: {stderr}");
+}

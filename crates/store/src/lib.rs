@@ -107,9 +107,42 @@ pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> 
 /// SQLite gets WAL journaling, enforced foreign keys and a busy timeout, so that the API's
 /// concurrent writers wait for each other instead of failing.
 ///
+/// The first connection may take longer than `acquire_timeout` (a server starting on a busy
+/// machine, or beside a database that is still coming up): a pool timeout at this point is tried
+/// again, with a warning, for up to [`START_PATIENCE`]. Any other error is returned at once.
+///
 /// # Errors
 /// When the database cannot be reached or opened.
 pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<DatabaseConnection> {
+    let deadline = std::time::Instant::now() + START_PATIENCE;
+    loop {
+        match open_pool(url, max_connections, acquire_timeout).await {
+            Err(err) if is_pool_timeout(&err) && std::time::Instant::now() < deadline => {
+                tracing::warn!(
+                    acquire_timeout_ms = acquire_timeout.as_millis(),
+                    "the database gave no connection in time at start; trying again"
+                );
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+/// How long [`connect`] keeps trying for a first connection that times out.
+pub const START_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Whether `err` is the pool's timeout waiting for a connection, however sea-orm wraps it.
+fn is_pool_timeout(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Conn(sea_orm::RuntimeErr::SqlxError(inner)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner)) => {
+            matches!(**inner, sea_orm::sqlx::Error::PoolTimedOut)
+        }
+        _ => false,
+    }
+}
+
+async fn open_pool(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -132,7 +165,7 @@ pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration)
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_release(|conn, _| Box::pin(release_only_outside_transaction(conn)))
         });
-    Ok(Database::connect(options).await?)
+    Database::connect(options).await
 }
 
 /// Keeps a connection in the pool only if it is outside any transaction (closing it otherwise).

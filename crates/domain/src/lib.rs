@@ -49,7 +49,7 @@ pub use disclosure::{
     need_access, reveals_need_organization, seed_access,
 };
 pub use matching::MatchStatus;
-pub use member::{ImportRefusal, Locale, MatchMail, MemberStatus, OrganizationKind, Role, UnknownName};
+pub use member::{ImportRefusal, Locale, MatchMail, MemberStatus, MemberStep, OrganizationKind, Role, UnknownName};
 pub use page::Page;
 pub use record::{
     ConfidentialSection, FieldProblem, IllegalRecordStep, NeedContent, NeedInput, RecordStep, SeedContent, SeedInput,

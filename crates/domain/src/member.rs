@@ -160,6 +160,61 @@ impl MemberStatus {
     }
 }
 
+/// A step in a member's life cycle: the member's own (verifying the address, accepting an
+/// invitation) or an admin's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberStep {
+    VerifyEmail,
+    AcceptInvitation,
+    /// Admit a verified registration, or lift a suspension.
+    Approve,
+    Reject,
+    Suspend,
+}
+
+impl MemberStep {
+    pub const ALL: [MemberStep; 5] = [
+        MemberStep::VerifyEmail,
+        MemberStep::AcceptInvitation,
+        MemberStep::Approve,
+        MemberStep::Reject,
+        MemberStep::Suspend,
+    ];
+}
+
+impl MemberStatus {
+    pub const ALL: [MemberStatus; 6] = [
+        MemberStatus::Invited,
+        MemberStatus::PendingVerification,
+        MemberStatus::PendingApproval,
+        MemberStatus::Active,
+        MemberStatus::Suspended,
+        MemberStatus::Rejected,
+    ];
+
+    /// The status `step` leads to from this one.
+    ///
+    /// # Errors
+    /// The statuses the step applies to, in words, when it does not apply to this one.
+    pub fn after(self, step: MemberStep) -> Result<MemberStatus, &'static str> {
+        use MemberStatus::*;
+        match (step, self) {
+            (MemberStep::VerifyEmail, PendingVerification) => Ok(PendingApproval),
+            (MemberStep::VerifyEmail, _) => {
+                Err("e-mail verification applies to members who registered and have not verified")
+            }
+            (MemberStep::AcceptInvitation, Invited) => Ok(Active),
+            (MemberStep::AcceptInvitation, _) => Err("accepting an invitation applies to invited members"),
+            (MemberStep::Approve, PendingApproval | Suspended) => Ok(Active),
+            (MemberStep::Approve, _) => Err("approve applies to members pending approval or suspended"),
+            (MemberStep::Reject, PendingApproval | PendingVerification | Invited) => Ok(Rejected),
+            (MemberStep::Reject, _) => Err("reject applies to members not yet admitted"),
+            (MemberStep::Suspend, Active) => Ok(Suspended),
+            (MemberStep::Suspend, _) => Err("suspend applies to active members"),
+        }
+    }
+}
+
 /// A member's preferred language for e-mail and labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -251,6 +306,26 @@ from_str_via_as_str!(MatchMail, "match e-mail preference", [MatchMail::Immediate
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_step_applies_only_from_its_statuses_and_nothing_leaves_rejected() {
+        use MemberStatus::*;
+        for from in MemberStatus::ALL {
+            for step in MemberStep::ALL {
+                let expected = match step {
+                    MemberStep::VerifyEmail => (from == PendingVerification).then_some(PendingApproval),
+                    MemberStep::AcceptInvitation => (from == Invited).then_some(Active),
+                    MemberStep::Approve => matches!(from, PendingApproval | Suspended).then_some(Active),
+                    MemberStep::Reject => {
+                        matches!(from, PendingApproval | PendingVerification | Invited).then_some(Rejected)
+                    }
+                    MemberStep::Suspend => (from == Active).then_some(Suspended),
+                };
+                assert_eq!(from.after(step).ok(), expected, "{step:?} from {from}");
+            }
+        }
+        assert!(MemberStep::ALL.iter().all(|&step| Rejected.after(step).is_err()), "rejected is final");
+    }
 
     #[test]
     fn every_role_fits_exactly_one_organization_kind() {

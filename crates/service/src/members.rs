@@ -5,7 +5,7 @@
 //! verify their address and wait for approval.
 
 use chrono::Utc;
-use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
+use kakehashi_domain::{Locale, MemberStatus, MemberStep, OrganizationKind, Page, Role};
 use kakehashi_notify::templates::{LinkMail, link_mail};
 pub use kakehashi_store::audit::{Entry as AuditEntry, Filter as AuditFilter};
 pub use kakehashi_store::members::Member;
@@ -65,16 +65,11 @@ impl Decision {
         }
     }
 
-    /// The status a decision leads to from `from`, or the statuses it would apply to.
-    fn apply(self, from: MemberStatus) -> std::result::Result<MemberStatus, &'static str> {
-        use MemberStatus::*;
-        match (self, from) {
-            (Decision::Approve(_), PendingApproval | Suspended) => Ok(Active),
-            (Decision::Approve(_), _) => Err("approve applies to members pending approval or suspended"),
-            (Decision::Reject, PendingApproval | PendingVerification | Invited) => Ok(Rejected),
-            (Decision::Reject, _) => Err("reject applies to members not yet admitted"),
-            (Decision::Suspend, Active) => Ok(Suspended),
-            (Decision::Suspend, _) => Err("suspend applies to active members"),
+    fn step(self) -> MemberStep {
+        match self {
+            Decision::Approve(_) => MemberStep::Approve,
+            Decision::Reject => MemberStep::Reject,
+            Decision::Suspend => MemberStep::Suspend,
         }
     }
 }
@@ -276,17 +271,11 @@ impl Services {
             .await?
             .ok_or(ServiceError::InvalidToken)?;
         let member = members::get(&txn, member_id).await?.ok_or(ServiceError::InvalidToken)?;
-        if member.status != MemberStatus::PendingVerification {
-            return Err(ServiceError::InvalidToken);
-        }
+        let status = member.status.after(MemberStep::VerifyEmail).map_err(|_| ServiceError::InvalidToken)?;
         members::update(
             &txn,
             member.id,
-            members::MemberChanges {
-                status: Some(MemberStatus::PendingApproval),
-                email_verified_at: Some(Utc::now()),
-                ..Default::default()
-            },
+            members::MemberChanges { status: Some(status), email_verified_at: Some(Utc::now()), ..Default::default() },
         )
         .await?;
         audit::record(
@@ -360,16 +349,14 @@ impl Services {
             .await?
             .ok_or(ServiceError::InvalidToken)?;
         let member = members::get(&txn, member_id).await?.ok_or(ServiceError::InvalidToken)?;
-        if member.status != MemberStatus::Invited {
-            return Err(ServiceError::InvalidToken);
-        }
+        let status = member.status.after(MemberStep::AcceptInvitation).map_err(|_| ServiceError::InvalidToken)?;
         passwords::check_strength(&password, &member.email)?;
         let hash = self.passwords.hash(password).await?;
         members::update(
             &txn,
             member.id,
             members::MemberChanges {
-                status: Some(MemberStatus::Active),
+                status: Some(status),
                 password_hash: Some(hash),
                 email_verified_at: Some(Utc::now()),
                 unlock: true,
@@ -406,8 +393,9 @@ impl Services {
         }
         let txn = self.write_txn().await?;
         let member = members::get(&txn, member_id).await?.ok_or(ServiceError::NotFound("member"))?;
-        let status = decision
-            .apply(member.status)
+        let status = member
+            .status
+            .after(decision.step())
             .map_err(|allowed| ServiceError::Conflict(format!("the member is {}; {allowed}", member.status)))?;
         let role = match decision {
             Decision::Approve(Some(role)) => {
@@ -616,29 +604,5 @@ impl Services {
     pub async fn audit_log(&self, filter: audit::Filter, page: Page) -> Result<Listed<audit::Entry>> {
         let (items, total) = audit::list(&self.db, filter, page).await?;
         Ok(Listed { items, total, page })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decisions_apply_only_from_their_statuses() {
-        use MemberStatus::*;
-        let all = [Invited, PendingVerification, PendingApproval, Active, Suspended, Rejected];
-        for from in all {
-            assert_eq!(
-                Decision::Approve(None).apply(from).is_ok(),
-                matches!(from, PendingApproval | Suspended),
-                "approve {from}"
-            );
-            assert_eq!(
-                Decision::Reject.apply(from).is_ok(),
-                matches!(from, PendingApproval | PendingVerification | Invited),
-                "reject {from}"
-            );
-            assert_eq!(Decision::Suspend.apply(from).is_ok(), from == Active, "suspend {from}");
-        }
     }
 }

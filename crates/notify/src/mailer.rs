@@ -1,3 +1,5 @@
+//! Sending e-mail: SMTP in production, files in a directory for development and tests.
+
 use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentTransferEncoding, header::ContentType};

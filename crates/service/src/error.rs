@@ -1,3 +1,5 @@
+//! The errors of the use cases, and the chain of causes written into logs.
+
 use std::fmt::Write as _;
 
 use kakehashi_store::StoreError;

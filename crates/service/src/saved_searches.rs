@@ -3,7 +3,7 @@
 //! owner would search, so an alert never names a record the owner may not find; each pair of search
 //! and record alerts once.
 
-use kakehashi_domain::{MemberStatus, RecordStatus, Role, TaxonomyKind};
+use kakehashi_domain::{MemberStatus, RecordStatus, TaxonomyKind};
 use kakehashi_notify::templates::saved_search_mail;
 use kakehashi_search::{FacetFilters, Kind, SearchRequest};
 use kakehashi_store::changes::RecordKind;
@@ -11,7 +11,7 @@ use kakehashi_store::notifications::{self, NewNotification};
 use kakehashi_store::outbox::{self, NewMessage};
 use kakehashi_store::saved_searches;
 pub use kakehashi_store::saved_searches::SavedSearch;
-use kakehashi_store::{grants, members, needs, seeds};
+use kakehashi_store::{members, needs, seeds};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -132,10 +132,7 @@ impl Services {
                 organization_id: owner.organization_id,
                 role: owner.role,
             };
-            let granted = match owner.role {
-                Role::Liaison | Role::Admin => Vec::new(),
-                _ => grants::granted_to(&self.db, owner.organization_id).await?,
-            };
+            let granted = self.granted_seeds(&viewer).await?;
             let audience = crate::search::audience(&viewer, granted);
             let request = SearchRequest {
                 text: query.q.clone(),

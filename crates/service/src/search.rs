@@ -400,6 +400,18 @@ impl Services {
         Ok((seq, done))
     }
 
+    /// The seeds whose grants open more of them to the viewer's organisation (none to look up for
+    /// the secretariat, whose [`audience`] is every record).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub(crate) async fn granted_seeds(&self, viewer: &Viewer) -> Result<Vec<Uuid>> {
+        if viewer.role.is_secretariat() {
+            return Ok(Vec::new());
+        }
+        Ok(grants::granted_to(&self.db, viewer.organization_id).await?)
+    }
+
     /// Searches for a member: only records the member may find count, in hits, totals and facets.
     ///
     /// # Errors
@@ -407,10 +419,7 @@ impl Services {
     #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn search(&self, actor: &Authenticated, query: SearchQuery) -> Result<SearchPage> {
         let viewer = viewer(actor);
-        let granted = match actor.role {
-            Role::Liaison | Role::Admin => Vec::new(),
-            _ => grants::granted_to(&self.db, actor.organization_id).await?,
-        };
+        let granted = self.granted_seeds(&viewer).await?;
         let granted_set: HashSet<Uuid> = granted.iter().copied().collect();
         let audience = audience(&viewer, granted);
         let request = SearchRequest {

@@ -1,3 +1,5 @@
+//! Grants: a seed's confidential section opened to one organisation, until an optional end.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! The audit trail: who did what to which object, when and from where; rows are only ever added.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! Introductions: a company's request to meet a seed's researchers, and where it stands.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

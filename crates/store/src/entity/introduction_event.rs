@@ -1,3 +1,5 @@
+//! The history of an introduction: one row per step taken, with its actor.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! The message thread of an introduction.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

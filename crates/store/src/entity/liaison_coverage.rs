@@ -1,3 +1,5 @@
+//! Which organisations each liaison looks after (none listed: all of them).
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

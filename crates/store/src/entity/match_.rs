@@ -1,3 +1,5 @@
+//! Matches: a seed and a need the matcher paired, with their score, reasons and status.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

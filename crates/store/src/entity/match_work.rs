@@ -1,3 +1,5 @@
+//! The matcher's durable queue: records indexed but not yet matched, with their attempts.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! Members: people, their organisation, role, status and credentials (the password hash only).
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! Single-use e-mail tokens (verification, invitation, password reset), stored as digests.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

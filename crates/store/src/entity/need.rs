@@ -1,3 +1,5 @@
+//! Needs: what a company is looking for, its public part, anonymity and life-cycle status.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! In-app notifications, one per member and event.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

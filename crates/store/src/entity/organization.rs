@@ -1,3 +1,5 @@
+//! Organisations: universities, companies and the funder (the secretariat's own).
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

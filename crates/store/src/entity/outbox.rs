@@ -1,3 +1,5 @@
+//! E-mails waiting to be sent: written in the transaction of their cause, sent after it commits.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! The change log the search index follows: one position per change of a seed or need.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! Refresh tokens by family, stored as digests, so that reuse ends the family.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

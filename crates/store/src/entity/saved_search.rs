@@ -1,3 +1,5 @@
+//! Saved searches: a member's named query, kept as JSON, that alerts them of new hits.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! Seeds: a research result, its public and confidential parts and its life-cycle status.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

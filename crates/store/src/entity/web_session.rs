@@ -1,3 +1,5 @@
+//! Browser sessions: the hashed id, the CSRF token and the idle and absolute deadlines.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -29,3 +29,4 @@ mod tokens;
 mod understanding;
 mod web;
 mod web_editors;
+mod web_ops;

@@ -102,6 +102,46 @@ impl<'a> Browser<'a> {
         self.send(req, Some(body)).await
     }
 
+    /// Posts a `multipart/form-data` form as a browser's file upload does: `fields`, then the
+    /// file `(field, file name, content type, bytes)`.
+    pub async fn upload(&self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str, &[u8])) -> Page {
+        const BOUNDARY: &str = "----KakehashiTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (field, file_name, content_type, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .insert_header(("sec-fetch-site", "same-origin"))
+            .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+            .insert_header(("cookie", self.cookie_header()));
+        for (k, v) in &self.extra {
+            req = req.insert_header((*k, v.clone()));
+        }
+        let mut res = req.send_body(body).await.expect("request sent");
+        let bytes = res.body().limit(8 * 1024 * 1024).await.unwrap();
+        let page = Page {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        self.keep(&page.headers);
+        page
+    }
+
     /// Posts a form with the token of the page at `from`.
     pub async fn submit(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let token = self.get(from).await.csrf();

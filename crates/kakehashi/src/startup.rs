@@ -91,6 +91,7 @@ impl Application {
         let site = kakehashi_web::configure(kakehashi_web::WebConfig {
             timeouts: settings.session_timeouts(),
             trust_forwarded_for: settings.server.trust_forwarded_for,
+            import_limit: settings.server.import_limit_bytes,
         });
         let server = kakehashi_api::serve(listener, services.clone(), api, site)?;
         let interval = std::time::Duration::from_millis(settings.search.poll_interval_ms);

@@ -212,6 +212,26 @@ pub struct RowError {
     pub message: String,
 }
 
+/// What became of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new seed was added.
+    Created,
+    /// The seed already carrying the row's `external_ref` was updated.
+    Updated,
+    /// A dry run found nothing wrong with the row.
+    Valid,
+    /// Nothing of the row was written; `Report::errors` says why.
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RowOutcome {
+    pub line: usize,
+    pub outcome: Outcome,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub rows: usize,
@@ -222,6 +242,8 @@ pub struct Report {
     pub updated: usize,
     /// Every problem, by line and field.
     pub errors: Vec<RowError>,
+    /// Every row's outcome, by line.
+    pub outcomes: Vec<RowOutcome>,
 }
 
 impl Services {
@@ -272,9 +294,13 @@ impl Services {
             }
         }
         let failed_rows = total - valid.len();
+        let mut outcomes: Vec<RowOutcome> =
+            errors.iter().map(|e| RowOutcome { line: e.line, outcome: Outcome::Failed }).collect();
+        outcomes.dedup_by_key(|o| o.line);
         let (mut imported, mut updated) = (0, 0);
         let mut batch_failures = 0;
         if options.dry_run {
+            outcomes.extend(valid.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Valid }));
             progress(total);
         } else {
             let status = if options.publish { RecordStatus::Published } else { RecordStatus::Draft };
@@ -305,13 +331,20 @@ impl Services {
                     })
                     .collect();
                 match self.write_batch(&news, import).await {
-                    Ok((n, u)) => {
-                        imported += n;
-                        updated += u;
+                    Ok(was_update) => {
+                        imported += was_update.len();
+                        updated += was_update.iter().filter(|u| **u).count();
+                        outcomes.extend(batch.iter().zip(was_update).map(|((line, _, _), was_update)| RowOutcome {
+                            line: *line,
+                            outcome: if was_update { Outcome::Updated } else { Outcome::Created },
+                        }));
                     }
                     Err(err) => {
                         tracing::error!(error = %error_chain(&err), "an import batch failed and was rolled back");
                         batch_failures += batch.len();
+                        outcomes.extend(
+                            batch.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Failed }),
+                        );
                         errors.extend(batch.iter().map(|(line, _, _)| RowError {
                             line: *line,
                             field: "row".into(),
@@ -326,6 +359,7 @@ impl Services {
             audit::record(&self.db, audit_entry("seed.imported", details)).await?;
         }
         errors.sort_by_key(|e| e.line);
+        outcomes.sort_by_key(|o| o.line);
         Ok(Report {
             rows: total,
             imported,
@@ -333,14 +367,15 @@ impl Services {
             dry_run: options.dry_run,
             updated,
             errors,
+            outcomes,
         })
     }
 
     /// Writes one batch in one transaction: seeds whose `external_ref` the organisation already
-    /// has are updated, the others added. Returns how many were written and how many of those
-    /// were updates.
-    async fn write_batch(&self, news: &[NewSeed], import: Uuid) -> Result<(usize, usize)> {
-        let Some(organization_id) = news.first().map(|n| n.organization_id) else { return Ok((0, 0)) };
+    /// has are updated, the others added. Returns, for each of `news` in order, whether it was an
+    /// update.
+    async fn write_batch(&self, news: &[NewSeed], import: Uuid) -> Result<Vec<bool>> {
+        let Some(organization_id) = news.first().map(|n| n.organization_id) else { return Ok(Vec::new()) };
         let txn = self.write_txn().await?;
         let refs: Vec<String> = news.iter().filter_map(|n| n.external_ref.clone()).collect();
         let existing: std::collections::HashMap<String, (Uuid, i32)> =
@@ -349,6 +384,8 @@ impl Services {
                 .into_iter()
                 .map(|(r, id, v)| (r, (id, v)))
                 .collect();
+        let was_update: Vec<bool> =
+            news.iter().map(|n| n.external_ref.as_ref().is_some_and(|r| existing.contains_key(r))).collect();
         let (updates, inserts): (Vec<&NewSeed>, Vec<&NewSeed>) =
             news.iter().partition(|n| n.external_ref.as_ref().is_some_and(|r| existing.contains_key(r)));
         let mut ids = Vec::with_capacity(news.len());
@@ -364,7 +401,7 @@ impl Services {
         kakehashi_store::changes::record_many(&txn, kakehashi_store::changes::RecordKind::Seed, &ids, import).await?;
         txn.commit().await?;
         self.records_changed();
-        Ok((ids.len(), updates.len()))
+        Ok(was_update)
     }
 }
 

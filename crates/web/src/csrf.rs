@@ -29,6 +29,18 @@ impl Form {
         Form { fields, same_site: true, ..Form::default() }
     }
 
+    /// The text fields of an upload (its files stay out), judged by the request as a posted
+    /// form is.
+    #[must_use]
+    pub fn of_upload(req: &HttpRequest, parts: &[crate::upload::Part]) -> Form {
+        let fields = parts
+            .iter()
+            .filter(|p| p.filename.is_none())
+            .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
+            .collect();
+        Form { fields, header_token: header_token(req), same_site: same_site(req), too_large: false }
+    }
+
     /// The first value of `name`, trimmed of nothing; empty when absent.
     #[must_use]
     pub fn get(&self, name: &str) -> &str {
@@ -87,13 +99,17 @@ pub fn same_site(req: &HttpRequest) -> bool {
     }
 }
 
+fn header_token(req: &HttpRequest) -> Option<String> {
+    req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
 impl FromRequest for Form {
     type Error = WebError;
     type Future = LocalBoxFuture<'static, Result<Form, WebError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let same = same_site(req);
-        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_token = header_token(req);
         let bytes = Bytes::from_request(req, payload);
         Box::pin(async move {
             // Reading never fails here: the handler checks the token first, so a foreign site

@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod errors;
 pub mod i18n;
 pub mod session;
+pub mod upload;
 pub mod views;
 
 use actix_web::dev::Service as _;
@@ -26,6 +27,8 @@ pub struct WebConfig {
     pub timeouts: SessionTimeouts,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy), as the API does.
     pub trust_forwarded_for: bool,
+    /// The largest import file accepted, the API's import limit.
+    pub import_limit: usize,
 }
 
 /// Allows this origin's own scripts, styles and images only; Pico's icons are `data:` SVGs.
@@ -46,7 +49,7 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
     let config = web::Data::new(config);
     move |cfg: &mut web::ServiceConfig| {
         use views::{
-            admin, dashboard, editor, introductions, links, login, matches, needs, notifications, preferences,
+            admin, dashboard, editor, import, introductions, links, login, matches, needs, notifications, preferences,
             saved_searches, search, seeds,
         };
         cfg.service(
@@ -106,6 +109,11 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                     web::resource("/seeds/new")
                         .route(web::get().to(editor::new_seed_form))
                         .route(web::post().to(editor::create_seed)),
+                )
+                .service(
+                    web::resource("/seeds/import")
+                        .route(web::get().to(import::form))
+                        .route(web::post().to(import::upload)),
                 )
                 .service(web::resource("/seeds/{id}").route(web::get().to(seeds::page)))
                 .service(

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod dashboard;
 pub mod editor;
+pub mod import;
 pub mod introductions;
 pub mod links;
 pub mod login;

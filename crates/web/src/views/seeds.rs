@@ -66,6 +66,8 @@ pub struct SeedsPage {
     pub seeds: Vec<SeedView>,
     /// Researchers and TTO staff register seeds.
     pub can_register: bool,
+    /// TTO staff and the secretariat import them in bulk.
+    pub can_import: bool,
 }
 
 #[must_use]
@@ -211,5 +213,9 @@ pub async fn mine(visit: Visit) -> Result<HttpResponse, WebError> {
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
     let seeds = listed.items.iter().map(|s| view(&c, s)).collect();
     let can_register = matches!(live.member.role, Role::Researcher | Role::Tto);
-    render(&visit, StatusCode::OK, &SeedsPage { c, seeds, can_register })
+    let can_import = !matches!(
+        live.member.role.seed_import_target(live.member.organization_id, None),
+        Err(kakehashi_domain::ImportRefusal::NotAllowed)
+    );
+    render(&visit, StatusCode::OK, &SeedsPage { c, seeds, can_register, can_import })
 }

@@ -151,3 +151,35 @@ async fn an_import_without_the_token_or_from_another_site_is_refused() {
         tto.upload("/seeds/import", &[("csrf_token", &token)], ("file", "seeds.csv", "text/csv", big.as_bytes())).await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[actix_web::test]
+async fn an_archived_record_offers_restore_instead_of_publish() {
+    let world = World::new().await;
+    let app = &world.app;
+    let seed = world.seed(&marker(), "members", true).await;
+    let need = world.need(false, "members", true).await;
+    for (who, path) in
+        [("researcher_a@example.org", format!("/seeds/{seed}")), ("company_c@example.org", format!("/needs/{need}"))]
+    {
+        let owner = Browser::login(app, who).await;
+        let edit = format!("{path}/edit");
+        let status = format!("{path}/status");
+        let res = owner.submit(&edit, &status, &[("to", "archived")]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let page = owner.get(&edit).await;
+        assert!(page.text.contains("data-to=\"draft\""), "{who}: restore is offered: {}", page.text);
+        assert!(!page.text.contains("data-to=\"published\""), "{who}: an archived record is not published as it is");
+        assert!(!page.text.contains("data-to=\"archived\""));
+
+        let res = owner.submit(&edit, &status, &[("to", "draft")]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let member = if who.starts_with("researcher") { &world.researcher_a } else { &world.company_c };
+        let api = world.call(member, Method::GET, &format!("/api/v1{path}"), None).await;
+        assert_eq!(api.body["status"], "draft", "{who}: {}", api.text);
+        let page = owner.get(&edit).await;
+        assert!(page.text.contains("data-to=\"published\"") && !page.text.contains("data-to=\"draft\""), "{who}");
+        // Restoring needs the token too.
+        let res = owner.post(&status, &[("to", "draft")]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+}

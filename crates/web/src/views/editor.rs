@@ -9,8 +9,8 @@ use actix_web::web::Path;
 use askama::Template;
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use kakehashi_domain::{
-    Access, ConfidentialSection, NeedInput, OrganizationKind, Page, RecordStatus, Role, SeedInput, TaxonomyKind,
-    Visibility,
+    Access, ConfidentialSection, NeedInput, OrganizationKind, Page, RecordStatus, RecordStep, Role, SeedInput,
+    TaxonomyKind, Visibility,
 };
 use kakehashi_service::ServiceError;
 use kakehashi_service::needs::{NeedPatch, VisibleNeed};
@@ -174,15 +174,26 @@ impl SeedEditPage {
         self.status == Some(RecordStatus::Draft)
     }
 
+    /// The life-cycle buttons are the domain's next steps of the record's status.
     #[must_use]
     pub fn can_publish(&self) -> bool {
-        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Archived))
+        may_step(self.status, RecordStep::Publish)
     }
 
     #[must_use]
     pub fn can_archive(&self) -> bool {
-        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Published))
+        may_step(self.status, RecordStep::Archive)
     }
+
+    /// An archived record comes back as a draft (to be edited and published again).
+    #[must_use]
+    pub fn can_restore(&self) -> bool {
+        may_step(self.status, RecordStep::Restore)
+    }
+}
+
+fn may_step(status: Option<RecordStatus>, step: RecordStep) -> bool {
+    status.is_some_and(|s| s.next_steps().contains(&step))
 }
 
 fn may_register_seeds(role: Role) -> bool {
@@ -380,11 +391,13 @@ fn parse_status(raw: &str) -> Option<RecordStatus> {
     match raw {
         "published" => Some(RecordStatus::Published),
         "archived" => Some(RecordStatus::Archived),
+        // Restoring: an archived record back to draft.
+        "draft" => Some(RecordStatus::Draft),
         _ => None,
     }
 }
 
-/// `POST /seeds/{id}/status`: publishes or archives.
+/// `POST /seeds/{id}/status`: publishes, archives or restores (`to=draft`).
 ///
 /// # Errors
 /// 403 without a valid form token; the missing page unless the member may edit the seed.
@@ -621,14 +634,21 @@ impl NeedEditPage {
         }
     }
 
+    /// The life-cycle buttons are the domain's next steps of the record's status.
     #[must_use]
     pub fn can_publish(&self) -> bool {
-        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Archived))
+        may_step(self.status, RecordStep::Publish)
     }
 
     #[must_use]
     pub fn can_archive(&self) -> bool {
-        matches!(self.status, Some(RecordStatus::Draft | RecordStatus::Published))
+        may_step(self.status, RecordStep::Archive)
+    }
+
+    /// An archived record comes back as a draft (to be edited and published again).
+    #[must_use]
+    pub fn can_restore(&self) -> bool {
+        may_step(self.status, RecordStep::Restore)
     }
 }
 

@@ -265,3 +265,35 @@ pub fn load(
             .map_err(|_| anyhow::anyhow!("the load driver panicked"))?
     })
 }
+
+/// Sends `requests` one after another on one connection, `rounds` times over (interleaved, so
+/// every request meets the same conditions), and returns each request's latencies, sorted.
+///
+/// # Errors
+/// When a connection fails or a request is not answered 200.
+pub async fn sequential(
+    addr: std::net::SocketAddr,
+    requests: &[Vec<u8>],
+    rounds: usize,
+) -> anyhow::Result<Vec<Vec<Duration>>> {
+    let mut conn = Connection::open(addr).await?;
+    let mut times = vec![Vec::with_capacity(rounds); requests.len()];
+    for _ in 0..rounds {
+        for (request, times) in requests.iter().zip(&mut times) {
+            let sent = Instant::now();
+            let (status, body) = conn.request(request).await?;
+            let took = sent.elapsed();
+            anyhow::ensure!(
+                status == 200,
+                "{} answered {status}: {}",
+                String::from_utf8_lossy(request).lines().next().unwrap_or_default(),
+                String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            );
+            times.push(took);
+        }
+    }
+    for times in &mut times {
+        times.sort_unstable();
+    }
+    Ok(times)
+}

@@ -207,6 +207,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     eprintln!("measuring write-to-searchable delay …");
     let visibility = publish_to_search(&services, background, &settings).await?;
 
+    let browser = browser(&services).await?;
     // The server opens the same database and index: this process lets go of them first.
     let (db, search) = (services.db.clone(), std::sync::Arc::clone(&services.search));
     drop(services);
@@ -214,7 +215,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     db.close().await?;
     let http = if options.connections > 0 {
         eprintln!("starting the server and loading it over HTTP with {} connections …", options.connections);
-        Some(http_load(scratch.path(), options).await?)
+        Some(http_load(scratch.path(), options, &browser).await?)
     } else {
         None
     };
@@ -354,21 +355,99 @@ struct HttpRun {
     load: http::Load,
     memory: http::Memory,
     cpu_per_request: Duration,
+    pages: Vec<PageTiming>,
 }
 
-async fn http_load(data_dir: &std::path::Path, options: &Options) -> anyhow::Result<HttpRun> {
+/// What a browser is served beside what the JSON API answers for the same thing.
+struct PageTiming {
+    what: &'static str,
+    page_path: String,
+    api_path: String,
+    /// Sorted latencies, one request at a time on one connection.
+    page: Vec<Duration>,
+    api: Vec<Duration>,
+}
+
+/// A browser session of the company member the load runs as, opened before the server starts,
+/// and a seed that member may read.
+struct Browser {
+    cookie: String,
+    seed: Uuid,
+}
+
+/// Sequential rounds of each page and its API twin.
+const PAGE_ROUNDS: usize = 200;
+
+async fn browser(services: &kakehashi_service::Services) -> anyhow::Result<Browser> {
+    let timeouts = kakehashi_service::web_sessions::SessionTimeouts {
+        idle: Duration::from_secs(3600),
+        absolute: Duration::from_secs(8 * 3600),
+    };
+    let opened = services
+        .open_web_session(
+            COMPANY,
+            kakehashi::demo_data::PASSWORD.to_owned(),
+            timeouts,
+            &kakehashi_service::RequestContext::default(),
+        )
+        .await?;
+    let query = kakehashi_service::search::SearchQuery {
+        text: PAGE_QUERY.to_owned(),
+        kind: Some(Kind::Seed),
+        filters: FacetFilters::default(),
+        sort: kakehashi_search::Sort::Relevance,
+        page: kakehashi_domain::Page { page: 1, per_page: 1 },
+    };
+    let found = services.search(&opened.member, query).await?;
+    let seed = found.items.first().map(|item| item.hit.id).context("the company member finds no seed to open")?;
+    Ok(Browser { cookie: opened.cookie_value, seed })
+}
+
+/// The member the HTTP load and the page timings run as.
+const COMPANY: &str = "company0@demo-data.invalid";
+/// The query of the search page timing.
+const PAGE_QUERY: &str = "抗体";
+
+async fn time_pages(addr: std::net::SocketAddr, token: &str, browser: &Browser) -> anyhow::Result<Vec<PageTiming>> {
+    let q: String = form_urlencoded::byte_serialize(PAGE_QUERY.as_bytes()).collect();
+    let pairs = [
+        ("search page", format!("/search?q={q}&kind=seed"), format!("/api/v1/search?q={q}&kind=seed&per_page=20")),
+        ("seed page", format!("/seeds/{}", browser.seed), format!("/api/v1/seeds/{}", browser.seed)),
+    ];
+    let cookie = format!("Cookie: {}={}", kakehashi_web::session::SESSION_COOKIE, browser.cookie);
+    let bearer = format!("Authorization: Bearer {token}");
+    let get = |path: &str, credential: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{credential}\r\n\r\n").into_bytes()
+    };
+    let requests: Vec<Vec<u8>> =
+        pairs.iter().flat_map(|(_, page, api)| [get(page, &cookie), get(api, &bearer)]).collect();
+    let mut times = http::sequential(addr, &requests, PAGE_ROUNDS).await?.into_iter();
+    let mut timings = Vec::new();
+    for (what, page_path, api_path) in pairs {
+        let (Some(page), Some(api)) = (times.next(), times.next()) else { break };
+        timings.push(PageTiming { what, page_path, api_path, page, api });
+    }
+    Ok(timings)
+}
+
+async fn http_load(data_dir: &std::path::Path, options: &Options, browser: &Browser) -> anyhow::Result<HttpRun> {
     let server = http::Server::start(data_dir).await?;
-    let token = server.login("company0@demo-data.invalid", kakehashi::demo_data::PASSWORD).await?;
+    let token = server.login(COMPANY, kakehashi::demo_data::PASSWORD).await?;
     let paths: Vec<String> = mix().iter().map(search_path).collect();
     let duration = Duration::from_secs(options.http_seconds.max(1));
     let warmup = (duration / 5).max(Duration::from_secs(1));
     let (addr, connections) = (server.addr, options.connections);
     let cpu_before = server.cpu();
-    let load =
-        tokio::task::spawn_blocking(move || http::load(addr, &token, &paths, connections, warmup, duration)).await??;
+    let load = {
+        let token = token.clone();
+        tokio::task::spawn_blocking(move || http::load(addr, &token, &paths, connections, warmup, duration)).await??
+    };
     let cpu = server.cpu().saturating_sub(cpu_before);
     let cpu_per_request = cpu / u32::try_from(load.all_requests.max(1)).unwrap_or(u32::MAX);
-    Ok(HttpRun { memory: server.memory(), load, cpu_per_request })
+    let memory = server.memory();
+    eprintln!("timing the web pages beside the JSON API …");
+    let pages = time_pages(server.addr, &token, browser).await?;
+    Ok(HttpRun { memory, load, cpu_per_request, pages })
 }
 
 /// Publishes seeds through the service, as the API does, and times until each is found by search.

@@ -12,6 +12,7 @@ pub(crate) fn render(options: &Options, figures: &Figures) -> String {
     summary(&mut report, options, figures);
     classes(&mut report, figures);
     agreement(&mut report, figures);
+    pages(&mut report, figures);
     report
 }
 
@@ -83,7 +84,7 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
         ms(percentile(match_times, 50.0)) / 50.0,
         ms(percentile(match_times, 100.0)) / 50.0
     );
-    if let Some(HttpRun { load, memory, cpu_per_request }) = http {
+    if let Some(HttpRun { load, memory, cpu_per_request, .. }) = http {
         let connections = options.connections;
         let _ = writeln!(
             out,
@@ -170,6 +171,34 @@ fn agreement(out: &mut String, figures: &Figures) {
             } else {
                 "Hit counts differ where the two analyse text differently: the index stems English and matches Japanese by character bigrams; the baseline uses PostgreSQL's English configuration and substring matching."
             }
+        );
+    }
+}
+
+/// The web application's pages beside the JSON API's answers for the same thing.
+fn pages(out: &mut String, figures: &Figures) {
+    let Some(HttpRun { pages, .. }) = &figures.http else { return };
+    if pages.is_empty() {
+        return;
+    }
+    let rounds = pages.first().map_or(0, |p| p.page.len());
+    let _ = writeln!(
+        out,
+        "\n## Web pages beside the JSON API\n\nThe company member's browser session against the same member's bearer token, {rounds} rounds of each request one after another on one keep-alive connection to the idle server (so a latency here is the server's time plus a loopback round trip). The issue sets no target here; the ratio shows what rendering costs. The seed page also reads the seed's open matches and, for a company, its published needs for the introduction form, which the JSON answer does not.\n"
+    );
+    let _ = writeln!(out, "| what | page p50 / p99 | JSON API p50 / p99 | page ÷ API at p50 |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for p in pages {
+        let (page50, api50) = (ms(percentile(&p.page, 50.0)), ms(percentile(&p.api, 50.0)));
+        let _ = writeln!(
+            out,
+            "| {} (`{}` / `{}`) | {page50:.2} ms / {:.2} ms | {api50:.2} ms / {:.2} ms | {:.2}× |",
+            p.what,
+            p.page_path,
+            p.api_path,
+            ms(percentile(&p.page, 99.0)),
+            ms(percentile(&p.api, 99.0)),
+            page50 / api50.max(1e-9)
         );
     }
 }

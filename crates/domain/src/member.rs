@@ -264,12 +264,11 @@ pub struct UnknownName {
 }
 
 macro_rules! from_str_via_as_str {
-    ($ty:ty, $kind:literal, [$($variant:expr),+ $(,)?]) => {
+    ($ty:ty, $kind:literal, $all:expr) => {
         impl FromStr for $ty {
             type Err = UnknownName;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                [$($variant),+]
-                    .into_iter()
+                $all.into_iter()
                     .find(|v| v.as_str() == s)
                     .ok_or_else(|| UnknownName { kind: $kind, value: s.to_owned() })
             }
@@ -282,24 +281,13 @@ macro_rules! from_str_via_as_str {
     };
 }
 
-from_str_via_as_str!(Role, "role", [Role::Researcher, Role::Tto, Role::Company, Role::Liaison, Role::Admin]);
+from_str_via_as_str!(Role, "role", Role::ALL);
 from_str_via_as_str!(
     OrganizationKind,
     "organization kind",
     [OrganizationKind::Academia, OrganizationKind::Company, OrganizationKind::Funder]
 );
-from_str_via_as_str!(
-    MemberStatus,
-    "member status",
-    [
-        MemberStatus::Invited,
-        MemberStatus::PendingVerification,
-        MemberStatus::PendingApproval,
-        MemberStatus::Active,
-        MemberStatus::Suspended,
-        MemberStatus::Rejected,
-    ]
-);
+from_str_via_as_str!(MemberStatus, "member status", MemberStatus::ALL);
 from_str_via_as_str!(Locale, "locale", [Locale::Ja, Locale::En]);
 from_str_via_as_str!(MatchMail, "match e-mail preference", [MatchMail::Immediate, MatchMail::Daily]);
 

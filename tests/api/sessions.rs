@@ -1,5 +1,5 @@
-//! Sessions end their access tokens at once, and refusals do not tell members from strangers by
-//! their timing.
+//! Sessions end their access tokens at once, also in another process on the same database, and
+//! refusals do not tell members from strangers by their timing.
 
 use std::time::{Duration, Instant};
 
@@ -144,4 +144,63 @@ async fn members_and_strangers_take_the_same_time_to_refuse() {
     )
     .await;
     assert!((0.6..1.67).contains(&reset), "password reset: a member's request takes {reset:.2}× a stranger's");
+}
+
+/// What a cache in front of the database must never delay: each change made through one process
+/// takes effect on the very next request answered by another process on the same database.
+#[actix_web::test]
+async fn another_process_honours_revocation_expiry_suspension_and_logout_on_the_next_request() {
+    use actix_web::http::Method;
+
+    use crate::world::{World, marker};
+
+    let world = World::new().await;
+    let shared_url = match world.app.settings.database.url.as_str() {
+        "" => format!("sqlite://{}", world.app.settings.data_dir.join("kakehashi.db").display()),
+        url => url.to_owned(),
+    };
+    let other = spawn_app_with(|s| s.database.url = shared_url.clone()).await;
+    let m = marker();
+    let id = world.seed(&m, "members", true).await;
+    let path = format!("/api/v1/seeds/{id}");
+    let grants = format!("{path}/grants");
+    let read = async |member: &crate::world::Member| other.get(&path, Some(&member.token)).await;
+
+    // A grant made and revoked through the first process.
+    let res = world
+        .call(&world.researcher_a, Method::POST, &grants, Some(json!({ "organization_id": world.pharma_c })))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(read(&world.company_c).await.body["access"], "confidential");
+    let res = world.call(&world.liaison, Method::DELETE, &format!("{grants}/{}", world.pharma_c), None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    let res = read(&world.company_c).await;
+    assert_eq!(res.body["access"], "summary", "revoked elsewhere: {}", res.text);
+    assert!(!res.text.contains(&m));
+
+    // A grant that runs out: closed from its end on, with nobody changing anything.
+    let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let body = json!({ "organization_id": world.pharma_d, "expires_at": until.to_rfc3339() });
+    let res = world.call(&world.researcher_a, Method::POST, &grants, Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(read(&world.company_d).await.body["access"], "confidential");
+    let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+    actix_web::rt::time::sleep(left + Duration::from_millis(100)).await;
+    let res = read(&world.company_d).await;
+    assert_eq!(res.body["access"], "summary", "expired: {}", res.text);
+    assert!(!res.text.contains(&m));
+
+    // A suspension decided through the first process.
+    assert_eq!(read(&world.colleague_c).await.status, 200);
+    let me = world.call(&world.colleague_c, Method::GET, "/api/v1/me", None).await;
+    let member_id = me.body["id"].as_str().expect("the member's id").to_owned();
+    let res = world.call(&world.admin, Method::POST, &format!("/api/v1/admin/members/{member_id}/suspend"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_problem(&read(&world.colleague_c).await, 401, "unauthorized");
+
+    // A logout through the first process ends the session in the second.
+    assert_eq!(read(&world.company_d).await.status, 200);
+    let res = world.call(&world.company_d, Method::POST, "/api/v1/auth/logout", None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_problem(&read(&world.company_d).await, 401, "unauthorized");
 }

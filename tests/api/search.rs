@@ -299,3 +299,86 @@ async fn changes_committed_before_a_crash_are_replayed() {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The invariant any speed-up of search must keep: for every member, the hits are exactly the
+/// published records that member may open, the total counts them, and each facet's counts add up
+/// to the total (every record here has one disease area).
+#[actix_web::test]
+async fn hits_totals_and_facet_counts_agree_with_what_each_member_may_open() {
+    let world = World::new().await;
+    let mut published = Vec::new();
+    for (title, modality, visibility) in [
+        ("抗体 open 1", "antibody", "members"),
+        ("抗体 open 2", "adc", "members"),
+        ("抗体 open 3", "antibody", "members"),
+        ("抗体 quiet", "adc", "liaison_only"),
+        ("抗体 quiet granted", "antibody", "liaison_only"),
+    ] {
+        published.push(("seeds", publish_seed(&world, title, "概要", modality, visibility).await));
+    }
+    let granted = published[4].1;
+    let res = world
+        .call(
+            &world.researcher_a,
+            Method::POST,
+            &format!("/api/v1/seeds/{granted}/grants"),
+            Some(json!({ "organization_id": world.pharma_c })),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let archived = publish_seed(&world, "抗体 archived", "概要", "antibody", "members").await;
+    let res = world.call(&world.researcher_a, Method::DELETE, &format!("/api/v1/seeds/{archived}"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    world.seed(&marker(), "members", false).await;
+    published.push(("needs", world.need(false, "members", true).await));
+    published.push(("needs", world.need(true, "members", true).await));
+    published.push(("needs", world.need(false, "liaison_only", true).await));
+    world.need(false, "members", false).await;
+    search_until(&world.app, &world.liaison, "per_page=100", |b| total(b) == published.len() as u64).await;
+
+    for member in world.everyone() {
+        let mut may_open: Vec<String> = Vec::new();
+        for (kind, id) in &published {
+            let res = world.call(member, Method::GET, &format!("/api/v1/{kind}/{id}"), None).await;
+            assert!(res.status == 200 || res.status == 404, "{}: {}", member.name, res.text);
+            if res.status == 200 {
+                may_open.push(id.to_string());
+            }
+        }
+        may_open.sort();
+        match member.name {
+            "liaison" | "admin" => assert_eq!(may_open.len(), published.len(), "the secretariat opens everything"),
+            "company_c" => assert!(may_open.contains(&granted.to_string()), "the grant opens the quiet seed"),
+            "company_d" => assert_eq!(may_open.len(), 3, "the open seeds only: {may_open:?}"),
+            _ => {}
+        }
+        for query in
+            ["per_page=100", "per_page=100&kind=seed", "per_page=100&kind=need", "per_page=100&q=%E6%8A%97%E4%BD%93"]
+        {
+            let body = search_until(&world.app, member, query, |_| true).await;
+            let mut hits: Vec<String> =
+                body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+            hits.sort();
+            let expected: Vec<String> = match query {
+                "per_page=100" => may_open.clone(),
+                _ => {
+                    let kind = if query.contains("kind=need") { "needs" } else { "seeds" };
+                    let ids: Vec<String> = published
+                        .iter()
+                        .filter(|(k, _)| *k == kind)
+                        .map(|(_, id)| id.to_string())
+                        .filter(|id| may_open.contains(id))
+                        .collect();
+                    let mut ids = ids;
+                    ids.sort();
+                    ids
+                }
+            };
+            assert_eq!(hits, expected, "{} searching {query}", member.name);
+            assert_eq!(total(&body), hits.len() as u64, "{} searching {query}", member.name);
+            let counted: u64 =
+                body["facets"]["disease_area"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum();
+            assert_eq!(counted, total(&body), "{}: disease-area counts of {query}", member.name);
+        }
+    }
+}

@@ -203,3 +203,61 @@ async fn a_japanese_seed_and_an_english_need_match_on_shared_concepts_not_on_the
     let filtered = world.call(&world.liaison, Method::GET, &format!("/api/v1/matches?need_id={vague}"), None).await;
     assert_eq!(total(&filtered.body), 0, "{}", filtered.text);
 }
+
+/// Two processes on one database both run a matcher: every pair is made once, whichever side
+/// and process wrote its records, and each pair is told to the liaison once.
+#[actix_web::test]
+async fn two_processes_matching_one_database_make_and_tell_each_pair_once() {
+    let world = World::new().await;
+    let shared_url = match world.app.settings.database.url.as_str() {
+        "" => format!("sqlite://{}", world.app.settings.data_dir.join("kakehashi.db").display()),
+        url => url.to_owned(),
+    };
+    let other = crate::helpers::spawn_app_with(|s| s.database.url = shared_url.clone()).await;
+    let need_body = json!({
+        "title": "Antisense oligonucleotides for Duchenne muscular dystrophy wanted",
+        "description": "Exon-skipping nucleic acid therapeutics for rare muscle disease; license or joint research.",
+        "modalities": ["nucleic_acid"], "disease_areas": ["rare_intractable"],
+        "stages": ["preclinical", "phase_1"], "deal_types": ["license"],
+        "anonymous": false, "visibility": "members",
+    });
+    const EACH: u64 = 4;
+    for _ in 0..EACH {
+        // Seeds through the first process, needs through the second, interleaved.
+        world.seed(&marker(), "members", true).await;
+        let res = other.post("/api/v1/needs", Some(&world.company_c.token), need_body.clone()).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.body["id"].as_str().unwrap().to_owned();
+        let res = other.post(&format!("/api/v1/needs/{id}/publish"), Some(&world.company_c.token), json!({})).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let listed = matches_until(&world, &world.liaison, "?per_page=100", |b| total(b) == EACH * EACH).await;
+    // Both matchers have had time to go over every record again.
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    let listed_again = world.call(&world.liaison, Method::GET, "/api/v1/matches?per_page=100", None).await.body;
+    assert_eq!(total(&listed_again), EACH * EACH, "{listed_again}");
+    let mut pairs: Vec<(String, String)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["seed"]["id"].as_str().unwrap().to_owned(), m["need"]["id"].as_str().unwrap().to_owned()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len() as u64, EACH * EACH, "each pair once");
+    let match_ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let told = world.call(&world.liaison, Method::GET, "/api/v1/notifications?per_page=100", None).await.body;
+    let mut told_of: Vec<&str> = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "match.new")
+        .map(|n| n["object_id"].as_str().unwrap())
+        .collect();
+    assert!(!told_of.is_empty(), "the liaison is told of new matches: {told}");
+    assert!(told_of.iter().all(|id| match_ids.contains(id)), "told only of listed matches: {told}");
+    let before = told_of.len();
+    told_of.sort_unstable();
+    told_of.dedup();
+    assert_eq!(told_of.len(), before, "no pair told twice: {told}");
+}

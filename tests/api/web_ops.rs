@@ -183,3 +183,237 @@ async fn an_archived_record_offers_restore_instead_of_publish() {
         assert_eq!(res.status, StatusCode::FORBIDDEN);
     }
 }
+
+const SECRETARIAT_PAGES: [&str; 5] =
+    ["/admin", "/admin/invitations", "/admin/coverage", "/admin/audit", "/admin/funnel"];
+
+async fn id_of(world: &World, member: &crate::world::Member) -> String {
+    let me = world.call(member, Method::GET, "/api/v1/me", None).await;
+    me.body["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn only_the_secretariat_finds_its_screens_and_none_shows_a_confidential_section() {
+    let world = World::new().await;
+    let app = &world.app;
+    let secret = marker();
+    world.seed(&secret, "members", true).await;
+    let admin = Browser::login(app, "admin@example.org").await;
+    for path in SECRETARIAT_PAGES.iter().copied().chain(["/admin/funnel.csv", "/admin/audit?page=2"]) {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.text);
+        assert!(!page.text.contains(&secret), "{path} shows a confidential section");
+    }
+    let liaison_id = id_of(&world, &world.liaison).await;
+    let coverage = format!("/admin/liaisons/{liaison_id}/coverage");
+    for who in ["liaison@example.org", "company_c@example.org", "researcher_a@example.org", "tto_a@example.org"] {
+        let browser = Browser::login(app, who).await;
+        for path in SECRETARIAT_PAGES.iter().skip(1).copied().chain(["/admin/funnel.csv"]) {
+            assert_missing(&browser, path, who).await;
+        }
+        let token = browser.get("/").await.csrf();
+        let invite = [
+            ("email", "intruder@example.org"),
+            ("name", "Intruder"),
+            ("role", "admin"),
+            ("organization_id", &world.uni_a.to_string()),
+            ("csrf_token", &token),
+        ];
+        assert_eq!(browser.post("/admin/invitations", &invite).await.status, 404, "{who} invites");
+        let cover = [("organization_ids", world.uni_b.to_string()), ("csrf_token", token.clone())];
+        let cover: Vec<(&str, &str)> = cover.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(browser.post(&coverage, &cover).await.status, 404, "{who} sets coverage");
+    }
+    assert!(app.mails_to("intruder@example.org").is_empty(), "nobody was invited");
+    let res =
+        world.call(&world.admin, Method::GET, &format!("/api/v1/admin/liaisons/{liaison_id}/coverage"), None).await;
+    assert_eq!(res.body["organization_ids"], serde_json::json!([]), "the coverage is unchanged");
+}
+
+#[actix_web::test]
+async fn the_secretariat_invites_members_with_errors_beside_the_fields() {
+    let world = World::new().await;
+    let app = &world.app;
+    let admin = Browser::login(app, "admin@example.org").await;
+    let uni = world.uni_a.to_string();
+    let form = admin.get("/admin/invitations").await;
+    for control in ["<label for=\"email\">", "<label for=\"role\">", "<label for=\"organization_id\">"] {
+        assert!(form.text.contains(control), "{control}");
+    }
+
+    let res = admin
+        .submit("/admin/invitations", "/admin/invitations", &[("email", "not-an-address"), ("name", "新人 研究者")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    for field in ["email", "role", "organization_id"] {
+        assert!(res.text.contains(&format!("id=\"{field}-error\"")), "an error beside {field}");
+    }
+    assert!(!res.text.contains("id=\"name-error\"") && res.text.contains("新人 研究者"), "what was typed is kept");
+
+    // A role the organisation cannot hold is refused by the service, beside the role.
+    let fields = [("email", "newcomer@example.org"), ("name", "新人 研究者"), ("organization_id", uni.as_str())];
+    let mut wrong = fields.to_vec();
+    wrong.push(("role", "company"));
+    let res = admin.submit("/admin/invitations", "/admin/invitations", &wrong).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("id=\"role-error\""), "{}", res.text);
+    assert!(app.mails_to("newcomer@example.org").is_empty());
+
+    let mut right = fields.to_vec();
+    right.push(("role", "researcher"));
+    let res = admin.submit("/admin/invitations", "/admin/invitations", &right).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(res.location(), "/admin/invitations?sent=1");
+    assert_eq!(app.mails_to("newcomer@example.org").len(), 1, "the invitation e-mail");
+    let listed = admin.get("/admin/invitations").await;
+    let pending = listed.text.split("id=\"invited-heading\"").nth(1).unwrap();
+    assert!(pending.contains("newcomer@example.org") && pending.contains("東都医科大学"), "{pending}");
+
+    let res = admin.submit("/admin/invitations", "/admin/invitations", &right).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "the address is already a member");
+    assert!(res.text.contains("role=\"alert\""));
+    let res = admin.post("/admin/invitations", &right).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "an invitation needs the token");
+}
+
+#[actix_web::test]
+async fn the_secretariat_sets_a_liaisons_coverage_through_the_service() {
+    let world = World::new().await;
+    let admin = Browser::login(&world.app, "admin@example.org").await;
+    let liaison_id = id_of(&world, &world.liaison).await;
+    let page = admin.get("/admin/coverage").await;
+    assert!(page.text.contains("liaison@example.org"), "{}", page.text);
+    assert!(page.text.contains("すべての組織"), "a liaison without coverage covers everyone");
+    let path = format!("/admin/liaisons/{liaison_id}/coverage");
+    let (a, b) = (world.uni_a.to_string(), world.pharma_c.to_string());
+    let res = admin.submit("/admin/coverage", &path, &[("organization_ids", &a), ("organization_ids", &b)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let api =
+        world.call(&world.admin, Method::GET, &format!("/api/v1/admin/liaisons/{liaison_id}/coverage"), None).await;
+    let mut covered: Vec<String> =
+        api.body["organization_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    covered.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(covered, expected);
+    let page = admin.get("/admin/coverage").await;
+    assert!(
+        page.text.contains("東都医科大学, 日本創薬") || page.text.contains("日本創薬, 東都医科大学"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains(&format!("value=\"{a}\" checked")));
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let res = admin.submit("/admin/coverage", &path, &[("organization_ids", &unknown)]).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("role=\"alert\""));
+    let company_id = id_of(&world, &world.company_c).await;
+    let res = admin.submit("/admin/coverage", &format!("/admin/liaisons/{company_id}/coverage"), &[]).await;
+    assert_eq!(res.status, 404, "only liaisons have coverage");
+    let res = admin.post(&path, &[]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "coverage needs the token");
+    // Clearing covers everyone again.
+    let res = admin.submit("/admin/coverage", &path, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(admin.get("/admin/coverage").await.text.contains("すべての組織"));
+}
+
+#[actix_web::test]
+async fn the_audit_log_filters_by_actor_action_and_dates() {
+    let world = World::new().await;
+    let admin = Browser::login(&world.app, "admin@example.org").await;
+    admin.get("/?lang=en").await;
+    let tto_id = id_of(&world, &world.tto_a).await;
+    let all = admin.get("/admin/audit").await;
+    assert_eq!(all.status, 200);
+    assert!(all.text.contains("<code>auth.login</code>"), "{}", all.text);
+
+    let logins = admin.get("/admin/audit?action=auth.login").await;
+    let rows = logins.text.matches("<code>").count();
+    assert!(rows >= 10 && logins.text.matches("<code>auth.login</code>").count() == rows, "only logins");
+    let one = admin.get(&format!("/admin/audit?actor={tto_id}&action=auth.login")).await;
+    assert_eq!(one.text.matches("<code>auth.login</code>").count(), 1, "{}", one.text);
+    assert!(one.text.contains(&format!("value=\"{tto_id}\" selected")), "the filter is kept");
+    let long_ago = admin.get("/admin/audit?from=2001-01-01&to=2001-12-31").await;
+    assert!(long_ago.text.contains("Entries: 0"), "{}", long_ago.text);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let until_today = admin.get(&format!("/admin/audit?from={today}&to={today}&action=auth.login")).await;
+    assert!(until_today.text.contains("<code>auth.login</code>"), "the end day is included");
+
+    let bad = admin.get("/admin/audit?from=2026-13-40").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("id=\"from-error\""), "{}", bad.text);
+
+    // Pages of 50, newest first.
+    let liaison_id = id_of(&world, &world.liaison).await;
+    let path = format!("/api/v1/admin/liaisons/{liaison_id}/coverage");
+    for _ in 0..55 {
+        let res =
+            world.call(&world.admin, Method::PUT, &path, Some(serde_json::json!({ "organization_ids": [] }))).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let first = admin.get("/admin/audit?action=liaison.coverage_set").await;
+    assert_eq!(first.text.matches("<code>liaison.coverage_set</code>").count(), 50);
+    let next = first.text.split("rel=\"next\"").next().unwrap().rsplit("href=\"").next().unwrap().to_owned();
+    assert!(next.contains("page=2") && next.contains("action=liaison.coverage_set"), "{next}");
+    let second = admin.get("/admin/audit?action=liaison.coverage_set&page=2").await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.text.matches("<code>liaison.coverage_set</code>").count(), 5);
+    assert!(second.text.contains("rel=\"prev\""));
+}
+
+#[actix_web::test]
+async fn the_funnel_report_takes_a_period_and_downloads_csv_without_formulas() {
+    let world = World::new().await;
+    let app = &world.app;
+    let secret = marker();
+    let seed = world.seed(&secret, "members", true).await;
+    for (i, name) in crate::edges::FORMULAS.iter().enumerate() {
+        let org = app.organization(name, kakehashi_domain::OrganizationKind::Company).await;
+        let email = format!("bd{i}@example.org");
+        app.member(&email, kakehashi_domain::Role::Company, org).await;
+        let token = app.token(&email).await;
+        let body = serde_json::json!({ "seed_id": seed, "message": "We would like to discuss a licence." });
+        let res = app.post("/api/v1/introductions", Some(&token), body).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    let admin = Browser::login(app, "admin@example.org").await;
+    admin.get("/?lang=en").await;
+    let page = admin.get("/admin/funnel").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("<svg role=\"img\"") && page.text.contains("<caption>Funnel report</caption>"));
+    let total = page.text.split("<th scope=\"row\">Total</th>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(total.starts_with("<td>0</td><td>6</td>"), "six introductions: {total}");
+    assert!(page.text.contains("href=\"/admin/funnel.csv\""), "{}", page.text);
+
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let grouped = admin.get(&format!("/admin/funnel?from={today}&to={today}&group_by=organization")).await;
+    assert_eq!(grouped.status, 200, "{}", grouped.text);
+    assert!(grouped.text.contains("&#61;HYPERLINK") || grouped.text.contains("=HYPERLINK"), "groups are listed");
+    assert!(!grouped.text.contains(&secret));
+    let href = format!("/admin/funnel.csv?from={today}&#38;to={today}&#38;group_by=organization");
+    assert!(grouped.text.contains(&href), "the download takes the same period: {}", grouped.text);
+    let past = admin.get("/admin/funnel?from=2001-01-01&to=2001-12-31").await;
+    assert!(past.text.contains("<th scope=\"row\">Total</th><td>0</td><td>0</td>"), "{}", past.text);
+    let bad = admin.get("/admin/funnel?from=2026-12-31&to=2026-01-01").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("id=\"from-error\""));
+    let bad = admin.get("/admin/funnel?group_by=colour").await;
+    assert!(bad.status == 422 && bad.text.contains("id=\"group_by-error\""));
+
+    let csv = admin.get(&format!("/admin/funnel.csv?from={today}&to={today}&group_by=organization")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
+    let disposition = csv.headers.get("content-disposition").unwrap().to_str().unwrap();
+    assert!(disposition.starts_with("attachment; filename=\"funnel-"), "{disposition}");
+    assert!(csv.text.starts_with("group,label_ja,label_en,matches"), "{}", csv.text);
+    let cells = crate::edges::cells(&csv.text);
+    for name in crate::edges::FORMULAS {
+        assert!(cells.iter().any(|c| c == &format!("'{name}")), "{name:?} is kept as text in:\n{}", csv.text);
+    }
+    for cell in &cells {
+        assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a cell a spreadsheet runs: {cell:?}");
+    }
+    assert!(!csv.text.contains(&secret));
+}

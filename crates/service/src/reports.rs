@@ -219,6 +219,71 @@ impl Services {
     }
 }
 
+/// A text cell of a CSV file. A cell that a spreadsheet would take for a formula (`=`, `+`, `-`,
+/// `@`, tab or carriage return first: an organisation named `=HYPERLINK(…)`) gets a leading `'`,
+/// which spreadsheets show as text.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.into_owned()
+    }
+}
+
+fn csv_rate(rate: Option<f64>) -> String {
+    rate.map(|r| r.to_string()).unwrap_or_default()
+}
+
+fn csv_row(out: &mut String, key: &str, label_ja: &str, label_en: &str, c: &FunnelCounts) {
+    let r = c.rates();
+    let cells = [
+        csv_field(key),
+        csv_field(label_ja),
+        csv_field(label_en),
+        c.matches.to_string(),
+        c.introductions.to_string(),
+        c.forwarded.to_string(),
+        c.accepted.to_string(),
+        c.cda_signed.to_string(),
+        c.deals.to_string(),
+        csv_rate(r.introductions),
+        csv_rate(r.forwarded),
+        csv_rate(r.accepted),
+        csv_rate(r.cda_signed),
+        csv_rate(r.deals),
+    ];
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+impl Funnel {
+    /// The report as CSV, the one the API and the web application both download: a `total` row
+    /// first, then one row per group; no cell can start a spreadsheet formula.
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "group,label_ja,label_en,matches,introductions,forwarded,accepted,cda_signed,deals,\
+             rate_introductions,rate_forwarded,rate_accepted,rate_cda_signed,rate_deals\r\n",
+        );
+        csv_row(&mut out, "total", "合計", "Total", &self.totals);
+        for g in &self.groups {
+            csv_row(&mut out, &g.key, &g.label_ja, &g.label_en, &g.counts);
+        }
+        out
+    }
+
+    /// The download's file name, by the report's period.
+    #[must_use]
+    pub fn csv_filename(&self) -> String {
+        format!("funnel-{}-{}.csv", self.from.format("%Y%m%d"), self.to.format("%Y%m%d"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +297,15 @@ mod tests {
         assert_eq!(rates.accepted, Some(0.0));
         assert_eq!(rates.cda_signed, None, "nothing was accepted");
         assert_eq!(rates.deals, None);
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_text() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("東都医科大学"), "東都医科大学");
     }
 }

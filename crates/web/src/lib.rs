@@ -50,7 +50,7 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
     move |cfg: &mut web::ServiceConfig| {
         use views::{
             admin, dashboard, editor, import, introductions, links, login, matches, needs, notifications, preferences,
-            saved_searches, search, seeds,
+            saved_searches, search, secretariat, seeds,
         };
         cfg.service(
             web::scope("")
@@ -172,6 +172,18 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                         .route(web::post().to(preferences::save)),
                 )
                 .service(web::resource("/admin").route(web::get().to(admin::page)))
+                .service(
+                    web::resource("/admin/invitations")
+                        .route(web::get().to(secretariat::invitations))
+                        .route(web::post().to(secretariat::invite)),
+                )
+                .service(web::resource("/admin/coverage").route(web::get().to(secretariat::coverage)))
+                .service(
+                    web::resource("/admin/liaisons/{id}/coverage").route(web::post().to(secretariat::set_coverage)),
+                )
+                .service(web::resource("/admin/audit").route(web::get().to(secretariat::audit)))
+                .service(web::resource("/admin/funnel").route(web::get().to(secretariat::funnel)))
+                .service(web::resource("/admin/funnel.csv").route(web::get().to(secretariat::funnel_csv)))
                 .service(web::resource("/admin/members/{id}/{decision}").route(web::post().to(admin::decide)))
                 .default_service(web::to(not_found)),
         );

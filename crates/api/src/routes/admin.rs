@@ -15,7 +15,7 @@ use validator::Validate;
 use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Admin, Ctx, Valid};
 use crate::routes::views::{ListOf, MemberView, OrganizationView, PageQuery};
-use kakehashi_service::reports::{Funnel, FunnelCounts, GroupBy};
+use kakehashi_service::reports::{Funnel, GroupBy};
 
 type Svc = web::Data<Services>;
 
@@ -373,48 +373,6 @@ fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTim
     Ok(instant)
 }
 
-/// A text cell of a CSV file. A cell that a spreadsheet would take for a formula (`=`, `+`, `-`,
-/// `@`, tab or carriage return first: an organisation named `=HYPERLINK(…)`) gets a leading `'`,
-/// which spreadsheets show as text.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        std::borrow::Cow::Owned(format!("'{value}"))
-    } else {
-        std::borrow::Cow::Borrowed(value)
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.into_owned()
-    }
-}
-
-fn csv_rate(rate: Option<f64>) -> String {
-    rate.map(|r| r.to_string()).unwrap_or_default()
-}
-
-fn csv_row(out: &mut String, key: &str, label_ja: &str, label_en: &str, c: &FunnelCounts) {
-    let r = c.rates();
-    let cells = [
-        csv_field(key),
-        csv_field(label_ja),
-        csv_field(label_en),
-        c.matches.to_string(),
-        c.introductions.to_string(),
-        c.forwarded.to_string(),
-        c.accepted.to_string(),
-        c.cda_signed.to_string(),
-        c.deals.to_string(),
-        csv_rate(r.introductions),
-        csv_rate(r.forwarded),
-        csv_rate(r.accepted),
-        csv_rate(r.cda_signed),
-        csv_rate(r.deals),
-    ];
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
-}
-
 /// The funnel from matches to deals for a period, optionally grouped; `Accept: text/csv` gives
 /// the same as CSV (a `total` row first, then one row per group).
 #[utoipa::path(
@@ -468,15 +426,8 @@ pub async fn funnel(
     if !wants_csv {
         return Ok(HttpResponse::Ok().json(report));
     }
-    let mut out = String::from(
-        "group,label_ja,label_en,matches,introductions,forwarded,accepted,cda_signed,deals,\
-         rate_introductions,rate_forwarded,rate_accepted,rate_cda_signed,rate_deals\r\n",
-    );
-    csv_row(&mut out, "total", "合計", "Total", &report.totals);
-    for g in &report.groups {
-        csv_row(&mut out, &g.key, &g.label_ja, &g.label_en, &g.counts);
-    }
-    let filename = format!("funnel-{}-{}.csv", report.from.format("%Y%m%d"), report.to.format("%Y%m%d"));
+    let out = report.to_csv();
+    let filename = report.csv_filename();
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))

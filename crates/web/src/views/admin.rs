@@ -12,6 +12,7 @@ use kakehashi_service::members::Decision;
 use crate::csrf::Form;
 use crate::errors::WebError;
 use crate::session::Visit;
+use crate::views::secretariat::FunnelBar;
 use crate::views::{Chrome, render, role_key};
 
 pub struct MemberRow {
@@ -20,13 +21,6 @@ pub struct MemberRow {
     pub email: String,
     pub role: &'static str,
     pub organization: String,
-}
-
-pub struct FunnelBar {
-    pub label: &'static str,
-    pub count: u64,
-    pub y: u64,
-    pub width: u64,
 }
 
 #[derive(Template)]
@@ -72,21 +66,7 @@ async fn show(visit: &Visit, error: Option<String>, status: StatusCode) -> Resul
         services.list_members(Some(MemberStatus::Active), Page { page: 1, per_page: 100 }).await.map_err(fail)?;
     let to = chrono::Utc::now();
     let funnel = services.funnel(to - chrono::Duration::days(365), to, None).await.map_err(fail)?;
-    let t = funnel.totals;
-    let stages = [
-        ("admin.funnel_matches", t.matches),
-        ("admin.funnel_introductions", t.introductions),
-        ("admin.funnel_forwarded", t.forwarded),
-        ("admin.funnel_accepted", t.accepted),
-        ("admin.funnel_cda_signed", t.cda_signed),
-        ("admin.funnel_deals", t.deals),
-    ];
-    let max = stages.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    let funnel = stages
-        .iter()
-        .zip(0u64..)
-        .map(|((label, count), i)| FunnelBar { label: c.t(label), count: *count, y: i * 28, width: count * 300 / max })
-        .collect();
+    let funnel = crate::views::secretariat::bars(&c, &funnel.totals);
     let page = AdminPage {
         pending: to_rows(pending.items),
         active: to_rows(active.items),

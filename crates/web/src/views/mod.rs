@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod preferences;
 pub mod saved_searches;
 pub mod search;
+pub mod secretariat;
 pub mod seeds;
 
 use std::collections::HashMap;

@@ -1,10 +1,10 @@
 //! The story in a real browser: Debian's Chromium driven over WebDriver (fantoccini, plain HTTP to
 //! a chromedriver this test starts on a free port) against the real server. A company logs in in
 //! Japanese, searches, opens a seed and requests an introduction; the liaison forwards it; the
-//! researcher accepts; the liaison marks the CDA signed; the company then reads the confidential
-//! section. Every screen is photographed (kept in `e2e-screenshots/` under the target directory,
-//! whether the walk passes or fails) and scanned with axe-core, which must find no serious or
-//! critical violation.
+//! researcher accepts; the liaison marks the CDA signed; a TTO member imports a file and the
+//! secretariat opens its screens; the company then reads the confidential section. Every screen
+//! is photographed (kept in `e2e-screenshots/` under the target directory, whether the walk
+//! passes or fails) and scanned with axe-core, which must find no serious or critical violation.
 //!
 //! Without Chromium and chromedriver the test says so and passes, unless
 //! `KAKEHASHI_REQUIRE_BROWSER=1` is set (as CI does), when their absence fails it.
@@ -296,6 +296,50 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     // The liaison marks the CDA signed.
     log_in(browser, base, camera, "liaison").await;
     step(browser, base, camera, &intro, "cda:signed", "cda-signed").await;
+    log_out(browser).await;
+
+    // The TTO imports a file with one bad row and reads the report.
+    log_in(browser, base, camera, "tto_a").await;
+    click(browser, "nav a[href='/seeds']").await;
+    wait_path(browser, "/seeds").await;
+    click(browser, "a[href='/seeds/import']").await;
+    wait_path(browser, "/seeds/import").await;
+    camera.screen(browser, "import").await;
+    let file = camera.dir.join("seeds.csv");
+    std::fs::write(
+        &file,
+        "title,summary,stage,ip_status,external_ref\n\
+         mRNAワクチンの熱安定化製剤,室温で半年保存できる脂質ナノ粒子製剤,preclinical,filed,TLO-9001\n\
+         壊れた行,概要,phase9,filed,TLO-9002\n",
+    )
+    .unwrap();
+    let file = std::fs::canonicalize(&file).unwrap();
+    let input = browser.wait().for_element(Locator::Id("file")).await.expect("the file field");
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    click(browser, "form[action='/seeds/import'] button[type=submit]").await;
+    browser.wait().for_element(Locator::Id("report-heading")).await.expect("the import report");
+    assert!(source(browser).await.contains("<code>stage</code>"), "the bad row's field");
+    camera.screen(browser, "import-report").await;
+    log_out(browser).await;
+
+    // The secretariat's screens.
+    log_in(browser, base, camera, "admin").await;
+    for (path, name) in [
+        ("/admin", "admin"),
+        ("/admin/invitations", "admin-invitations"),
+        ("/admin/coverage", "admin-coverage"),
+        ("/admin/audit", "admin-audit"),
+        ("/admin/funnel", "admin-funnel"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        browser.wait().for_element(Locator::Css("nav.tabs")).await.unwrap();
+        assert!(!source(browser).await.contains(secret), "{path} shows no confidential text");
+        camera.screen(browser, name).await;
+    }
+    browser.goto(&format!("{base}/admin/invitations")).await.unwrap();
+    click(browser, "form[action='/admin/invitations'] button[type=submit]").await;
+    browser.wait().for_element(Locator::Id("email-error")).await.expect("the error beside the e-mail");
+    camera.screen(browser, "admin-invitations-errors").await;
     log_out(browser).await;
 
     // The company now reads the confidential section, with the banner saying why.

@@ -1077,6 +1077,8 @@ def write(concepts: list[Concept], shared: list[str], out: Path, version: str) -
     kinds = Counter(c.kind for c in concepts)
     lines = [HEADER.format(version=version, count=len(concepts),
                            kinds=", ".join(f"{k} {kinds[k]}" for k in KINDS if kinds[k]))]
+    lines.append("# Terms written alike once analysed (hyphens, the stop word \"a\", dictionary segmentation)\n"
+                 "# that stay in two concepts; the first concept in the file keeps the term.")
     lines.append(f"shared_terms = {toml_list(shared)}\n")
     for c in sorted(concepts, key=lambda c: c.id):
         lines.append("[[concept]]")

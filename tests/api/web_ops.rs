@@ -170,6 +170,10 @@ async fn an_archived_record_offers_restore_instead_of_publish() {
         assert!(page.text.contains("data-to=\"draft\""), "{who}: restore is offered: {}", page.text);
         assert!(!page.text.contains("data-to=\"published\""), "{who}: an archived record is not published as it is");
         assert!(!page.text.contains("data-to=\"archived\""));
+        assert!(
+            !page.text.contains(">Save<") && !page.text.contains(">保存<"),
+            "{who}: an archived record is read-only"
+        );
 
         let res = owner.submit(&edit, &status, &[("to", "draft")]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);

@@ -190,6 +190,12 @@ impl SeedEditPage {
     pub fn can_restore(&self) -> bool {
         may_step(self.status, RecordStep::Restore)
     }
+
+    /// A new record, or one whose status allows editing (an archived one is restored first).
+    #[must_use]
+    pub fn can_save(&self) -> bool {
+        self.status.is_none() || may_step(self.status, RecordStep::Edit)
+    }
 }
 
 fn may_step(status: Option<RecordStatus>, step: RecordStep) -> bool {
@@ -649,6 +655,12 @@ impl NeedEditPage {
     #[must_use]
     pub fn can_restore(&self) -> bool {
         may_step(self.status, RecordStep::Restore)
+    }
+
+    /// A new record, or one whose status allows editing (an archived one is restored first).
+    #[must_use]
+    pub fn can_save(&self) -> bool {
+        self.status.is_none() || may_step(self.status, RecordStep::Edit)
     }
 }
 

@@ -146,6 +146,13 @@ async fn patch_me_with_nothing_to_change_is_refused() {
     assert_problem(&res, 422, "validation_failed");
     let res = app.request(Method::PATCH, "/api/v1/me", Some(&admin), Some(json!({}))).await;
     assert_problem(&res, 422, "validation_failed");
+    // `null` is not a value to set, nor a way to say "unchanged" beside a real change.
+    let res = app.request(Method::PATCH, "/api/v1/me", Some(&admin), Some(json!({ "locale": null }))).await;
+    assert_problem(&res, 422, "validation_failed");
+    let body = json!({ "locale": "en", "match_mail": null });
+    let res = app.request(Method::PATCH, "/api/v1/me", Some(&admin), Some(body)).await;
+    assert_problem(&res, 422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["field"], "match_mail", "{}", res.text);
     let res = app.request(Method::PATCH, "/api/v1/me", Some(&admin), Some(json!({ "locale": "en" }))).await;
     assert_eq!(res.status, 200, "{}", res.text);
 }

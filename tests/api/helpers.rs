@@ -159,6 +159,14 @@ impl TestApp {
         Self::read(res).await
     }
 
+    /// A response sent with the client directly, read as [`TestApp::request`] reads its own.
+    pub async fn read_response<S>(res: awc::ClientResponse<S>) -> Response
+    where
+        S: futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+    {
+        Self::read(res).await
+    }
+
     async fn read<S>(mut res: awc::ClientResponse<S>) -> Response
     where
         S: futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,

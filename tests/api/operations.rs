@@ -136,6 +136,102 @@ async fn unknown_routes_and_methods_are_problems() {
     let app = spawn_app().await;
     assert_problem(&app.get("/api/v1/nothing-here", None).await, 404, "not_found");
     let res = app.request(Method::DELETE, "/api/v1/auth/login", None, None).await;
-    assert!(res.status == 404 || res.status == 405, "{}", res.status);
-    assert_eq!(res.headers.get("content-type").unwrap(), "application/problem+json");
+    assert_problem(&res, 405, "method_not_allowed");
+    assert_eq!(res.headers.get("allow").unwrap(), "POST");
+}
+
+#[actix_web::test]
+async fn a_known_path_asked_with_another_method_is_405_naming_the_methods_it_takes() {
+    let app = spawn_app().await;
+    let id = uuid::Uuid::nil();
+    let cases = [
+        (Method::PUT, format!("/api/v1/seeds/{id}"), "GET, PATCH, DELETE"),
+        (Method::DELETE, "/api/v1/seeds/import".to_owned(), "POST"),
+        (Method::PUT, "/api/v1/seeds/import".to_owned(), "POST"),
+        (Method::TRACE, "/api/v1/me".to_owned(), "GET, PATCH"),
+        (Method::POST, "/api/v1/taxonomy".to_owned(), "GET"),
+        (Method::PATCH, "/api/v1/admin/organizations".to_owned(), "GET, POST"),
+        (Method::DELETE, "/healthz".to_owned(), "GET"),
+    ];
+    for (method, path, allow) in cases {
+        // Without a token too: the method is wrong whoever asks.
+        let res = app.request(method.clone(), &path, None, None).await;
+        assert_problem(&res, 405, "method_not_allowed");
+        assert_eq!(res.headers.get("allow").map(|v| v.to_str().unwrap()), Some(allow), "{method} {path}");
+    }
+    // A path that does not exist stays "not found", whatever the method.
+    for method in [Method::GET, Method::PUT] {
+        let res = app.request(method, "/api/v1/seeds/a/b/c", None, None).await;
+        assert_problem(&res, 404, "not_found");
+        assert!(res.headers.get("allow").is_none());
+    }
+}
+
+/// The schema a `$ref` points at, or the value itself.
+fn resolve<'a>(doc: &'a serde_json::Value, value: &'a serde_json::Value) -> &'a serde_json::Value {
+    match value.get("$ref").and_then(|r| r.as_str()) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            resolve(doc, doc.pointer(pointer).unwrap_or_else(|| panic!("{reference} does not resolve")))
+        }
+        None => value,
+    }
+}
+
+#[actix_web::test]
+async fn openapi_lists_problem_answers_and_the_limits_the_server_enforces() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let operation = |path: &str, method: &str| doc["paths"][path][method].clone();
+    let problem_statuses = |path: &str, method: &str| -> Vec<String> {
+        let op = operation(path, method);
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}"));
+        responses
+            .iter()
+            .filter(|(status, _)| status.starts_with('4') || status.starts_with('5'))
+            .map(|(status, response)| {
+                let response = resolve(&doc, response);
+                let schema = &response["content"]["application/problem+json"]["schema"];
+                assert_eq!(resolve(&doc, schema)["properties"]["code"]["type"], "string", "{method} {path} {status}");
+                status.clone()
+            })
+            .collect()
+    };
+    for (path, method, expected) in [
+        ("/api/v1/seeds/{id}", "patch", &["400", "401", "403", "404", "409", "413", "414", "415", "422", "503"][..]),
+        ("/api/v1/seeds", "get", &["401", "403", "414", "422", "503"]),
+        ("/api/v1/auth/login", "post", &["400", "401", "403", "413", "415", "422", "429", "503"]),
+        ("/api/v1/auth/verify-email", "post", &["400", "413", "415", "422", "429", "503"]),
+        ("/api/v1/seeds/import", "post", &["400", "401", "403", "413", "414", "415", "422", "503"]),
+        ("/api/v1/taxonomy", "get", &["401", "403", "503"]),
+        ("/readyz", "get", &["503"]),
+    ] {
+        assert_eq!(problem_statuses(path, method), expected, "{method} {path}");
+    }
+    assert!(operation("/healthz", "get")["responses"].get("503").is_none(), "liveness needs no database");
+
+    let param = |path: &str, method: &str, name: &str| {
+        let op = operation(path, method);
+        let found = op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).cloned();
+        resolve(&doc, &found.unwrap_or_else(|| panic!("{name} of {method} {path}"))["schema"]).clone()
+    };
+    assert_eq!(param("/api/v1/search", "get", "q")["maxLength"], 500);
+    assert_eq!(param("/api/v1/search", "get", "modality")["maxItems"], 50);
+    assert_eq!(param("/api/v1/seeds", "get", "page")["maximum"], 1_000_000);
+    assert_eq!(param("/api/v1/seeds", "get", "per_page")["maximum"], 100);
+    assert_eq!(param("/api/v1/notifications", "get", "per_page")["minimum"], 1);
+    let if_match = param("/api/v1/seeds/{id}", "patch", "If-Match");
+    assert_eq!(if_match["pattern"], r#"^(W/)?"[0-9]{1,9}"$|^[0-9]{1,9}$"#);
+
+    let schema = |name: &str| doc["components"]["schemas"][name].clone();
+    assert_eq!(schema("RegisterRequest")["properties"]["password"]["minLength"], 12);
+    assert_eq!(schema("RegisterRequest")["properties"]["password"]["maxLength"], 128);
+    assert_eq!(schema("RegisterRequest")["properties"]["email"]["format"], "email");
+    assert_eq!(schema("NewMessage")["properties"]["body"]["maxLength"], 5000);
+    assert_eq!(schema("Preferences")["minProperties"], 1, "PATCH /me wants something to change");
+    assert!(schema("Preferences").get("maxProperties").is_none());
+
+    let funnel = &operation("/api/v1/admin/reports/funnel", "get")["responses"]["200"]["content"];
+    assert_eq!(funnel["application/json"]["schema"]["$ref"], "#/components/schemas/Funnel");
+    assert_eq!(funnel["text/csv"]["schema"]["type"], "string");
 }

@@ -488,6 +488,21 @@ async fn the_import_endpoint_takes_csv_from_tto_staff_and_admins() {
         422
     );
     assert_eq!(post(&world.tto_a, "", "application/pdf").await.unwrap().status(), 415);
+    // A file without rows (empty, or a header alone) is refused as such, not reported as done.
+    for (body, content_type) in [("", "text/csv"), ("title,summary\n", "text/csv"), ("\n", "application/x-ndjson")] {
+        let res = world
+            .app
+            .client
+            .post(format!("{}/api/v1/seeds/import", world.app.base))
+            .bearer_auth(&world.tto_a.token)
+            .insert_header(("content-type", content_type))
+            .send_body(body)
+            .await
+            .unwrap();
+        let res = crate::helpers::TestApp::read_response(res).await;
+        crate::helpers::assert_problem(&res, 422, "validation_failed");
+        assert_eq!(res.body["errors"][0]["field"], "file", "{}", res.text);
+    }
     let mut res =
         post(&world.admin, &format!("?organization_id={}&publish=true", world.uni_b), "text/csv").await.unwrap();
     let report: Value = res.json().await.unwrap();

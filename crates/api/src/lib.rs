@@ -150,6 +150,40 @@ fn json_errors(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
 }
 
+/// The methods each path of the OpenAPI document takes, for the `Allow` of a 405. Routes are
+/// matched by method first, so a request with another method reaches the default service; this
+/// tells it whether the path itself exists.
+#[derive(Debug)]
+pub struct AllowedMethods(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
+
+impl AllowedMethods {
+    #[must_use]
+    pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
+        let paths = document.paths.paths.iter().map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            let methods = methods.into_iter().filter_map(|(name, present)| present.then_some(name)).collect();
+            (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+        });
+        AllowedMethods(paths.collect())
+    }
+
+    /// The methods `path` takes (`GET, PATCH`), or `None` when no documented path is `path`.
+    /// A path written out in the document (`/seeds/import`) wins over a pattern that also
+    /// matches it (`/seeds/{id}`).
+    #[must_use]
+    pub fn of(&self, path: &str) -> Option<String> {
+        let exact = self.0.iter().find(|(def, _)| !def.is_prefix() && def.pattern() == Some(path));
+        let (_, methods) = exact.or_else(|| self.0.iter().find(|(def, _)| def.is_match(path)))?;
+        Some(methods.join(", "))
+    }
+}
+
 /// Turns a framework error response without a problem body into one, keeping the status.
 fn problem_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -167,6 +201,13 @@ fn problem_for_bare_errors<B: MessageBody + 'static>(
     let mut replacement: HttpResponse<BoxBody> = error.error_response();
     *replacement.status_mut() = status;
     let (req, _) = res.into_parts();
+    // A resource refusing a method answers without `Allow`; name what the path takes.
+    if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+        let methods = req.app_data::<web::Data<AllowedMethods>>().and_then(|a| a.of(req.path()));
+        if let Some(value) = methods.and_then(|m| HeaderValue::from_str(&m).ok()) {
+            replacement.headers_mut().insert(header::ALLOW, value);
+        }
+    }
     let res = ServiceResponse::new(req, replacement).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }
@@ -191,6 +232,7 @@ pub fn serve(
     let workers = settings.workers;
     let settings = web::Data::new(settings);
     let openapi = openapi::ApiDoc::openapi();
+    let allowed = web::Data::new(AllowedMethods::from_document(&openapi));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
@@ -238,7 +280,18 @@ pub fn serve(
             .service(web::redirect("/api/docs", "/api/docs/"))
             .service(web::scope("/api/v1").configure(api_v1))
             .configure(site.clone())
-            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            .app_data(allowed.clone())
+            .default_service(web::to(|req: actix_web::HttpRequest, allowed: web::Data<AllowedMethods>| async move {
+                // A documented path asked with a method it does not take: 405 naming those it does.
+                if let Some(methods) = allowed.of(req.path()) {
+                    let mut res = HttpResponse::from_error(
+                        ApiError::new(Code::MethodNotAllowed).detail(format!("{} takes {methods}", req.path())),
+                    );
+                    if let Ok(value) = HeaderValue::from_str(&methods) {
+                        res.headers_mut().insert(header::ALLOW, value);
+                    }
+                    return res;
+                }
                 // Methods no route of this service takes: 405, not "not found".
                 if [actix_web::http::Method::TRACE, actix_web::http::Method::CONNECT].contains(req.method()) {
                     return HttpResponse::from_error(ApiError::new(Code::MethodNotAllowed));

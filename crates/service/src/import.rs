@@ -264,6 +264,13 @@ impl Services {
         if rows.len() > MAX_ROWS {
             return Err(ServiceError::validation("file", format!("at most {MAX_ROWS} rows per import")));
         }
+        // An empty file is most likely the wrong one; saying so beats a report of nothing done.
+        if rows.is_empty() {
+            return Err(ServiceError::validation(
+                "file",
+                "the file holds no rows (a CSV file needs a header and a row)",
+            ));
+        }
         let organization = self
             .organization(options.organization_id)
             .await

@@ -23,8 +23,10 @@ type Svc = web::Data<Services>;
 #[serde(deny_unknown_fields)]
 pub struct NewOrganizationRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name_en: String,
     pub kind: OrganizationKind,
 }
@@ -73,8 +75,10 @@ pub async fn list_organizations(
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
     pub organization_id: Uuid,
@@ -111,7 +115,7 @@ pub async fn invite(svc: Svc, admin: Admin, ctx: Ctx, body: Valid<InviteRequest>
 #[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     pub status: Option<MemberStatus>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,
@@ -153,7 +157,7 @@ async fn decide(
 #[utoipa::path(
     tag = "admin",
     params(("id" = Uuid, Path)),
-    request_body(content = ApproveRequest, description = "optional"),
+    request_body(content = Option<ApproveRequest>, description = "optional"),
     responses(
         (status = 200, body = MemberView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -169,10 +173,11 @@ pub async fn approve(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    // No body, or `null`, approves with the registered role.
     let request: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ApproveRequest::default()
     } else {
-        crate::extract::parse_json(&body)?
+        crate::extract::parse_json::<Option<ApproveRequest>>(&body)?.unwrap_or_default()
     };
     decide(&svc, &admin, &ctx, id.into_inner(), Decision::Approve(request.role)).await
 }
@@ -214,6 +219,7 @@ pub async fn suspend(svc: Svc, admin: Admin, ctx: Ctx, id: web::Path<Uuid>) -> R
 pub struct Coverage {
     /// Organisations the liaison covers; empty covers all.
     #[validate(length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub organization_ids: Vec<Uuid>,
 }
 
@@ -272,7 +278,7 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive, RFC 3339.
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,
@@ -340,6 +346,7 @@ pub struct FunnelQuery {
     /// `YYYY-MM-DD` (that whole day included) or an RFC 3339 time (excluded); defaults to now.
     pub to: Option<String>,
     /// `modality`, `disease_area` or `organization`.
+    #[param(pattern = "^(modality|disease_area|organization)?$")]
     pub group_by: Option<String>,
 }
 
@@ -379,8 +386,10 @@ fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTim
     tag = "admin",
     params(FunnelQuery),
     responses(
-        (status = 200, body = Funnel, content_type = "application/json"),
-        (status = 200, description = "The same as CSV", content_type = "text/csv"),
+        (status = 200, description = "The funnel as JSON, or with `Accept: text/csv` as CSV", content(
+            (Funnel = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

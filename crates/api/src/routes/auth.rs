@@ -21,10 +21,13 @@ type Svc = web::Data<Services>;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[validate(length(min = 12, max = 128))]
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub organization_id: Uuid,
     /// Language of e-mails; `ja` when absent.
@@ -74,6 +77,7 @@ pub async fn register(svc: Svc, ctx: Ctx, body: Valid<RegisterRequest>) -> Resul
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub token: String,
 }
 
@@ -89,6 +93,7 @@ pub struct StatusView {
     responses(
         (status = 200, body = StatusView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/verify-email")]
@@ -101,8 +106,10 @@ pub async fn verify_email(svc: Svc, ctx: Ctx, body: Valid<TokenRequest>) -> Resu
 #[serde(deny_unknown_fields)]
 pub struct TokenPasswordRequest {
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub token: String,
     #[validate(length(min = 12, max = 128))]
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
 }
 
@@ -114,6 +121,7 @@ pub struct TokenPasswordRequest {
         (status = 200, body = MemberView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/accept-invite")]
@@ -127,8 +135,10 @@ pub async fn accept_invite(svc: Svc, ctx: Ctx, body: Valid<TokenPasswordRequest>
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -175,6 +185,7 @@ pub async fn login(svc: Svc, ctx: Ctx, body: Valid<LoginRequest>) -> Result<Http
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub refresh_token: String,
 }
 
@@ -198,22 +209,24 @@ pub async fn refresh(svc: Svc, ctx: Ctx, body: Valid<RefreshRequest>) -> Result<
 pub struct LogoutRequest {
     /// The session to end; without it, every session of the member ends.
     #[validate(length(min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
     pub refresh_token: Option<String>,
 }
 
 /// Log out: end this session (given its refresh token) or all of the member's sessions.
 #[utoipa::path(
     tag = "auth",
-    request_body(content = LogoutRequest, description = "optional"),
+    request_body(content = Option<LogoutRequest>, description = "optional"),
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
 pub async fn logout(svc: Svc, ctx: Ctx, member: CurrentMember, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    // No body, or `null`, ends every session.
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        let parsed: LogoutRequest = crate::extract::parse_json(&body)?;
+        let parsed: LogoutRequest = crate::extract::parse_json::<Option<LogoutRequest>>(&body)?.unwrap_or_default();
         validator::Validate::validate(&parsed)?;
         parsed
     };
@@ -225,6 +238,7 @@ pub async fn logout(svc: Svc, ctx: Ctx, member: CurrentMember, body: web::Bytes)
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
 }
 
@@ -257,6 +271,7 @@ pub async fn password_reset(svc: Svc, ctx: Ctx, body: Valid<PasswordResetRequest
         (status = 204),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]
@@ -306,10 +321,15 @@ async fn me_view(svc: &Services, member: &CurrentMember) -> Result<HttpResponse,
     }))
 }
 
+/// At least one of the two; `null` is not a value.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(nullable = false)]
     pub locale: Option<Locale>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(nullable = false)]
     pub match_mail: Option<kakehashi_domain::MatchMail>,
 }
 

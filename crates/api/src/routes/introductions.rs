@@ -29,6 +29,7 @@ pub struct CreateIntroduction {
     pub need_id: Option<Uuid>,
     /// To the liaison and, once forwarded, to the seed's side.
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
     /// Stay unnamed to the seed's side until it accepts. Defaults to the need's anonymity, or
     /// `false` without a need.
@@ -42,6 +43,7 @@ pub struct StepComment {
     /// Posted to the thread with the step.
     #[serde(default)]
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
@@ -52,6 +54,7 @@ pub struct Decline {
     /// Shown to the requesting company with the reason ("not yet, and here is why").
     #[serde(default)]
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
@@ -71,6 +74,7 @@ pub struct OutcomeUpdate {
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 
@@ -197,7 +201,7 @@ pub struct IntroductionQuery {
     pub seed_id: Option<Uuid>,
     /// `true`: only those still open; `false`: only closed ones.
     pub open: Option<bool>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,

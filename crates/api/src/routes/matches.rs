@@ -64,8 +64,9 @@ pub struct MatchQuery {
     pub seed_id: Option<Uuid>,
     pub need_id: Option<Uuid>,
     /// `open` or `dismissed`.
+    #[param(value_type = Option<MatchStatus>)]
     pub status: Option<String>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,

@@ -46,7 +46,7 @@ pub struct NotificationQuery {
     /// Only unread ones.
     #[serde(default)]
     pub unread: bool,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,

@@ -18,10 +18,12 @@ use crate::extract::{CurrentMember, Valid};
 #[serde(deny_unknown_fields)]
 pub struct SavedSearchRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Words, as for `GET /api/v1/search?q=`.
     #[serde(default)]
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub q: String,
     /// `seed` or `need`; both when absent.
     #[serde(default)]
@@ -29,18 +31,23 @@ pub struct SavedSearchRequest {
     pub kind: Option<Kind>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub modality: Vec<String>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub disease_area: Vec<String>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub stage: Vec<String>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub ip_status: Vec<String>,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub deal_type: Vec<String>,
 }
 

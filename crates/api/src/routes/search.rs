@@ -20,21 +20,47 @@ use crate::routes::views::{OrganizationView, PageQuery};
 #[allow(dead_code)]
 pub struct SearchParams {
     /// Text in Japanese and/or English; every word must match. Empty: browse by facets.
+    #[param(max_length = 500)]
     q: Option<String>,
     /// `seed` or `need`; both when absent.
+    #[param(inline, value_type = Option<KindParam>)]
     kind: Option<String>,
     /// Repeat to OR values, e.g. `modality=antibody&modality=adc`.
+    #[param(max_items = 50)]
     modality: Option<Vec<String>>,
+    #[param(max_items = 50)]
     disease_area: Option<Vec<String>>,
+    #[param(max_items = 50)]
     stage: Option<Vec<String>>,
+    #[param(max_items = 50)]
     ip_status: Option<Vec<String>>,
+    #[param(max_items = 50)]
     deal_type: Option<Vec<String>>,
     /// `relevance` (default) or `newest`.
+    #[param(inline, value_type = Option<SortParam>)]
     sort: Option<String>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     per_page: Option<u64>,
+}
+
+/// What `kind` takes.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum KindParam {
+    Seed,
+    Need,
+}
+
+/// What `sort` takes.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SortParam {
+    Relevance,
+    Newest,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,6 +161,7 @@ fn results_view(page: SearchPage) -> SearchResultsView {
 }
 
 const MAX_QUERY_CHARS: usize = 500;
+const MAX_FACET_VALUES: usize = 50;
 
 fn parse(query_string: &str) -> Result<SearchQuery, ApiError> {
     let mut query = SearchQuery::default();
@@ -187,8 +214,8 @@ fn parse(query_string: &str) -> Result<SearchQuery, ApiError> {
         ("ip_status", &filters.ip_status),
         ("deal_type", &filters.deal_type),
     ] {
-        if values.len() > 50 {
-            return Err(ApiError::field(Code::ValidationFailed, name, "at most 50 values"));
+        if values.len() > MAX_FACET_VALUES {
+            return Err(ApiError::field(Code::ValidationFailed, name, format!("at most {MAX_FACET_VALUES} values")));
         }
     }
     query.filters = filters;

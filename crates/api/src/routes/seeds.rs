@@ -124,15 +124,13 @@ pub(crate) fn versioned<T: Serialize>(status: actix_web::http::StatusCode, versi
 }
 
 /// The version a client expects, from `If-Match` or the body; both given must agree.
+/// `If-Match` takes the forms of [`crate::openapi::IF_MATCH_PATTERN`]: `"3"`, `W/"3"` or `3`.
 pub(crate) fn expected_version(req: &HttpRequest, body: Option<i32>) -> Result<Option<i32>, ApiError> {
     let header = match req.headers().get(header::IF_MATCH) {
         None => None,
-        Some(value) => {
-            let text = value.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
-            Some(text.parse::<i32>().map_err(|_| {
-                ApiError::field(Code::ValidationFailed, "If-Match", "must be a version number such as \"3\"")
-            })?)
-        }
+        Some(value) => Some(if_match_version(value.to_str().unwrap_or("").trim()).ok_or_else(|| {
+            ApiError::field(Code::ValidationFailed, "If-Match", "must be a version number such as \"3\"")
+        })?),
     };
     match (header, body) {
         (Some(h), Some(b)) if h != b => {
@@ -140,6 +138,19 @@ pub(crate) fn expected_version(req: &HttpRequest, body: Option<i32>) -> Result<O
         }
         (h, b) => Ok(h.or(b)),
     }
+}
+
+fn if_match_version(value: &str) -> Option<i32> {
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    let digits = match tag.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"')?,
+        None if tag.len() == value.len() => tag,
+        None => return None,
+    };
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The create body; its rules live in the domain (`SeedContent::normalize_and_validate`).
@@ -196,7 +207,7 @@ pub struct ListQuery {
     #[serde(default)]
     pub mine: bool,
     pub status: Option<RecordStatus>,
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,
@@ -557,4 +568,19 @@ pub async fn import(
             .map(|e| ImportRowError { line: e.line, field: e.field, message: e.message })
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::if_match_version;
+
+    #[test]
+    fn if_match_takes_the_documented_forms_only() {
+        for (value, expected) in [("\"3\"", Some(3)), ("W/\"12\"", Some(12)), ("7", Some(7)), ("\"0\"", Some(0))] {
+            assert_eq!(if_match_version(value), expected, "{value}");
+        }
+        for value in ["", "\"\"", "W/3", "\"3", "3\"", "+3", "-1", "\"1234567890\"", "*", "\"3\" ", "0x3"] {
+            assert_eq!(if_match_version(value), None, "{value}");
+        }
+    }
 }

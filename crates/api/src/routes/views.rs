@@ -78,7 +78,7 @@ impl<T> ListOf<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<u64>,

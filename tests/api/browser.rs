@@ -326,6 +326,7 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     log_in(browser, base, camera, "admin").await;
     for (path, name) in [
         ("/admin", "admin"),
+        ("/admin/organizations", "admin-organizations"),
         ("/admin/invitations", "admin-invitations"),
         ("/admin/coverage", "admin-coverage"),
         ("/admin/audit", "admin-audit"),

@@ -224,11 +224,14 @@ async fn only_the_secretariat_finds_its_screens_and_none_shows_a_confidential_se
             ("csrf_token", &token),
         ];
         assert_eq!(browser.post("/admin/invitations", &invite).await.status, 404, "{who} invites");
+        let org = [("name", "侵入者"), ("name_en", "Intruder"), ("kind", "company"), ("csrf_token", &token)];
+        assert_eq!(browser.post("/admin/organizations", &org).await.status, 404, "{who} adds an organisation");
         let cover = [("organization_ids", world.uni_b.to_string()), ("csrf_token", token.clone())];
         let cover: Vec<(&str, &str)> = cover.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(browser.post(&coverage, &cover).await.status, 404, "{who} sets coverage");
     }
     assert!(app.mails_to("intruder@example.org").is_empty(), "nobody was invited");
+    assert!(!admin.get("/admin/organizations").await.text.contains("侵入者"), "no organisation was added");
     let res =
         world.call(&world.admin, Method::GET, &format!("/api/v1/admin/liaisons/{liaison_id}/coverage"), None).await;
     assert_eq!(res.body["organization_ids"], serde_json::json!([]), "the coverage is unchanged");
@@ -420,4 +423,25 @@ async fn the_funnel_report_takes_a_period_and_downloads_csv_without_formulas() {
         assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a cell a spreadsheet runs: {cell:?}");
     }
     assert!(!csv.text.contains(&secret));
+}
+
+#[actix_web::test]
+async fn the_secretariat_adds_organisations_with_errors_beside_the_fields() {
+    let world = World::new().await;
+    let admin = Browser::login(&world.app, "admin@example.org").await;
+    let page = admin.get("/admin/organizations").await;
+    assert!(page.text.contains("東都医科大学") && page.text.contains("<label for=\"kind\">"), "{}", page.text);
+    let res = admin.submit("/admin/organizations", "/admin/organizations", &[("name", "北都薬科大学")]).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("id=\"name_en-error\"") && res.text.contains("id=\"kind-error\""));
+    assert!(!res.text.contains("id=\"name-error\"") && res.text.contains("value=\"北都薬科大学\""));
+    let fields = [("name", "北都薬科大学"), ("name_en", "Hokuto University of Pharmacy"), ("kind", "academia")];
+    let res = admin.submit("/admin/organizations", "/admin/organizations", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let listed = world.call(&world.admin, Method::GET, "/api/v1/admin/organizations?per_page=100", None).await;
+    assert!(listed.text.contains("Hokuto University of Pharmacy"), "{}", listed.text);
+    let res = admin.submit("/admin/organizations", "/admin/organizations", &fields).await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert!(res.text.contains("id=\"name-error\""), "the taken name, beside the name");
+    assert_eq!(admin.post("/admin/organizations", &fields).await.status, StatusCode::FORBIDDEN);
 }

@@ -173,6 +173,11 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                 )
                 .service(web::resource("/admin").route(web::get().to(admin::page)))
                 .service(
+                    web::resource("/admin/organizations")
+                        .route(web::get().to(secretariat::organizations_list))
+                        .route(web::post().to(secretariat::create_organization)),
+                )
+                .service(
                     web::resource("/admin/invitations")
                         .route(web::get().to(secretariat::invitations))
                         .route(web::post().to(secretariat::invite)),

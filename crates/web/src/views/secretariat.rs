@@ -1,4 +1,4 @@
-//! The secretariat's working screens beside `/admin`: member invitations, liaison coverage, the
+//! The secretariat's working screens beside `/admin`: organisations, member invitations, liaison coverage, the
 //! audit log with its filters, and the funnel report for a chosen period (table, chart, CSV).
 //! Each calls the service function the API's admin endpoint calls; nobody but an admin finds
 //! these pages (the 404 page), and their forms need the session's token.
@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Path, Query};
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
-use kakehashi_domain::{Locale, MemberStatus, Page, Role};
+use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_service::ServiceError;
 use kakehashi_service::members::{AuditFilter, Invitation, Member};
 use kakehashi_service::reports::{Funnel, FunnelCounts, FunnelRates, GroupBy};
@@ -45,6 +45,119 @@ async fn organizations(visit: &Visit, c: &Chrome) -> Result<Vec<(String, String)
 fn name_of(list: &[(String, String)], id: Uuid) -> String {
     let id = id.to_string();
     list.iter().find(|(i, _)| *i == id).map_or(id, |(_, name)| name.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organisations
+
+pub struct OrganizationRow {
+    pub name: String,
+    pub name_en: String,
+    pub kind: &'static str,
+    pub created: String,
+}
+
+pub struct OrganizationFields {
+    pub name: String,
+    pub name_en: String,
+    pub kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_organizations.html")]
+pub struct OrganizationsPage {
+    pub c: Chrome,
+    pub f: OrganizationFields,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub organizations: Vec<OrganizationRow>,
+    pub errors: FieldErrors,
+}
+
+fn kind_key(kind: OrganizationKind) -> &'static str {
+    match kind {
+        OrganizationKind::Academia => "secretariat.kind_academia",
+        OrganizationKind::Company => "secretariat.kind_company",
+        OrganizationKind::Funder => "secretariat.kind_funder",
+    }
+}
+
+async fn organizations_page(
+    visit: &Visit,
+    c: Chrome,
+    f: OrganizationFields,
+    errors: FieldErrors,
+) -> Result<OrganizationsPage, WebError> {
+    let listed = visit.services.list_organizations(ALL).await.map_err(failed(&c))?;
+    let organizations = listed
+        .items
+        .into_iter()
+        .map(|o| OrganizationRow {
+            kind: c.t(kind_key(o.kind)),
+            created: c.date(&o.created_at),
+            name: o.name,
+            name_en: o.name_en,
+        })
+        .collect();
+    let kinds = [OrganizationKind::Academia, OrganizationKind::Company, OrganizationKind::Funder]
+        .into_iter()
+        .map(|k| (k.as_str(), c.t(kind_key(k))))
+        .collect();
+    Ok(OrganizationsPage { c, f, kinds, organizations, errors })
+}
+
+/// `GET /admin/organizations`: the organisations and the form that adds one.
+///
+/// # Errors
+/// The 404 page for anyone but an admin.
+pub async fn organizations_list(visit: Visit) -> Result<HttpResponse, WebError> {
+    let (_, c) = secretariat(&visit, "secretariat.organizations")?;
+    let f = OrganizationFields { name: String::new(), name_en: String::new(), kind: String::new() };
+    let page = organizations_page(&visit, c, f, FieldErrors::default()).await?;
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /admin/organizations`: adds an organisation through the service (the API's).
+///
+/// # Errors
+/// 403 without a valid token; the 404 page for anyone but an admin.
+pub async fn create_organization(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let (live, c) = secretariat(&visit, "secretariat.organizations")?;
+    let lang = visit.lang;
+    let f = OrganizationFields {
+        name: form.get("name").trim().to_owned(),
+        name_en: form.get("name_en").trim().to_owned(),
+        kind: form.get("kind").to_owned(),
+    };
+    let mut errors = FieldErrors::default();
+    for (field, value) in [("name", &f.name), ("name_en", &f.name_en)] {
+        if value.is_empty() || value.chars().count() > 200 {
+            errors.add(field, lang.t("secretariat.organization_name_invalid"));
+        }
+    }
+    let kind = f.kind.parse::<OrganizationKind>().ok();
+    if kind.is_none() {
+        errors.add("kind", lang.t("secretariat.choose_kind"));
+    }
+    let (Some(kind), true) = (kind, errors.is_empty()) else {
+        let page = organizations_page(&visit, c, f, errors).await?;
+        return render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    match visit.services.create_organization(&live.member, f.name.clone(), f.name_en.clone(), kind, &visit.ctx).await {
+        Ok(_) => Ok(visit.see_other("/admin/organizations")),
+        Err(ServiceError::Conflict(_)) => {
+            errors.add("name", lang.t("secretariat.organization_exists"));
+            let page = organizations_page(&visit, c, f, errors).await?;
+            render(&visit, StatusCode::CONFLICT, &page)
+        }
+        Err(err) => match FieldErrors::from_service(&err, lang) {
+            Some(errors) => {
+                let page = organizations_page(&visit, c, f, errors).await?;
+                render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+            None => Err(WebError::from_service(&err, c)),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

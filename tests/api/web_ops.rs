@@ -93,6 +93,10 @@ async fn a_tto_member_imports_a_file_sees_each_rows_fate_and_a_file_sent_again_u
     let res = import(&tto, &[], "seeds.xlsx", "application/vnd.ms-excel", b"PK\x03\x04").await;
     assert_eq!(res.status, 422, "{}", res.text);
     assert!(res.text.contains("id=\"file-error\"") && res.text.contains("aria-invalid=\"true\""), "{}", res.text);
+    // A file without rows is the service's refusal, shown beside the file field too.
+    let res = import(&tto, &[], "header-only.csv", "text/csv", b"title,summary\n").await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("id=\"file-error\"") && res.text.contains("no rows"), "{}", res.text);
 }
 
 #[actix_web::test]

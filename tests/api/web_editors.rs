@@ -127,6 +127,15 @@ async fn errors_appear_beside_the_field_they_concern_and_nothing_is_written() {
     assert!(res.text.contains("aria-describedby=\"title-error\""), "the field names its error");
     assert!(!res.text.contains("id=\"summary-error\""), "no error where none is");
     assert!(res.text.contains(SUMMARY), "what was typed is kept");
+    // In the member's language: Japanese here, English once they switch.
+    assert!(res.text.contains("「telepathy」は選択肢にありません"), "{}", res.text);
+    assert!(res.text.contains("入力してください"), "{}", res.text);
+    assert!(!res.text.contains("unknown value"), "{}", res.text);
+    researcher.get("/seeds/new?lang=en").await;
+    let res = researcher.submit("/seeds/new", "/seeds/new", &fields).await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert!(res.text.contains("unknown value `telepathy`"), "{}", res.text);
+    researcher.get("/seeds/new?lang=ja").await;
     let listed = researcher.get("/seeds").await;
     assert!(!listed.text.contains("/seeds/0") && !listed.text.contains(SUMMARY), "no half-written seed");
     let mine = world.call(&world.researcher_a, actix_web::http::Method::GET, "/api/v1/seeds?mine=true", None).await;

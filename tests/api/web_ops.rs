@@ -68,6 +68,7 @@ async fn a_tto_member_imports_a_file_sees_each_rows_fate_and_a_file_sent_again_u
     let bad = res.text.split("<th scope=\"row\">4</th>").nth(1).expect("line 4 in the report");
     let bad = bad.split("</tr>").next().unwrap();
     assert!(bad.contains("失敗") && bad.contains("<code>stage</code>"), "the bad row's field: {bad}");
+    assert!(bad.contains("「phase9」は選択肢にありません"), "the problem in Japanese: {bad}");
     assert!(res.text.contains("<th scope=\"row\">2</th><td>新規登録</td>"), "{}", res.text);
     assert!(!res.text.contains(&secret), "the report shows no confidential section");
     assert_eq!(own_seed_titles(&world).await.len(), 2, "the bad row wrote nothing");

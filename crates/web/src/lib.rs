@@ -11,6 +11,7 @@ pub mod assets;
 pub mod csrf;
 pub mod errors;
 pub mod i18n;
+pub mod problems;
 pub mod session;
 pub mod upload;
 pub mod views;

@@ -75,7 +75,8 @@ fn report_view(c: &Chrome, report: Report) -> ReportView {
         let mut any = false;
         while let Some(e) = errors.next_if(|e| e.line <= row.line) {
             if e.line == row.line {
-                lines.push(ReportLine { line: row.line, outcome, failed, field: e.field, message: e.message });
+                let message = crate::problems::translate(c.lang, &e.message);
+                lines.push(ReportLine { line: row.line, outcome, failed, field: e.field, message });
                 any = true;
             }
         }

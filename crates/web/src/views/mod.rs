@@ -257,10 +257,12 @@ impl FieldErrors {
         let mut out = FieldErrors::default();
         let prefix = lang.t("form.invalid_prefix");
         match err {
-            ServiceError::Validation { field, message } => out.add(form_field(field), format!("{prefix}{message}")),
+            ServiceError::Validation { field, message } => {
+                out.add(form_field(field), format!("{prefix}{}", crate::problems::translate(lang, message)));
+            }
             ServiceError::Invalid(problems) => {
                 for p in problems {
-                    out.add(form_field(&p.field), format!("{prefix}{}", p.message));
+                    out.add(form_field(&p.field), format!("{prefix}{}", crate::problems::translate(lang, &p.message)));
                 }
             }
             ServiceError::Conflict(message) | ServiceError::IllegalStep { message, .. } => {

@@ -1,0 +1,165 @@
+//! The field problems the service reports, in the page's language.
+//!
+//! The service and the domain describe a problem in English, as the JSON API answers it. A page in
+//! Japanese shows the Japanese of each known wording; `{}` in a wording stands for a part taken
+//! over as it is (a number, a value). A wording not listed here is shown in English rather than
+//! not at all.
+
+use crate::i18n::Lang;
+
+/// English wording, Japanese wording.
+const WORDINGS: &[(&str, &str)] = &[
+    ("must not be empty", "入力してください"),
+    ("must be at most {} characters", "{}文字以内で入力してください"),
+    ("must not contain control characters", "制御文字は使えません"),
+    ("at most {} values", "選べるのは{}個までです"),
+    // An empty choice: the domain names the empty value like any other.
+    ("unknown value ``", "選んでください"),
+    ("unknown value `{}`", "「{}」は選択肢にありません"),
+    ("at most {} keywords", "キーワードは{}個までです"),
+    ("at most {} numbers", "番号は{}件までです"),
+    ("at most {} rows per import", "一度に登録できるのは{}行までです"),
+    (
+        "the file holds no rows (a CSV file needs a header and a row)",
+        "ファイルに行がありません（CSVには見出し行と1行以上のデータが必要です）",
+    ),
+    ("at most {} saved searches per member", "保存できる検索は1人{}件までです"),
+    ("a saved search needs words or facets", "保存する検索には語句か絞り込み条件が必要です"),
+    (
+        "results beyond the first {} are not served; narrow the search",
+        "先頭から{}件を超える結果は表示できません。条件を絞り込んでください",
+    ),
+    ("must be at least {} characters long", "{}文字以上にしてください"),
+    ("must be at most {} characters long", "{}文字以内にしてください"),
+    ("must not repeat a single character", "同じ文字の繰り返しだけにはできません"),
+    ("must not be the e-mail address", "メールアドレスと同じにはできません"),
+    ("the seed is no longer published", "このシーズは公開されていません"),
+    ("must be a need of your organisation", "自社のニーズを選んでください"),
+    ("no such organization", "その組織はありません"),
+    ("the seed's own organization already has access", "シーズの所属組織はすでに閲覧できます"),
+    ("must be in the future", "これから先の日時を指定してください"),
+    ("contains an organization that does not exist", "存在しない組織が含まれています"),
+    ("exists and is not a funder", "その名前の組織はすでにあり、事務局の組織ではありません"),
+    ("seeds belong to academic organizations", "シーズは大学・研究機関に属します"),
+    ("a {} cannot belong to an organization of kind {}", "{}は種別「{}」の組織には所属できません"),
+];
+
+/// `message` in `lang`.
+#[must_use]
+pub fn translate(lang: Lang, message: &str) -> String {
+    if lang == Lang::En {
+        return message.to_owned();
+    }
+    for (english, japanese) in WORDINGS {
+        if let Some(parts) = parts_of(english, message) {
+            let mut out = String::new();
+            let mut parts = parts.into_iter();
+            for (i, piece) in japanese.split("{}").enumerate() {
+                if i > 0 {
+                    out.push_str(parts.next().unwrap_or_default());
+                }
+                out.push_str(piece);
+            }
+            return out;
+        }
+    }
+    tracing::debug!(message, "a field problem without a Japanese wording");
+    message.to_owned()
+}
+
+/// The parts of `message` standing for the `{}` of `wording`, when it has that wording.
+fn parts_of<'m>(wording: &str, message: &'m str) -> Option<Vec<&'m str>> {
+    let mut pieces = wording.split("{}");
+    let first = pieces.next().unwrap_or_default();
+    let mut rest = message.strip_prefix(first)?;
+    let mut parts = Vec::new();
+    let pieces: Vec<&str> = pieces.collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        let end = if i + 1 == pieces.len() {
+            if !rest.ends_with(piece) {
+                return None;
+            }
+            rest.len() - piece.len()
+        } else {
+            rest.find(piece)?
+        };
+        let part = &rest[..end];
+        if part.is_empty() {
+            return None;
+        }
+        parts.push(part);
+        rest = &rest[end + piece.len()..];
+    }
+    (pieces.is_empty() && rest.is_empty() || !pieces.is_empty()).then_some(parts)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ja(message: &str) -> String {
+        translate(Lang::Ja, message)
+    }
+
+    #[test]
+    fn wordings_with_and_without_parts_read_in_japanese() {
+        assert_eq!(ja("must not be empty"), "入力してください");
+        assert_eq!(ja("must be at most 200 characters"), "200文字以内で入力してください");
+        assert_eq!(ja("unknown value `phase9`"), "「phase9」は選択肢にありません");
+        assert_eq!(
+            ja("a company cannot belong to an organization of kind academia"),
+            "companyは種別「academia」の組織には所属できません"
+        );
+        assert_eq!(translate(Lang::En, "must not be empty"), "must not be empty");
+        // Near misses are not taken for a known wording.
+        assert_eq!(ja("must not be empty, really"), "must not be empty, really");
+        assert_eq!(ja("unknown value ``"), "選んでください");
+        assert_eq!(ja("unknown value `x"), "unknown value `x");
+        assert_eq!(ja("something new"), "something new");
+    }
+
+    #[test]
+    fn every_wording_has_as_many_parts_in_both_languages() {
+        for (english, japanese) in WORDINGS {
+            assert_eq!(english.matches("{}").count(), japanese.matches("{}").count(), "{english}");
+            assert!(!japanese.is_ascii(), "{english}");
+        }
+    }
+
+    fn seed(title: &str) -> kakehashi_domain::SeedContent {
+        kakehashi_domain::SeedContent {
+            title: title.into(),
+            summary: "x".repeat(20_000),
+            confidential: kakehashi_domain::ConfidentialSection {
+                patent_applications: (0..100).map(|i| format!("JP{i}")).collect(),
+                ..Default::default()
+            },
+            modalities: vec!["nothing".into()],
+            disease_areas: (0..40).map(|i| format!("d{i}")).collect(),
+            stage: "phase9".into(),
+            ip_status: "nowhere".into(),
+            deal_types: Vec::new(),
+            keywords: (0..100).map(|i| format!("k{i}")).collect(),
+            visibility: kakehashi_domain::Visibility::Members,
+            language: kakehashi_domain::Locale::Ja,
+        }
+    }
+
+    /// The problems the domain's record checks actually write all have a Japanese wording.
+    #[test]
+    fn the_record_checks_speak_japanese() {
+        let taxonomy = kakehashi_domain::Taxonomy::builtin().unwrap();
+        let mut problems = Vec::new();
+        for title in [" \u{200b}", "a\u{7}b", &"長".repeat(1000)] {
+            problems.extend(seed(title).normalize_and_validate(&taxonomy).unwrap_err());
+        }
+        let mut wordings: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        wordings.sort_unstable();
+        wordings.dedup();
+        assert!(wordings.len() >= 8, "{wordings:?}");
+        for p in &problems {
+            assert_ne!(ja(&p.message), p.message, "no Japanese for {}: {}", p.field, p.message);
+        }
+    }
+}

@@ -508,3 +508,66 @@ async fn the_import_endpoint_takes_csv_from_tto_staff_and_admins() {
     let report: Value = res.json().await.unwrap();
     assert_eq!(report["imported"], 1);
 }
+
+#[actix_web::test]
+async fn a_seed_carries_its_organisations_reference_unique_there_and_seen_only_there() {
+    let world = World::new().await;
+    let reference = format!("IDF-{}", marker());
+    let mut body = seed_body(&marker(), "members");
+    body["external_ref"] = json!(format!("  {reference} "));
+    let res = world.call(&world.researcher_a, Method::POST, "/api/v1/seeds", Some(body.clone())).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["external_ref"], reference.as_str(), "stored trimmed");
+    let id = res.body["id"].as_str().unwrap().to_owned();
+
+    // Unique within the organisation: a second seed with it is a 409 naming the field, and nothing is stored.
+    let before = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true", None).await.body["total"].clone();
+    let res = world.call(&world.tto_a, Method::POST, "/api/v1/seeds", Some(body.clone())).await;
+    assert_problem(&res, 409, "conflict");
+    assert_eq!(res.body["errors"][0]["field"], "external_ref", "{}", res.text);
+    let after = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true", None).await.body["total"].clone();
+    assert_eq!(before, after);
+    // Another organisation may use the same reference for its own seed.
+    let res = world.call(&world.researcher_b, Method::POST, "/api/v1/seeds", Some(body.clone())).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+
+    // Through PATCH: taking another seed's reference is refused; a new one is set; null removes it.
+    let mut other = seed_body(&marker(), "members");
+    other["external_ref"] = Value::Null;
+    let res = world.call(&world.researcher_a, Method::POST, "/api/v1/seeds", Some(other)).await;
+    assert!(res.body.get("external_ref").is_none(), "{}", res.text);
+    let other_id = res.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/seeds/{other_id}");
+    let res = world.call(&world.researcher_a, Method::PATCH, &path, Some(json!({ "external_ref": reference }))).await;
+    assert_problem(&res, 409, "conflict");
+    assert_eq!(res.body["errors"][0]["field"], "external_ref");
+    let res = world.call(&world.tto_a, Method::PATCH, &path, Some(json!({ "external_ref": "IDF-2" }))).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["external_ref"], "IDF-2");
+    assert_eq!(res.body["version"], 2);
+    let res = world.call(&world.tto_a, Method::PATCH, &path, Some(json!({ "external_ref": null }))).await;
+    assert!(res.body.get("external_ref").is_none(), "{}", res.text);
+    let res = world.call(&world.tto_a, Method::PATCH, &path, Some(json!({ "external_ref": "x".repeat(201) }))).await;
+    assert_problem(&res, 422, "validation_failed");
+
+    // Published: the organisation's members see the reference, nobody else does, in any answer.
+    let res = world.call(&world.researcher_a, Method::POST, &format!("/api/v1/seeds/{id}/publish"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    for member in [&world.researcher_a, &world.colleague_a, &world.tto_a] {
+        let res = world.call(member, Method::GET, &format!("/api/v1/seeds/{id}"), None).await;
+        assert_eq!(res.body["external_ref"], reference.as_str(), "{}", member.name);
+    }
+    let mine = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true", None).await;
+    assert!(mine.text.contains(&reference), "the organisation's list carries it");
+    for member in [&world.company_c, &world.researcher_b, &world.tto_b, &world.liaison, &world.admin] {
+        for path in [
+            format!("/api/v1/seeds/{id}"),
+            "/api/v1/seeds?per_page=100".to_owned(),
+            "/api/v1/search?q=dystrophin&per_page=100".to_owned(),
+        ] {
+            let res = world.call(member, Method::GET, &path, None).await;
+            assert_eq!(res.status, 200, "{} {path}: {}", member.name, res.text);
+            assert!(!res.text.contains(&reference), "{} sees the reference in {path}", member.name);
+        }
+    }
+}

@@ -202,6 +202,7 @@ impl From<ServiceError> for ApiError {
                 ApiError { detail: Some(detail), errors, ..ApiError::new(Code::ValidationFailed) }
             }
             ServiceError::Conflict(message) => ApiError::new(Code::Conflict).detail(message),
+            ServiceError::Taken { field, message } => ApiError::field(Code::Conflict, field, message),
             ServiceError::IllegalStep { message, allowed } => {
                 ApiError { allowed_steps: Some(allowed), ..ApiError::new(Code::Conflict).detail(message) }
             }

@@ -201,6 +201,20 @@ where
     }
 }
 
+/// For an optional field where `null` means something (remove the value): absent is `None`,
+/// `null` is `Some(None)` (`#[serde(default, deserialize_with = "nullable")]`).
+///
+/// # Errors
+/// When the value is neither `null` nor a `T`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize as _;
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 fn strip_position(message: &str) -> String {
     message.split(" at line ").next().unwrap_or(message).to_owned()
 }

@@ -542,6 +542,7 @@ async fn write_to_search_delays(
             keywords: vec![],
             visibility: kakehashi_domain::Visibility::Members,
             language: None,
+            external_ref: None,
         }
         .into_content();
         let seed = services.create_seed(&actor, content, &ctx).await?;

@@ -397,6 +397,11 @@ pub struct SeedInput {
     /// Detected from the title and summary when absent.
     #[serde(default)]
     pub language: Option<Locale>,
+    /// The organisation's own reference (e.g. its invention-disclosure number), unique within the
+    /// organisation; shown only to its members. Not part of the content.
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub external_ref: Option<String>,
 }
 
 impl SeedInput {

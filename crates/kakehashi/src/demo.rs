@@ -129,6 +129,7 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         keywords: vec!["エクソンスキッピング".into(), "DMD".into()],
         visibility: Visibility::Members,
         language: Some(Locale::Ja),
+        external_ref: None,
     }
     .into_content();
     let seed = services.create_seed(&researcher, seed, &ctx).await?;

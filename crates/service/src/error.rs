@@ -27,6 +27,9 @@ pub enum ServiceError {
     Invalid(Vec<kakehashi_domain::FieldProblem>),
     #[error("{0}")]
     Conflict(String),
+    /// A value that must be unique is already taken; `field` names it.
+    #[error("{field}: {message}")]
+    Taken { field: &'static str, message: String },
     /// A step that does not follow from the current state; `allowed` names those that do.
     #[error("{message}")]
     IllegalStep { message: String, allowed: Vec<String> },

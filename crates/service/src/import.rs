@@ -50,7 +50,7 @@ pub struct Row {
 /// The longest reference accepted.
 pub const MAX_EXTERNAL_REF: usize = 200;
 
-fn external_ref(value: &str) -> std::result::Result<Option<String>, Vec<FieldProblem>> {
+pub(crate) fn external_ref(value: &str) -> std::result::Result<Option<String>, Vec<FieldProblem>> {
     let value = value.trim();
     if value.is_empty() {
         Ok(None)
@@ -180,6 +180,7 @@ fn parse_csv(bytes: &[u8]) -> Vec<Row> {
                         keywords: list(column(&record, "keywords")),
                         visibility,
                         language,
+                        external_ref: None,
                     }
                     .into_content()
                 })

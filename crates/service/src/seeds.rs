@@ -37,11 +37,21 @@ pub struct VisibleSeed {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The organisation's own reference: only for members of that organisation.
+    pub external_ref: Option<String>,
 }
 
 /// Strips what `access` does not open. The confidential section also leaves `content`, so it
-/// cannot travel along by mistake.
-fn disclose(seed: Seed, organization: Organization, access: Access, with_confidential: bool) -> VisibleSeed {
+/// cannot travel along by mistake. The organisation's own reference goes only to its members
+/// (`viewer_organization`), whatever their access.
+fn disclose(
+    seed: Seed,
+    organization: Organization,
+    access: Access,
+    with_confidential: bool,
+    viewer_organization: Uuid,
+) -> VisibleSeed {
+    let external_ref = seed.external_ref.filter(|_| seed.organization_id == viewer_organization);
     let mut content = seed.content;
     let confidential = std::mem::take(&mut content.confidential);
     let opens = access >= Access::Confidential;
@@ -57,6 +67,45 @@ fn disclose(seed: Seed, organization: Organization, access: Access, with_confide
         created_at: seed.created_at,
         updated_at: seed.updated_at,
         published_at: seed.published_at,
+        external_ref,
+    }
+}
+
+/// The reference as stored: trimmed, empty meaning none.
+fn checked_external_ref(value: Option<&str>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(value) => crate::import::external_ref(value).map_err(ServiceError::Invalid),
+    }
+}
+
+/// `Taken` when another seed of `organization_id` than `except` carries `reference`.
+async fn ensure_ref_free(
+    conn: &impl kakehashi_store::ConnectionTrait,
+    organization_id: Uuid,
+    reference: Option<&str>,
+    except: Option<Uuid>,
+) -> Result<()> {
+    let Some(reference) = reference else { return Ok(()) };
+    let holders = seeds::by_external_refs(conn, organization_id, &[reference.to_owned()]).await?;
+    if holders.iter().any(|(_, id, _)| Some(*id) != except) {
+        return Err(taken());
+    }
+    Ok(())
+}
+
+fn taken() -> ServiceError {
+    ServiceError::Taken {
+        field: "external_ref",
+        message: "another seed of your organisation already carries this reference".to_owned(),
+    }
+}
+
+/// A unique-index refusal (a concurrent write of the same reference) reads as the same clash.
+fn ref_taken(err: kakehashi_store::StoreError) -> ServiceError {
+    match err {
+        kakehashi_store::StoreError::Conflict => taken(),
+        err => err.into(),
     }
 }
 
@@ -74,6 +123,8 @@ pub struct SeedPatch {
     pub keywords: Option<Vec<String>>,
     pub visibility: Option<kakehashi_domain::Visibility>,
     pub language: Option<kakehashi_domain::Locale>,
+    /// `Some(None)` removes the organisation's reference.
+    pub external_ref: Option<Option<String>>,
 }
 
 impl SeedPatch {
@@ -150,15 +201,32 @@ impl Services {
     pub async fn create_seed(
         &self,
         actor: &Authenticated,
+        content: SeedContent,
+        ctx: &RequestContext,
+    ) -> Result<VisibleSeed> {
+        self.create_seed_with_ref(actor, content, None, ctx).await
+    }
+
+    /// [`Services::create_seed`] with the organisation's own reference for it.
+    ///
+    /// # Errors
+    /// As [`Services::create_seed`]; `Taken` naming `external_ref` when another seed of the
+    /// organisation carries it.
+    pub async fn create_seed_with_ref(
+        &self,
+        actor: &Authenticated,
         mut content: SeedContent,
+        external_ref: Option<String>,
         ctx: &RequestContext,
     ) -> Result<VisibleSeed> {
         if !actor.role.registers_seeds() {
             return Err(ServiceError::Forbidden("only researchers and TTO staff register seeds"));
         }
+        let external_ref = checked_external_ref(external_ref.as_deref())?;
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let organization = self.organization(actor.organization_id).await?;
         let txn = self.write_txn().await?;
+        ensure_ref_free(&txn, actor.organization_id, external_ref.as_deref(), None).await?;
         let seed = seeds::insert(
             &txn,
             NewSeed {
@@ -166,15 +234,16 @@ impl Services {
                 owner_id: Some(actor.id),
                 content,
                 status: RecordStatus::Draft,
-                external_ref: None,
+                external_ref,
             },
         )
-        .await?;
+        .await
+        .map_err(ref_taken)?;
         changes::record(&txn, RecordKind::Seed, seed.id).await?;
         audit::record(&txn, record_entry(actor, "seed.created", "seed", seed.id, ctx, serde_json::Value::Null)).await?;
         txn.commit().await?;
         self.records_changed();
-        Ok(disclose(seed, organization, Access::Owner, true))
+        Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
 
     /// A seed and the viewer's access to it.
@@ -201,7 +270,7 @@ impl Services {
             .await?;
         }
         let organization = self.organization(seed.organization_id).await?;
-        Ok(disclose(seed, organization, access, true))
+        Ok(disclose(seed, organization, access, true, actor.organization_id))
     }
 
     /// Seeds the member may find (published), or their own (`mine`: the member's for researchers,
@@ -240,7 +309,7 @@ impl Services {
                     o
                 }
             };
-            items.push(disclose(seed, organization, access, false));
+            items.push(disclose(seed, organization, access, false, actor.organization_id));
         }
         Ok(Listed { items, total, page })
     }
@@ -269,13 +338,22 @@ impl Services {
         if expected != seed.version {
             return Err(stale(expected, seed.version));
         }
+        let new_ref = match &patch.external_ref {
+            Some(reference) => Some(checked_external_ref(reference.as_deref())?),
+            None => None,
+        };
         let mut content = seed.content.clone();
-        let changed = patch.apply(&mut content);
+        let mut changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let txn = self.write_txn().await?;
         if !seeds::update_content(&txn, id, expected, &content).await? {
             let current = seeds::get(&txn, id).await?.map_or(expected, |s| s.version);
             return Err(stale(expected, current));
+        }
+        if let Some(reference) = new_ref.filter(|r| *r != seed.external_ref) {
+            ensure_ref_free(&txn, seed.organization_id, reference.as_deref(), Some(id)).await?;
+            seeds::set_external_ref(&txn, id, reference).await.map_err(ref_taken)?;
+            changed.push("external_ref");
         }
         changes::record(&txn, RecordKind::Seed, id).await?;
         audit::record(
@@ -294,7 +372,7 @@ impl Services {
         txn.commit().await?;
         self.records_changed();
         let organization = self.organization(seed.organization_id).await?;
-        Ok(disclose(seed, organization, Access::Owner, true))
+        Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
 
     /// Publishes (a draft), archives (a draft or a published seed) or restores (an archived seed,
@@ -336,7 +414,7 @@ impl Services {
         txn.commit().await?;
         self.records_changed();
         let organization = self.organization(seed.organization_id).await?;
-        Ok(disclose(seed, organization, Access::Owner, true))
+        Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
 
     async fn grantable_seed(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Seed> {

@@ -192,6 +192,17 @@ pub async fn update_content(
     Ok(result.rows_affected == 1)
 }
 
+/// Sets the organisation's own reference (`None` removes it), inside the transaction that
+/// bumped the version.
+///
+/// # Errors
+/// `Conflict` when another seed of the organisation carries it; on a database failure.
+pub async fn set_external_ref(conn: &impl ConnectionTrait, id: Uuid, reference: Option<String>) -> Result<()> {
+    let model = seed::ActiveModel { external_ref: Set(reference), ..Default::default() };
+    seed::Entity::update_many().set(model).filter(seed::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
+}
+
 /// Moves the seed to `status` if the stored version is `expected_version`.
 ///
 /// # Errors

@@ -88,6 +88,9 @@ pub struct SeedView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The organisation's own reference; present only for members of the seed's organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
 }
 
 impl From<VisibleSeed> for SeedView {
@@ -114,6 +117,7 @@ impl From<VisibleSeed> for SeedView {
             created_at: s.created_at,
             updated_at: s.updated_at,
             published_at: s.published_at,
+            external_ref: s.external_ref,
         }
     }
 }
@@ -171,6 +175,7 @@ impl Validate for NewSeedRequest {
     responses(
         (status = 201, body = SeedView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another seed of the organisation carries the `external_ref`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -183,7 +188,8 @@ pub async fn create(
     body: Valid<NewSeedRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner()?.0;
-    let seed = svc.create_seed(&member, input.into_content(), &ctx).await?;
+    let external_ref = input.external_ref.clone();
+    let seed = svc.create_seed_with_ref(&member, input.into_content(), external_ref, &ctx).await?;
     Ok(versioned(actix_web::http::StatusCode::CREATED, seed.version, SeedView::from(seed)))
 }
 
@@ -242,6 +248,10 @@ pub struct SeedPatchRequest {
     pub keywords: Option<Vec<String>>,
     pub visibility: Option<Visibility>,
     pub language: Option<Locale>,
+    /// The organisation's own reference, unique within it; `null` removes it.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub external_ref: Option<Option<String>>,
     /// The version the change is based on; 409 when it is no longer current.
     pub version: Option<i32>,
 }
@@ -283,6 +293,7 @@ pub async fn update(
         keywords: body.keywords,
         visibility: body.visibility,
         language: body.language,
+        external_ref: body.external_ref,
     };
     let seed = svc.update_seed(&member, id.into_inner(), patch, expected, &ctx).await?;
     Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))

@@ -270,6 +270,7 @@ pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             keywords: split_list(&f.keywords),
             visibility: visibility.unwrap_or(Visibility::Members),
             language: None,
+            external_ref: None,
         };
         match visit.services.create_seed(&live.member, input.into_content(), &visit.ctx).await {
             Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}/confidential", seed.id))),

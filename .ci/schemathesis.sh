@@ -72,12 +72,16 @@ ADMIN_TOKEN=$(token admin)
 
 # Operations that end the caller's sessions run last, in their own run.
 SESSION_ENDING='^/api/v1/auth/(logout|password-reset)'
+# All checks but one: `DELETE` on a seed or need archives it, and its owner still reads it (status
+# `archived`, restorable), as the README's life cycle says; use_after_free expects a 404 after a
+# DELETE, which that design does not give on purpose.
 fuzz() {
   local name=$1
   shift
   step "schemathesis: $name"
   "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml run "$BASE/api/openapi.json" \
-    --url "$BASE" --checks all --max-examples "$EXAMPLES" --seed 20261202 --no-color \
+    --url "$BASE" --checks all --exclude-checks use_after_free \
+    --max-examples "$EXAMPLES" --seed 20261202 --no-color \
     --report junit --report-dir "$WORK/reports" "$@"
 }
 status=0

@@ -16,6 +16,7 @@ mod m20261122_000008_match_mail;
 mod m20261201_000010_web_sessions;
 mod m20261201_000020_match_work;
 mod m20261202_000030_seed_external_ref;
+mod m20261202_000040_need_external_ref;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_web_sessions::Migration),
             Box::new(m20261201_000020_match_work::Migration),
             Box::new(m20261202_000030_seed_external_ref::Migration),
+            Box::new(m20261202_000040_need_external_ref::Migration),
         ]
     }
 }

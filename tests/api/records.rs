@@ -571,3 +571,43 @@ async fn a_seed_carries_its_organisations_reference_unique_there_and_seen_only_t
         }
     }
 }
+
+#[actix_web::test]
+async fn a_need_carries_its_companys_reference_unique_there_and_seen_only_there() {
+    let world = World::new().await;
+    let reference = format!("BD-{}", marker());
+    let body = json!({
+        "title": "Looking for exon-skipping antisense for muscular dystrophy",
+        "description": "Licensing or joint research on nucleic acid therapeutics for rare disease.",
+        "modalities": ["nucleic_acid"], "disease_areas": ["rare_intractable"],
+        "stages": ["preclinical"], "deal_types": ["license"], "external_ref": reference,
+    });
+    let res = world.call(&world.company_c, Method::POST, "/api/v1/needs", Some(body.clone())).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["external_ref"], reference.as_str());
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let res = world.call(&world.colleague_c, Method::POST, "/api/v1/needs", Some(body.clone())).await;
+    assert_problem(&res, 409, "conflict");
+    assert_eq!(res.body["errors"][0]["field"], "external_ref", "{}", res.text);
+    let mine = world.call(&world.colleague_c, Method::GET, "/api/v1/needs?mine=true", None).await;
+    assert_eq!(mine.body["total"], 1, "the refused need was not stored: {}", mine.text);
+    let res = world.call(&world.company_d, Method::POST, "/api/v1/needs", Some(body)).await;
+    assert_eq!(res.status, 201, "another company may use the same reference: {}", res.text);
+
+    let path = format!("/api/v1/needs/{id}");
+    let res = world.call(&world.company_c, Method::PATCH, &path, Some(json!({ "external_ref": "BD-2" }))).await;
+    assert_eq!(res.body["external_ref"], "BD-2", "{}", res.text);
+    let res = world.call(&world.company_c, Method::PATCH, &path, Some(json!({ "external_ref": reference }))).await;
+    assert_eq!(res.body["external_ref"], reference.as_str(), "{}", res.text);
+    let res = world.call(&world.company_c, Method::POST, &format!("{path}/publish"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = world.call(&world.colleague_c, Method::GET, &path, None).await;
+    assert_eq!(res.body["external_ref"], reference.as_str(), "the company's members see it");
+    for member in [&world.researcher_a, &world.tto_a, &world.liaison, &world.admin] {
+        for path in [path.clone(), "/api/v1/needs?per_page=100".to_owned()] {
+            let res = world.call(member, Method::GET, &path, None).await;
+            assert_eq!(res.status, 200, "{} {path}: {}", member.name, res.text);
+            assert!(!res.text.contains(&reference), "{} sees the reference in {path}", member.name);
+        }
+    }
+}

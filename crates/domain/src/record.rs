@@ -448,6 +448,11 @@ pub struct NeedInput {
     pub visibility: Visibility,
     #[serde(default)]
     pub language: Option<Locale>,
+    /// The company's own reference, unique within it; shown only to its members. Not part of
+    /// the content.
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub external_ref: Option<String>,
 }
 
 impl NeedInput {

@@ -148,6 +148,7 @@ pub async fn story(services: &Services) -> anyhow::Result<uuid::Uuid> {
         anonymous: true,
         visibility: Visibility::Members,
         language: Some(Locale::En),
+        external_ref: None,
     }
     .into_content();
     let need = services.create_need(&company, need, &ctx).await?;

@@ -35,6 +35,8 @@ pub struct VisibleNeed {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The company's own reference: only for members of that company.
+    pub external_ref: Option<String>,
 }
 
 /// Changes to a need; `None` leaves a field as it is.
@@ -50,6 +52,8 @@ pub struct NeedPatch {
     pub anonymous: Option<bool>,
     pub visibility: Option<kakehashi_domain::Visibility>,
     pub language: Option<kakehashi_domain::Locale>,
+    /// `Some(None)` removes the company's reference.
+    pub external_ref: Option<Option<String>>,
 }
 
 impl NeedPatch {
@@ -81,6 +85,33 @@ impl NeedPatch {
     }
 }
 
+/// `Taken` when another need of `organization_id` than `except` carries `reference`.
+async fn ensure_need_ref_free(
+    conn: &impl kakehashi_store::ConnectionTrait,
+    organization_id: Uuid,
+    reference: &str,
+    except: Uuid,
+) -> Result<()> {
+    match needs::by_external_ref(conn, organization_id, reference).await? {
+        Some(holder) if holder != except => Err(need_taken()),
+        _ => Ok(()),
+    }
+}
+
+fn need_taken() -> ServiceError {
+    ServiceError::Taken {
+        field: "external_ref",
+        message: "another need of your organisation already carries this reference".to_owned(),
+    }
+}
+
+fn need_ref_taken(err: kakehashi_store::StoreError) -> ServiceError {
+    match err {
+        kakehashi_store::StoreError::Conflict => need_taken(),
+        err => err.into(),
+    }
+}
+
 /// Whether a need's company may be named to one viewer: the one answer every read path asks.
 #[derive(Debug, Clone)]
 pub(crate) struct NeedReveal {
@@ -108,6 +139,7 @@ impl Services {
     }
 
     async fn disclose_need_with(&self, need: Need, access: Access, reveal: &NeedReveal) -> Result<VisibleNeed> {
+        let external_ref = need.external_ref.clone().filter(|_| need.organization_id == reveal.viewer.organization_id);
         let reveal = reveal.organization(&need.facts());
         let organization = if reveal { Some(self.organization(need.organization_id).await?) } else { None };
         Ok(VisibleNeed {
@@ -121,6 +153,7 @@ impl Services {
             created_at: need.created_at,
             updated_at: need.updated_at,
             published_at: need.published_at,
+            external_ref,
         })
     }
 
@@ -138,17 +171,38 @@ impl Services {
     pub async fn create_need(
         &self,
         actor: &Authenticated,
+        content: NeedContent,
+        ctx: &RequestContext,
+    ) -> Result<VisibleNeed> {
+        self.create_need_with_ref(actor, content, None, ctx).await
+    }
+
+    /// [`Services::create_need`] with the company's own reference for it.
+    ///
+    /// # Errors
+    /// As [`Services::create_need`]; `Taken` naming `external_ref` when another need of the
+    /// company carries it.
+    pub async fn create_need_with_ref(
+        &self,
+        actor: &Authenticated,
         mut content: NeedContent,
+        external_ref: Option<String>,
         ctx: &RequestContext,
     ) -> Result<VisibleNeed> {
         if !actor.role.registers_needs() {
             return Err(ServiceError::Forbidden("only company members register needs"));
         }
+        let external_ref = crate::seeds::checked_external_ref(external_ref.as_deref())?;
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let txn = self.write_txn().await?;
-        let need =
+        let mut need =
             needs::insert(&txn, NewNeed { organization_id: actor.organization_id, owner_id: Some(actor.id), content })
                 .await?;
+        if let Some(reference) = external_ref {
+            ensure_need_ref_free(&txn, need.organization_id, &reference, need.id).await?;
+            needs::set_external_ref(&txn, need.id, Some(reference.clone())).await.map_err(need_ref_taken)?;
+            need.external_ref = Some(reference);
+        }
         changes::record(&txn, RecordKind::Need, need.id).await?;
         audit::record(&txn, record_entry(actor, "need.created", "need", need.id, ctx, serde_json::Value::Null)).await?;
         txn.commit().await?;
@@ -217,13 +271,24 @@ impl Services {
         if expected != need.version {
             return Err(stale(expected, need.version));
         }
+        let new_ref = match &patch.external_ref {
+            Some(reference) => Some(crate::seeds::checked_external_ref(reference.as_deref())?),
+            None => None,
+        };
         let mut content = need.content.clone();
-        let changed = patch.apply(&mut content);
+        let mut changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let txn = self.write_txn().await?;
         if !needs::update_content(&txn, id, expected, &content).await? {
             let current = needs::get(&txn, id).await?.map_or(expected, |n| n.version);
             return Err(stale(expected, current));
+        }
+        if let Some(reference) = new_ref.filter(|r| *r != need.external_ref) {
+            if let Some(reference) = &reference {
+                ensure_need_ref_free(&txn, need.organization_id, reference, id).await?;
+            }
+            needs::set_external_ref(&txn, id, reference).await.map_err(need_ref_taken)?;
+            changed.push("external_ref");
         }
         changes::record(&txn, RecordKind::Need, id).await?;
         audit::record(

@@ -72,7 +72,7 @@ fn disclose(
 }
 
 /// The reference as stored: trimmed, empty meaning none.
-fn checked_external_ref(value: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn checked_external_ref(value: Option<&str>) -> Result<Option<String>> {
     match value {
         None => Ok(None),
         Some(value) => crate::import::external_ref(value).map_err(ServiceError::Invalid),

@@ -19,6 +19,8 @@ pub struct Need {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The organisation's own reference, unique within it.
+    pub external_ref: Option<String>,
 }
 
 impl Need {
@@ -58,6 +60,7 @@ impl TryFrom<need::Model> for Need {
             created_at: m.created_at,
             updated_at: m.updated_at,
             published_at: m.published_at,
+            external_ref: m.external_ref,
         })
     }
 }
@@ -99,6 +102,35 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewNeed) -> Result<Need> {
     };
     content_columns(&mut model, &new.content);
     model.insert(conn).await?.try_into()
+}
+
+/// The need of `organization_id` carrying `reference`, if any.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_external_ref(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    reference: &str,
+) -> Result<Option<Uuid>> {
+    Ok(need::Entity::find()
+        .select_only()
+        .column(need::Column::Id)
+        .filter(need::Column::OrganizationId.eq(organization_id))
+        .filter(need::Column::ExternalRef.eq(reference))
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
+/// Sets the organisation's own reference (`None` removes it).
+///
+/// # Errors
+/// `Conflict` when another need of the organisation carries it; on a database failure.
+pub async fn set_external_ref(conn: &impl ConnectionTrait, id: Uuid, reference: Option<String>) -> Result<()> {
+    let model = need::ActiveModel { external_ref: Set(reference), ..Default::default() };
+    need::Entity::update_many().set(model).filter(need::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
 }
 
 /// # Errors

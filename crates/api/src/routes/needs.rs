@@ -43,6 +43,9 @@ pub struct NeedView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The company's own reference; present only for members of the need's company.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
 }
 
 impl From<VisibleNeed> for NeedView {
@@ -68,6 +71,7 @@ impl From<VisibleNeed> for NeedView {
             created_at: n.created_at,
             updated_at: n.updated_at,
             published_at: n.published_at,
+            external_ref: n.external_ref,
         }
     }
 }
@@ -90,6 +94,7 @@ impl Validate for NewNeedRequest {
     responses(
         (status = 201, body = NeedView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another need of the company carries the `external_ref`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -102,7 +107,8 @@ pub async fn create(
     body: Valid<NewNeedRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner()?.0;
-    let need = svc.create_need(&member, input.into_content(), &ctx).await?;
+    let external_ref = input.external_ref.clone();
+    let need = svc.create_need_with_ref(&member, input.into_content(), external_ref, &ctx).await?;
     Ok(versioned(StatusCode::CREATED, need.version, NeedView::from(need)))
 }
 
@@ -147,6 +153,10 @@ pub struct NeedPatchRequest {
     pub anonymous: Option<bool>,
     pub visibility: Option<Visibility>,
     pub language: Option<Locale>,
+    /// The company's own reference, unique within it; `null` removes it.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub external_ref: Option<Option<String>>,
     pub version: Option<i32>,
 }
 
@@ -186,6 +196,7 @@ pub async fn update(
         anonymous: body.anonymous,
         visibility: body.visibility,
         language: body.language,
+        external_ref: body.external_ref,
     };
     let need = svc.update_need(&member, id.into_inner(), patch, expected, &ctx).await?;
     Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))

@@ -727,6 +727,7 @@ pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             anonymous: f.anonymous,
             visibility: visibility.unwrap_or(Visibility::Members),
             language: None,
+            external_ref: None,
         };
         match visit.services.create_need(&live.member, input.into_content(), &visit.ctx).await {
             Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
@@ -774,6 +775,7 @@ pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             anonymous: Some(f.anonymous),
             visibility,
             language: None,
+            external_ref: None,
         };
         match visit.services.update_need(&live.member, need.id, patch, version_of(&form), &visit.ctx).await {
             Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),

@@ -326,7 +326,9 @@ impl Services {
             };
             // Written before anything else: a run stopped midway is on record as started.
             let started = serde_json::json!({ "import": import, "rows": total, "valid": valid.len(), "published": options.publish });
-            audit::record(&self.db, audit_entry("seed.import_started", started)).await?;
+            let entry = audit_entry("seed.import_started", started);
+            patiently("recording the import's start", || async { Ok(audit::record(&self.db, entry.clone()).await?) })
+                .await?;
             for batch in valid.chunks(BATCH) {
                 let news: Vec<NewSeed> = batch
                     .iter()
@@ -338,7 +340,7 @@ impl Services {
                         external_ref: external_ref.clone(),
                     })
                     .collect();
-                match self.write_batch(&news, import).await {
+                match patiently("writing an import batch", || self.write_batch(&news, import)).await {
                     Ok(was_update) => {
                         imported += was_update.len();
                         updated += was_update.iter().filter(|u| **u).count();
@@ -364,7 +366,9 @@ impl Services {
                 progress(done);
             }
             let details = serde_json::json!({ "import": import, "rows": total, "imported": imported, "updated": updated, "failed": failed_rows + batch_failures, "published": options.publish });
-            audit::record(&self.db, audit_entry("seed.imported", details)).await?;
+            let entry = audit_entry("seed.imported", details);
+            patiently("recording the import's end", || async { Ok(audit::record(&self.db, entry.clone()).await?) })
+                .await?;
         }
         errors.sort_by_key(|e| e.line);
         outcomes.sort_by_key(|o| o.line);
@@ -410,6 +414,30 @@ impl Services {
         txn.commit().await?;
         self.records_changed();
         Ok(was_update)
+    }
+}
+
+/// How often a write of an import is tried when the database is busy.
+const ATTEMPTS: u32 = 5;
+
+/// Runs `write` again, after a growing pause, while it fails for a reason that passes by itself (a
+/// database busy with another process's writes: an import from the command line shares SQLite
+/// with a running server). Each write is one transaction, so trying it again is safe.
+async fn patiently<T, F, Fut>(what: &str, mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(err) if attempt < ATTEMPTS && crate::matching::is_transient(&err) => {
+                tracing::warn!(attempt, "{what}: the database is busy; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
 }
 

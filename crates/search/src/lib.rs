@@ -31,7 +31,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 4;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -161,9 +161,6 @@ pub(crate) struct Fields {
     pub concepts: Field,
     pub facet: Field,
     pub published_at: Field,
-    /// The words and concepts of the title and body with their counts, as matching weighs them
-    /// ([`similar`]): stored so that a candidate is not analysed again.
-    pub bag: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -196,7 +193,6 @@ fn schema() -> (Schema, Fields) {
         ),
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
-        bag: b.add_text_field("bag", STORED),
     };
     (b.build(), fields)
 }
@@ -230,8 +226,6 @@ pub struct SearchIndex {
     health: AtomicU8,
     /// Written into every commit's payload.
     gaps: Mutex<Vec<Gap>>,
-    /// Term rarities of the current searcher, for matching.
-    idf: Mutex<similar::IdfCache>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -331,7 +325,6 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             health: AtomicU8::new(Health::Serving as u8),
             gaps: Mutex::new(Vec::new()),
-            idf: Mutex::new(similar::IdfCache::default()),
         })
     }
 
@@ -397,7 +390,6 @@ impl SearchIndex {
         for term in concept_terms(&doc.title, &doc.body) {
             d.add_text(f.concepts, term);
         }
-        d.add_text(f.bag, similar::Bag::of(&mut analysis::words_analyzer(), &doc.title, &doc.body).encode());
         let facets = [
             ("modality", &doc.modalities),
             ("disease_area", &doc.disease_areas),

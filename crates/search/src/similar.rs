@@ -31,7 +31,7 @@ const BROADER: f32 = 0.15;
 const QUERY_WORDS: usize = 25;
 
 /// A record's words and concepts, weighted and scaled to length 1.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Profile {
     /// Word → (weight, the word as first written).
     words: HashMap<String, (f32, String)>,
@@ -92,128 +92,44 @@ pub struct SimilarHit {
     pub similarity: Similarity,
 }
 
-/// What a record's text says before the index weighs it: its words with their counts (title
-/// words counting [`TITLE_TF`] times) and the glossary concepts it names with theirs. Built once
-/// when the record is indexed and stored with it, so matching weighs a candidate without
-/// analysing its text again; a profile built from the text itself goes through the same bag.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Bag {
-    /// (word as indexed, count, the word as first written), in order of first appearance.
-    words: Vec<(String, f32, String)>,
-    /// (concept id, count), in order of first mention.
-    named: Vec<(String, f32)>,
-}
-
-impl Bag {
-    pub(crate) fn of(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str) -> Bag {
-        let glossary = glossary::builtin();
-        let mut bag = Bag::default();
-        let (mut words, mut named): (HashMap<String, usize>, HashMap<&str, usize>) = Default::default();
-        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
-            let found = glossary::words(analyzer, text);
-            for f in glossary.find_in_words(text, &found) {
-                let id = glossary.concepts()[f.concept].id.as_str();
-                let at = *named.entry(id).or_insert_with(|| {
-                    bag.named.push((id.to_owned(), 0.0));
-                    bag.named.len() - 1
-                });
-                bag.named[at].1 += weight;
-            }
-            for w in found {
-                // The stored form separates fields by tabs and lines: a token never holds them.
-                if w.text.contains(['\t', '\n']) {
-                    continue;
-                }
-                let surface = text.get(w.start..w.end).unwrap_or_default().replace(['\t', '\n'], " ");
-                let at = match words.get(&w.text) {
-                    Some(at) => *at,
-                    None => {
-                        words.insert(w.text.clone(), bag.words.len());
-                        bag.words.push((w.text, 0.0, surface));
-                        bag.words.len() - 1
-                    }
-                };
-                bag.words[at].1 += weight;
-            }
-        }
-        bag
-    }
-
-    /// The stored form: one line per word (`w`, count, word, as written) and per concept (`c`,
-    /// count, id), fields separated by tabs.
-    pub(crate) fn encode(&self) -> String {
-        use std::fmt::Write as _;
-        let mut out = String::new();
-        for (term, n, surface) in &self.words {
-            let _ = writeln!(out, "w\t{n}\t{term}\t{surface}");
-        }
-        for (id, n) in &self.named {
-            let _ = writeln!(out, "c\t{n}\t{id}");
-        }
-        out
-    }
-
-    pub(crate) fn decode(stored: &str) -> Bag {
-        let mut bag = Bag::default();
-        for line in stored.lines() {
-            let mut parts = line.split('\t');
-            let (Some(tag), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f32>)) else { continue };
-            match (tag, parts.next(), parts.next()) {
-                ("w", Some(term), Some(surface)) => bag.words.push((term.to_owned(), n, surface.to_owned())),
-                ("c", Some(id), None) => bag.named.push((id.to_owned(), n)),
-                _ => {}
-            }
-        }
-        bag
-    }
-}
-
-/// The rarity of terms for one generation of the index's searcher, shared by every matching
-/// run on it (a candidate's words are mostly those of the candidates before it).
-#[derive(Debug, Default)]
-pub(crate) struct IdfCache {
-    generation: u64,
-    values: HashMap<Term, f32>,
-}
-
-/// Terms remembered per generation at most; beyond it the cache starts again.
-const IDF_CACHE: usize = 200_000;
-
-/// Builds profiles against one view of the index, using the rarity of each term in it.
+/// Builds profiles against one view of the index, remembering the rarity of each term.
 struct Profiler<'a> {
     index: &'a SearchIndex,
     searcher: Searcher,
     glossary: &'a Glossary,
+    analyzer: tantivy::tokenizer::TextAnalyzer,
     docs: f32,
+    idf: HashMap<Term, f32>,
 }
 
 impl Profiler<'_> {
-    fn idf(&self, term: Term) -> f32 {
-        let generation = self.searcher.generation().generation_id();
-        if let Ok(cache) = self.index.idf.lock()
-            && cache.generation == generation
-            && let Some(v) = cache.values.get(&term)
-        {
+    fn idf(&mut self, term: Term) -> f32 {
+        if let Some(v) = self.idf.get(&term) {
             return *v;
         }
         let df = self.searcher.doc_freq(&term).unwrap_or(0) as f32;
         let v = (1.0 + (self.docs - df + 0.5) / (df + 0.5)).ln();
-        if let Ok(mut cache) = self.index.idf.lock() {
-            if cache.generation != generation || cache.values.len() >= IDF_CACHE {
-                cache.generation = generation;
-                cache.values.clear();
-            }
-            cache.values.insert(term, v);
-        }
+        self.idf.insert(term, v);
         v
     }
 
-    fn profile(&self, bag: Bag) -> Profile {
+    fn profile(&mut self, title: &str, body: &str) -> Profile {
         let f = self.index.fields;
-        let mut words: Vec<(String, (f32, String))> = bag
-            .words
+        let mut tf: HashMap<String, (f32, String)> = HashMap::new();
+        let mut named: HashMap<&str, f32> = HashMap::new();
+        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
+            let words = glossary::words(&mut self.analyzer, text);
+            for found in self.glossary.find_in_words(text, &words) {
+                *named.entry(self.glossary.concepts()[found.concept].id.as_str()).or_default() += weight;
+            }
+            for w in words {
+                let surface = text.get(w.start..w.end).unwrap_or_default();
+                tf.entry(w.text).or_insert_with(|| (0.0, surface.to_owned())).0 += weight;
+            }
+        }
+        let mut words: Vec<(String, (f32, String))> = tf
             .into_iter()
-            .map(|(t, n, surface)| {
+            .map(|(t, (n, surface))| {
                 let idf = self.idf(Term::from_field_text(f.body, &t)).max(self.idf(Term::from_field_text(f.title, &t)));
                 let weight = (1.0 + n.ln()) * idf;
                 (t, (weight, surface))
@@ -222,13 +138,13 @@ impl Profiler<'_> {
         words.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
         words.truncate(MAX_WORDS);
         let mut concepts: HashMap<String, (f32, bool)> = HashMap::new();
-        for (id, n) in &bag.named {
+        for (id, n) in &named {
             let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(id)));
-            concepts.insert(id.clone(), ((1.0 + n.ln()) * idf, true));
+            concepts.insert((*id).to_owned(), ((1.0 + n.ln()) * idf, true));
         }
-        for (id, _) in &bag.named {
+        for id in named.keys() {
             for b in self.glossary.broader(id) {
-                if !concepts.contains_key(b) {
+                if !named.contains_key(b) && !concepts.contains_key(b) {
                     let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(b)));
                     concepts.insert(b.to_owned(), (BROADER * idf, false));
                 }
@@ -246,21 +162,30 @@ impl Profiler<'_> {
         Profile { words, concepts }
     }
 
-    fn stored_profile(&self, doc: &TantivyDocument) -> Profile {
-        self.profile(Bag::decode(&SearchIndex::stored_text(doc, self.index.fields.bag)))
+    fn stored_profile(&mut self, doc: &TantivyDocument) -> Profile {
+        let f = self.index.fields;
+        let (title, body) = (SearchIndex::stored_text(doc, f.title), SearchIndex::stored_text(doc, f.body));
+        self.profile(&title, &body)
     }
 }
 
 impl SearchIndex {
     fn profiler(&self) -> Profiler<'_> {
         let searcher = self.reader.searcher();
-        Profiler { index: self, docs: searcher.num_docs() as f32, searcher, glossary: glossary::builtin() }
+        Profiler {
+            index: self,
+            docs: searcher.num_docs() as f32,
+            searcher,
+            glossary: glossary::builtin(),
+            analyzer: analysis::words_analyzer(),
+            idf: HashMap::new(),
+        }
     }
 
     /// The profile of a record's (non-confidential) title and body.
     #[must_use]
     pub fn profile(&self, title: &str, body: &str) -> Profile {
-        self.profiler().profile(Bag::of(&mut analysis::words_analyzer(), title, body))
+        self.profiler().profile(title, body)
     }
 
     /// The records of kind `other` most like `title` and `body` (record `id`): up to `limit`
@@ -279,8 +204,8 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<SimilarHit>> {
         let f = self.fields;
-        let profiler = self.profiler();
-        let own = profiler.profile(Bag::of(&mut analysis::words_analyzer(), title, body));
+        let mut profiler = self.profiler();
+        let own = profiler.profile(title, body);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut strongest: Vec<(&String, f32)> = own.words.iter().map(|(t, (w, _))| (t, *w)).collect();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
@@ -401,50 +326,5 @@ mod tests {
         // A record asked for by id is compared whatever the query finds.
         let also = index.similar(need.id, "x", "y", Kind::Seed, &[other.id], 0).unwrap();
         assert_eq!(also.iter().map(|h| h.id).collect::<Vec<_>>(), [other.id]);
-    }
-
-    /// The same terms with the same labels, and weights equal but for rounding (sums over hash
-    /// maps add in no fixed order).
-    fn assert_same_weights(a: &Profile, b: &Profile, what: &str) {
-        let close = |x: f32, y: f32| (x - y).abs() <= 1e-5 * x.abs().max(y.abs()).max(1.0);
-        assert_eq!(a.words.len(), b.words.len(), "{what}: {a:?} against {b:?}");
-        for (word, (weight, label)) in &a.words {
-            let (other, other_label) = b.words.get(word).unwrap_or_else(|| panic!("{what}: no {word} in {b:?}"));
-            assert!(close(*weight, *other) && label == other_label, "{what}: {word} {weight} against {other}");
-        }
-        assert_eq!(a.concepts.len(), b.concepts.len(), "{what}: {a:?} against {b:?}");
-        for (concept, (weight, named)) in &a.concepts {
-            let (other, other_named) =
-                b.concepts.get(concept).unwrap_or_else(|| panic!("{what}: no {concept} in {b:?}"));
-            assert!(close(*weight, *other) && named == other_named, "{what}: {concept} {weight} against {other}");
-        }
-    }
-
-    #[test]
-    fn a_candidate_weighed_from_its_stored_bag_is_weighed_as_from_its_text() {
-        let index = SearchIndex::in_memory().unwrap();
-        let docs = [
-            doc(
-                Kind::Seed,
-                "膵がん早期診断マーカー",
-                "血液中の微量なタンパク質を測定し、膵がんを早期に検出する診断法を開発した。膵がん",
-            ),
-            doc(Kind::Seed, "Antibody-drug conjugate\tfor gastric cancer", "A HER2-targeted ADC; antibody antibodies."),
-            doc(Kind::Need, "", ""),
-        ];
-        index.apply(&docs.iter().map(|d| Op::Upsert(Box::new(d.clone()))).collect::<Vec<_>>(), Some(1)).unwrap();
-        let profiler = index.profiler();
-        for d in &docs {
-            let bag = Bag::of(&mut analysis::words_analyzer(), &d.title, &d.body);
-            assert_eq!(Bag::decode(&bag.encode()), bag);
-            let term = Term::from_field_text(index.fields.id, &d.id.to_string());
-            let found = profiler
-                .searcher
-                .search(&TermQuery::new(term, IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())
-                .unwrap();
-            let stored: TantivyDocument = profiler.searcher.doc(found[0].1).unwrap();
-            assert_same_weights(&profiler.stored_profile(&stored), &index.profile(&d.title, &d.body), &d.title);
-        }
-        assert!(!index.profile(&docs[0].title, &docs[0].body).is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! confidential section edited on its own page, publishing and archiving, access grants, errors
 //! beside their fields, and that nobody but those who may edit finds an editor at all.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use uuid::Uuid;
 
 use crate::web::{Browser, Page};
@@ -105,6 +105,8 @@ async fn a_researcher_drafts_fills_the_confidential_section_publishes_edits_and_
     let res = researcher.post(&format!("{path}/edit"), &fields).await;
     assert_eq!(res.status, 409, "{}", res.text);
     assert!(res.text.contains("role=\"alert\""));
+    assert!(res.text.contains("再読み込みしてからやり直してください"), "in the member's language: {}", res.text);
+    assert!(!res.text.contains("reload and retry"), "{}", res.text);
     assert!(company.get(&path).await.text.contains(new_title));
 
     let res = researcher.submit(&format!("{path}/edit"), &format!("{path}/status"), &[("to", "archived")]).await;
@@ -329,4 +331,100 @@ async fn a_company_drafts_an_anonymous_need_whose_name_academia_never_reads() {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     assert!(researcher.get(&path).await.text.contains("日本創薬"), "named once no longer anonymous");
+}
+
+/// The pages a member of another organisation (or the secretariat) reads about `path`'s record.
+async fn assert_reference_unseen(browser: &Browser<'_>, path: &str, reference: &str, who: &str) {
+    for page in
+        [path.to_owned(), format!("{path}/edit"), "/".to_owned(), "/search?q=FAP".to_owned(), "/matches".to_owned()]
+    {
+        let res = browser.get(&page).await;
+        assert!(!res.text.contains(reference), "{who} reads the reference on {page}");
+    }
+}
+
+#[actix_web::test]
+async fn the_organisations_reference_is_edited_by_its_own_and_a_clash_is_told_beside_it() {
+    let world = World::new().await;
+    let app = &world.app;
+    let researcher = Browser::login(app, "researcher_a@example.org").await;
+    let reference = format!("TTO-{}", marker());
+    let form = researcher.get("/seeds/new").await;
+    assert!(form.text.contains("name=\"external_ref\"") && form.text.contains("id=\"external_ref-hint\""));
+    let mut fields = seed_fields(TITLE, SUMMARY);
+    fields.push(("external_ref", &reference));
+    let res = researcher.submit("/seeds/new", "/seeds/new", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let id = id_after("/seeds/", res.location());
+    let path = format!("/seeds/{id}");
+    assert!(researcher.get(&format!("{path}/edit")).await.text.contains(&format!("value=\"{reference}\"")));
+    let api = world.call(&world.researcher_a, Method::GET, &format!("/api/v1{path}"), None).await;
+    assert_eq!(api.body["external_ref"], reference.as_str(), "{}", api.text);
+    assert_eq!(publish(&researcher, &path).await.status, StatusCode::SEE_OTHER);
+
+    // Another seed of the organisation with the same reference: refused beside the field.
+    let res = researcher.submit("/seeds/new", "/seeds/new", &fields).await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert!(
+        res.text.contains("id=\"external_ref-error\">この管理番号は所属組織の別のシーズですでに使われています<"),
+        "{}",
+        res.text
+    );
+    assert!(res.text.contains("aria-invalid=\"true\""));
+    let mine = world.call(&world.researcher_a, Method::GET, "/api/v1/seeds?mine=true", None).await;
+    assert_eq!(mine.body["total"], 1, "{}", mine.text);
+
+    for who in ["company_c", "researcher_b", "liaison", "admin"] {
+        let browser = Browser::login(app, &format!("{who}@example.org")).await;
+        assert_reference_unseen(&browser, &path, &reference, who).await;
+    }
+    // The secretariat edits the seed without the field, and the reference stays.
+    let admin = Browser::login(app, "admin@example.org").await;
+    let edit = format!("{path}/edit");
+    assert!(!admin.get(&edit).await.text.contains("name=\"external_ref\""));
+    let res = admin.submit(&edit, &edit, &seed_fields("事務局が直したタイトル", SUMMARY)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let api = world.call(&world.researcher_a, Method::GET, &format!("/api/v1{path}"), None).await;
+    assert_eq!(api.body["external_ref"], reference.as_str(), "{}", api.text);
+
+    // The owner clears it.
+    let mut cleared = seed_fields(TITLE, SUMMARY);
+    cleared.push(("external_ref", " "));
+    let res = researcher.submit(&edit, &edit, &cleared).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let api = world.call(&world.researcher_a, Method::GET, &format!("/api/v1{path}"), None).await;
+    assert!(api.body["external_ref"].is_null(), "{}", api.text);
+}
+
+#[actix_web::test]
+async fn a_companys_reference_for_a_need_stays_with_the_company() {
+    let world = World::new().await;
+    let app = &world.app;
+    let company = Browser::login(app, "company_c@example.org").await;
+    let reference = format!("BD-{}", marker());
+    let fields = [
+        ("title", "筋疾患向け核酸医薬の導入"),
+        ("description", "エクソンスキッピング型アンチセンス核酸の導入を検討しています。"),
+        ("modalities", "nucleic_acid"),
+        ("visibility", "members"),
+        ("external_ref", reference.as_str()),
+    ];
+    let res = company.submit("/needs/new", "/needs/new", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let path = format!("/needs/{}", id_after("/needs/", res.location()));
+    let edit = company.get(&format!("{path}/edit")).await;
+    assert!(edit.text.contains(&format!("value=\"{reference}\"")) && edit.text.contains("管理番号"));
+    assert_eq!(publish(&company, &path).await.status, StatusCode::SEE_OTHER);
+
+    let res = company.submit("/needs/new", "/needs/new", &fields).await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert!(res.text.contains("id=\"external_ref-error\">この管理番号は自社の別のニーズですでに使われています<"));
+    company.get("/needs/new?lang=en").await;
+    let res = company.submit("/needs/new", "/needs/new", &fields).await;
+    assert!(res.text.contains("another need of your organisation already carries this reference"), "{}", res.text);
+
+    for who in ["researcher_a", "liaison", "admin"] {
+        let browser = Browser::login(app, &format!("{who}@example.org")).await;
+        assert_reference_unseen(&browser, &path, &reference, who).await;
+    }
 }

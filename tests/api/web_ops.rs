@@ -171,6 +171,14 @@ async fn an_archived_record_offers_restore_instead_of_publish() {
         let status = format!("{path}/status");
         let res = owner.submit(&edit, &status, &[("to", "archived")]).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        // A step the status does not allow is refused in the member's language.
+        let res = owner.submit(&edit, &status, &[("to", "published")]).await;
+        assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
+        assert!(
+            res.text.contains("この記録は「取り下げ」のため「公開」はできません。できる操作：下書きに戻す"),
+            "{who}: {}",
+            res.text
+        );
         let page = owner.get(&edit).await;
         assert!(page.text.contains("data-to=\"draft\""), "{who}: restore is offered: {}", page.text);
         assert!(!page.text.contains("data-to=\"published\""), "{who}: an archived record is not published as it is");
@@ -449,4 +457,18 @@ async fn the_secretariat_adds_organisations_with_errors_beside_the_fields() {
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert!(res.text.contains("id=\"name-error\""), "the taken name, beside the name");
     assert_eq!(admin.post("/admin/organizations", &fields).await.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn a_refused_member_decision_is_told_in_the_secretariats_language() {
+    let world = World::new().await;
+    let admin = Browser::login(&world.app, "admin@example.org").await;
+    let me = id_of(&world, &world.admin).await;
+    let res = admin.submit("/admin", &format!("/admin/members/{me}/suspend"), &[]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
+    assert!(res.text.contains("管理者は自分自身を停止・却下できません"), "{}", res.text);
+    let liaison = id_of(&world, &world.liaison).await;
+    let res = admin.submit("/admin", &format!("/admin/members/{liaison}/approve"), &[]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
+    assert!(res.text.contains("この会員は「有効」です。承認できるのは承認待ちか停止中の会員です"), "{}", res.text);
 }

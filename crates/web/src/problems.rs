@@ -1,9 +1,10 @@
-//! The field problems the service reports, in the page's language.
+//! The problems the service reports, in the page's language: those of a field, and those of the
+//! whole request (a conflict, a step the state does not allow).
 //!
 //! The service and the domain describe a problem in English, as the JSON API answers it. A page in
 //! Japanese shows the Japanese of each known wording; `{}` in a wording stands for a part taken
-//! over as it is (a number, a value). A wording not listed here is shown in English rather than
-//! not at all.
+//! over (a number, a value), itself in Japanese when it is one of the [`TERMS`] or a list of them.
+//! A wording not listed here is shown in English rather than not at all.
 
 use crate::i18n::Lang;
 
@@ -12,6 +13,7 @@ const WORDINGS: &[(&str, &str)] = &[
     ("must not be empty", "入力してください"),
     ("must be at most {} characters", "{}文字以内で入力してください"),
     ("must not contain control characters", "制御文字は使えません"),
+    ("at most {} characters", "{}文字以内で入力してください"),
     ("at most {} values", "選べるのは{}個までです"),
     // An empty choice: the domain names the empty value like any other.
     ("unknown value ``", "選んでください"),
@@ -42,6 +44,85 @@ const WORDINGS: &[(&str, &str)] = &[
     ("exists and is not a funder", "その名前の組織はすでにあり、事務局の組織ではありません"),
     ("seeds belong to academic organizations", "シーズは大学・研究機関に属します"),
     ("a {} cannot belong to an organization of kind {}", "{}は種別「{}」の組織には所属できません"),
+    // Problems of the whole request.
+    (
+        "the record was changed: version {} is not the current version {}; reload and retry",
+        "この記録は別の操作で変更されました（版{}、現在は版{}）。再読み込みしてからやり直してください",
+    ),
+    (
+        "the record is {}; `{}` is not possible now; possible next steps: {}",
+        "この記録は「{}」のため「{}」はできません。できる操作：{}",
+    ),
+    ("`{}` is not possible now; possible next steps: {}", "今は「{}」はできません。できる操作：{}"),
+    ("only the {} may take the step `{}`", "{}だけが「{}」を行えます"),
+    (
+        "your organisation already has an open introduction to this seed: {}",
+        "貴社はこのシーズへの紹介をすでに依頼しています（{}）",
+    ),
+    (
+        "your organisation already has an open introduction to this seed",
+        "貴社はこのシーズへの紹介をすでに依頼しています",
+    ),
+    (
+        "the introduction was changed by someone else at the same moment; reload it and retry",
+        "この紹介は同時に別の人が変更しました。再読み込みしてからやり直してください",
+    ),
+    ("an organization with this name already exists", "この名前の組織はすでにあります"),
+    ("a member with this e-mail address already exists", "このメールアドレスの会員はすでにいます"),
+    ("admins cannot suspend or reject themselves", "管理者は自分自身を停止・却下できません"),
+    ("the member is {}; {}", "この会員は「{}」です。{}"),
+    (
+        "a seed changed while it was being imported",
+        "取り込みの途中でシーズが変更されました。もう一度取り込んでください",
+    ),
+    (
+        "another seed of your organisation already carries this reference",
+        "この管理番号は所属組織の別のシーズですでに使われています",
+    ),
+    (
+        "another need of your organisation already carries this reference",
+        "この管理番号は自社の別のニーズですでに使われています",
+    ),
+];
+
+/// The parts of a wording that are names (statuses, steps, parties) or sentences of their own.
+const TERMS: &[(&str, &str)] = &[
+    ("draft", "下書き"),
+    ("published", "公開中"),
+    ("archived", "取り下げ"),
+    ("edit", "編集"),
+    ("publish", "公開"),
+    ("archive", "取り下げ"),
+    ("restore", "下書きに戻す"),
+    ("forward", "取り次ぎ"),
+    ("accept", "承諾"),
+    ("decline", "辞退"),
+    ("withdraw", "依頼の取り下げ"),
+    ("cda:sent", "CDA 送付"),
+    ("cda:negotiating", "CDA 交渉"),
+    ("cda:signed", "CDA 締結"),
+    ("cda:not_concluded", "CDA 不成立"),
+    ("outcome:license", "結果：ライセンス"),
+    ("outcome:joint_research", "結果：共同研究"),
+    ("outcome:no_deal", "結果：不成立"),
+    ("none, the introduction is closed", "なし（この紹介は終了しています）"),
+    ("requesting company", "依頼企業"),
+    ("liaison", "知財リエゾン"),
+    ("seed owner", "シーズの所有者"),
+    ("invited", "招待中"),
+    ("pending_verification", "メール確認待ち"),
+    ("pending_approval", "承認待ち"),
+    ("active", "有効"),
+    ("suspended", "停止中"),
+    ("rejected", "却下"),
+    ("approve applies to members pending approval or suspended", "承認できるのは承認待ちか停止中の会員です"),
+    ("reject applies to members not yet admitted", "却下できるのはまだ承認されていない会員です"),
+    ("suspend applies to active members", "停止できるのは有効な会員です"),
+    (
+        "e-mail verification applies to members who registered and have not verified",
+        "メール確認は登録してまだ確認していない会員のものです",
+    ),
+    ("accepting an invitation applies to invited members", "招待の承諾は招待中の会員のものです"),
 ];
 
 /// `message` in `lang`.
@@ -56,7 +137,7 @@ pub fn translate(lang: Lang, message: &str) -> String {
             let mut parts = parts.into_iter();
             for (i, piece) in japanese.split("{}").enumerate() {
                 if i > 0 {
-                    out.push_str(parts.next().unwrap_or_default());
+                    out.push_str(&japanese_part(parts.next().unwrap_or_default()));
                 }
                 out.push_str(piece);
             }
@@ -65,6 +146,21 @@ pub fn translate(lang: Lang, message: &str) -> String {
     }
     tracing::debug!(message, "a field problem without a Japanese wording");
     message.to_owned()
+}
+
+/// A part of a wording: a term, a list of terms (`, ` or ` or `), or anything else as it is.
+fn japanese_part(part: &str) -> String {
+    let term = |item: &str| TERMS.iter().find(|(en, _)| *en == item).map(|(_, ja)| *ja);
+    if let Some(ja) = term(part) {
+        return ja.to_owned();
+    }
+    for sep in [", ", " or "] {
+        let items: Option<Vec<&str>> = part.split(sep).map(term).collect();
+        if let Some(items) = items.filter(|i| i.len() > 1) {
+            return items.join("、");
+        }
+    }
+    part.to_owned()
 }
 
 /// The parts of `message` standing for the `{}` of `wording`, when it has that wording.
@@ -117,6 +213,47 @@ mod tests {
         assert_eq!(ja("unknown value ``"), "選んでください");
         assert_eq!(ja("unknown value `x"), "unknown value `x");
         assert_eq!(ja("something new"), "something new");
+    }
+
+    #[test]
+    fn names_and_lists_of_names_in_a_wording_read_in_japanese() {
+        assert_eq!(
+            ja("the record is archived; `publish` is not possible now; possible next steps: restore"),
+            "この記録は「取り下げ」のため「公開」はできません。できる操作：下書きに戻す"
+        );
+        assert_eq!(
+            ja("`accept` is not possible now; possible next steps: forward, decline, withdraw"),
+            "今は「承諾」はできません。できる操作：取り次ぎ、辞退、依頼の取り下げ"
+        );
+        assert_eq!(
+            ja("only the liaison or seed owner may take the step `forward`"),
+            "知財リエゾン、シーズの所有者だけが「取り次ぎ」を行えます"
+        );
+        assert_eq!(
+            ja("the member is active; approve applies to members pending approval or suspended"),
+            "この会員は「有効」です。承認できるのは承認待ちか停止中の会員です"
+        );
+        // A part that is no term stays as it is.
+        assert!(
+            ja("your organisation already has an open introduction to this seed: 0190-ab").ends_with("（0190-ab）")
+        );
+    }
+
+    /// Every step and status a refusal can name has its Japanese.
+    #[test]
+    fn every_step_and_status_is_a_term() {
+        use kakehashi_domain::introduction::{CdaStatus, Outcome, Step};
+        use kakehashi_domain::{MemberStatus, RecordStatus, RecordStep};
+        let mut names: Vec<String> = RecordStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+        names.extend(RecordStep::ALL.iter().map(|s| s.as_str().to_owned()));
+        names.extend(MemberStatus::ALL.iter().map(|s| s.as_str().to_owned()));
+        let mut steps = vec![Step::Forward, Step::Accept, Step::Decline, Step::Withdraw];
+        steps.extend(CdaStatus::ALL.iter().copied().map(Step::Cda));
+        steps.extend(Outcome::ALL.iter().copied().map(Step::Outcome));
+        names.extend(steps.iter().map(|s| s.name()));
+        for name in names {
+            assert!(TERMS.iter().any(|(en, _)| *en == name), "no Japanese for {name}");
+        }
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub async fn decide(visit: Visit, path: Path<(String, String)>, form: Form) -> R
     match visit.services.decide(&live.member, id, decision, &visit.ctx).await {
         Ok(_) => Ok(visit.see_other("/admin")),
         Err(kakehashi_service::ServiceError::Conflict(message)) => {
-            show(&visit, Some(message), StatusCode::CONFLICT).await
+            show(&visit, Some(crate::problems::translate(visit.lang, &message)), StatusCode::CONFLICT).await
         }
         Err(err) => Err(WebError::from_service(&err, visit.chrome("admin.title"))),
     }

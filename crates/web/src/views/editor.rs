@@ -73,6 +73,11 @@ fn version_of(form: &Form) -> Option<i32> {
     form.get("version").parse().ok()
 }
 
+/// Whether the record is of the member's own organisation, whose reference the editor shows.
+fn ours(visit: &Visit, organization: Option<uuid::Uuid>) -> bool {
+    visit.member().is_ok_and(|live| Some(live.member.organization_id) == organization)
+}
+
 /// The editor's page for a record the member may not edit: the same 404 as a missing one.
 fn no_editor(visit: &Visit) -> WebError {
     WebError::NotFound(Box::new(visit.chrome("error.not_found_title")))
@@ -101,10 +106,13 @@ pub struct SeedFields {
     pub deal_types: Vec<String>,
     pub keywords: String,
     pub visibility: &'static str,
+    /// The organisation's own reference; `None` (no field) for an editor from elsewhere (the
+    /// secretariat), to whom the service does not disclose it.
+    pub external_ref: Option<String>,
 }
 
 impl SeedFields {
-    fn of(seed: &VisibleSeed) -> SeedFields {
+    fn of(seed: &VisibleSeed, with_ref: bool) -> SeedFields {
         let c = &seed.content;
         SeedFields {
             title: c.title.clone(),
@@ -116,10 +124,11 @@ impl SeedFields {
             deal_types: c.deal_types.clone(),
             keywords: c.keywords.join(", "),
             visibility: visibility_value(c.visibility),
+            external_ref: with_ref.then(|| seed.external_ref.clone().unwrap_or_default()),
         }
     }
 
-    fn from_form(form: &Form) -> SeedFields {
+    fn from_form(form: &Form, with_ref: bool) -> SeedFields {
         SeedFields {
             title: form.get("title").to_owned(),
             summary: form.get("summary").to_owned(),
@@ -130,6 +139,7 @@ impl SeedFields {
             deal_types: form.all("deal_types"),
             keywords: form.get("keywords").to_owned(),
             visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
         }
     }
 }
@@ -141,7 +151,7 @@ pub struct SeedEditPage {
     /// `None` for a new seed.
     pub id: Option<String>,
     pub version: i32,
-    pub status: Option<RecordStatus>,
+    pub steps: RecordSteps,
     pub f: SeedFields,
     pub pickers: Vec<Picker>,
     pub stages: Vec<(String, String)>,
@@ -161,45 +171,48 @@ impl SeedEditPage {
             ip_statuses: c.options(TaxonomyKind::IpStatus),
             id: seed.map(|s| s.id.to_string()),
             version: seed.map_or(0, |s| s.version),
-            status: seed.map(|s| s.status),
+            steps: RecordSteps { status: seed.map(|s| s.status) },
             c,
             f,
             pickers,
             errors,
         }
     }
+}
 
-    #[must_use]
-    pub fn is_draft(&self) -> bool {
-        self.status == Some(RecordStatus::Draft)
+/// The life-cycle buttons of an editor: the domain's next steps of the record's status (`None`
+/// for a record not yet saved).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordSteps {
+    pub status: Option<RecordStatus>,
+}
+
+impl RecordSteps {
+    fn allows(self, step: RecordStep) -> bool {
+        self.status.is_some_and(|s| s.next_steps().contains(&step))
     }
 
-    /// The life-cycle buttons are the domain's next steps of the record's status.
     #[must_use]
-    pub fn can_publish(&self) -> bool {
-        may_step(self.status, RecordStep::Publish)
+    pub fn can_publish(self) -> bool {
+        self.allows(RecordStep::Publish)
     }
 
     #[must_use]
-    pub fn can_archive(&self) -> bool {
-        may_step(self.status, RecordStep::Archive)
+    pub fn can_archive(self) -> bool {
+        self.allows(RecordStep::Archive)
     }
 
     /// An archived record comes back as a draft (to be edited and published again).
     #[must_use]
-    pub fn can_restore(&self) -> bool {
-        may_step(self.status, RecordStep::Restore)
+    pub fn can_restore(self) -> bool {
+        self.allows(RecordStep::Restore)
     }
 
     /// A new record, or one whose status allows editing (an archived one is restored first).
     #[must_use]
-    pub fn can_save(&self) -> bool {
-        self.status.is_none() || may_step(self.status, RecordStep::Edit)
+    pub fn can_save(self) -> bool {
+        self.status.is_none() || self.allows(RecordStep::Edit)
     }
-}
-
-fn may_step(status: Option<RecordStatus>, step: RecordStep) -> bool {
-    status.is_some_and(|s| s.next_steps().contains(&step))
 }
 
 fn may_register_seeds(role: Role) -> bool {
@@ -236,6 +249,7 @@ pub async fn new_seed_form(visit: Visit) -> Result<HttpResponse, WebError> {
         deal_types: Vec::new(),
         keywords: String::new(),
         visibility: "members",
+        external_ref: Some(String::new()),
     };
     let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, FieldErrors::default());
     render(&visit, StatusCode::OK, &page)
@@ -251,7 +265,7 @@ pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
     if !may_register_seeds(live.member.role) {
         return Err(no_editor(&visit));
     }
-    let f = SeedFields::from_form(&form);
+    let f = SeedFields::from_form(&form, true);
     let mut errors = FieldErrors::default();
     let visibility = parse_visibility(form.get("visibility"));
     if visibility.is_none() {
@@ -272,13 +286,16 @@ pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             language: None,
             external_ref: None,
         };
-        match visit.services.create_seed(&live.member, input.into_content(), &visit.ctx).await {
+        let created =
+            visit.services.create_seed_with_ref(&live.member, input.into_content(), f.external_ref.clone(), &visit.ctx);
+        match created.await {
             Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}/confidential", seed.id))),
             Err(err) => errors = editor_error(&visit, &err)?,
         }
     }
+    let status = errors.status();
     let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, errors);
-    render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+    render(&visit, status, &page)
 }
 
 /// `GET /seeds/{id}/edit`.
@@ -287,8 +304,12 @@ pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
 /// The missing page unless the member may edit the seed.
 pub async fn edit_seed_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
     let seed = editable_seed(&visit, &id).await?;
-    let page =
-        SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), SeedFields::of(&seed), FieldErrors::default());
+    let page = SeedEditPage::new(
+        visit.chrome("editor.edit_seed"),
+        Some(&seed),
+        SeedFields::of(&seed, ours(&visit, Some(seed.organization.id))),
+        FieldErrors::default(),
+    );
     render(&visit, StatusCode::OK, &page)
 }
 
@@ -300,7 +321,7 @@ pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
     form.check(&visit)?;
     let seed = editable_seed(&visit, &id).await?;
     let live = visit.member()?;
-    let f = SeedFields::from_form(&form);
+    let f = SeedFields::from_form(&form, ours(&visit, Some(seed.organization.id)));
     let mut errors = FieldErrors::default();
     let visibility = parse_visibility(form.get("visibility"));
     if visibility.is_none() {
@@ -317,6 +338,7 @@ pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             deal_types: Some(f.deal_types.clone()),
             keywords: Some(split_list(&f.keywords)),
             visibility,
+            external_ref: f.external_ref.clone().map(Some),
             ..SeedPatch::default()
         };
         match visit.services.update_seed(&live.member, seed.id, patch, version_of(&form), &visit.ctx).await {
@@ -324,7 +346,7 @@ pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             Err(err) => errors = editor_error(&visit, &err)?,
         }
     }
-    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let page = SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), f, errors);
     render(&visit, status, &page)
 }
@@ -380,7 +402,7 @@ pub async fn save_confidential(visit: Visit, id: Path<String>, form: Form) -> Re
         Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
         Err(err) => editor_error(&visit, &err)?,
     };
-    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let page = ConfidentialEditPage {
         c: visit.chrome("editor.confidential"),
         id: seed.id.to_string(),
@@ -417,7 +439,12 @@ pub async fn seed_status(visit: Visit, id: Path<String>, form: Form) -> Result<H
         Ok(seed) => Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
         Err(err) => {
             let errors = editor_error(&visit, &err)?;
-            let page = SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), SeedFields::of(&seed), errors);
+            let page = SeedEditPage::new(
+                visit.chrome("editor.edit_seed"),
+                Some(&seed),
+                SeedFields::of(&seed, ours(&visit, Some(seed.organization.id))),
+                errors,
+            );
             render(&visit, StatusCode::CONFLICT, &page)
         }
     }
@@ -577,10 +604,11 @@ pub struct NeedFields {
     pub keywords: String,
     pub anonymous: bool,
     pub visibility: &'static str,
+    pub external_ref: Option<String>,
 }
 
 impl NeedFields {
-    fn of(need: &VisibleNeed) -> NeedFields {
+    fn of(need: &VisibleNeed, with_ref: bool) -> NeedFields {
         let c = &need.content;
         NeedFields {
             title: c.title.clone(),
@@ -592,10 +620,11 @@ impl NeedFields {
             keywords: c.keywords.join(", "),
             anonymous: c.anonymous,
             visibility: visibility_value(c.visibility),
+            external_ref: with_ref.then(|| need.external_ref.clone().unwrap_or_default()),
         }
     }
 
-    fn from_form(form: &Form) -> NeedFields {
+    fn from_form(form: &Form, with_ref: bool) -> NeedFields {
         NeedFields {
             title: form.get("title").to_owned(),
             description: form.get("description").to_owned(),
@@ -606,6 +635,7 @@ impl NeedFields {
             keywords: form.get("keywords").to_owned(),
             anonymous: form.get("anonymous") == "true",
             visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
         }
     }
 }
@@ -616,7 +646,7 @@ pub struct NeedEditPage {
     pub c: Chrome,
     pub id: Option<String>,
     pub version: i32,
-    pub status: Option<RecordStatus>,
+    pub steps: RecordSteps,
     pub f: NeedFields,
     pub pickers: Vec<Picker>,
     pub errors: FieldErrors,
@@ -633,35 +663,12 @@ impl NeedEditPage {
         NeedEditPage {
             id: need.map(|n| n.id.to_string()),
             version: need.map_or(0, |n| n.version),
-            status: need.map(|n| n.status),
+            steps: RecordSteps { status: need.map(|n| n.status) },
             c,
             f,
             pickers,
             errors,
         }
-    }
-
-    /// The life-cycle buttons are the domain's next steps of the record's status.
-    #[must_use]
-    pub fn can_publish(&self) -> bool {
-        may_step(self.status, RecordStep::Publish)
-    }
-
-    #[must_use]
-    pub fn can_archive(&self) -> bool {
-        may_step(self.status, RecordStep::Archive)
-    }
-
-    /// An archived record comes back as a draft (to be edited and published again).
-    #[must_use]
-    pub fn can_restore(&self) -> bool {
-        may_step(self.status, RecordStep::Restore)
-    }
-
-    /// A new record, or one whose status allows editing (an archived one is restored first).
-    #[must_use]
-    pub fn can_save(&self) -> bool {
-        self.status.is_none() || may_step(self.status, RecordStep::Edit)
     }
 }
 
@@ -694,6 +701,7 @@ pub async fn new_need_form(visit: Visit) -> Result<HttpResponse, WebError> {
         keywords: String::new(),
         anonymous: false,
         visibility: "members",
+        external_ref: Some(String::new()),
     };
     let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, FieldErrors::default());
     render(&visit, StatusCode::OK, &page)
@@ -709,7 +717,7 @@ pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
     if live.member.role != Role::Company {
         return Err(no_editor(&visit));
     }
-    let f = NeedFields::from_form(&form);
+    let f = NeedFields::from_form(&form, true);
     let mut errors = FieldErrors::default();
     let visibility = parse_visibility(form.get("visibility"));
     if visibility.is_none() {
@@ -729,13 +737,16 @@ pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             language: None,
             external_ref: None,
         };
-        match visit.services.create_need(&live.member, input.into_content(), &visit.ctx).await {
+        let created =
+            visit.services.create_need_with_ref(&live.member, input.into_content(), f.external_ref.clone(), &visit.ctx);
+        match created.await {
             Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
             Err(err) => errors = editor_error(&visit, &err)?,
         }
     }
+    let status = errors.status();
     let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, errors);
-    render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+    render(&visit, status, &page)
 }
 
 /// `GET /needs/{id}/edit`.
@@ -744,8 +755,12 @@ pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
 /// The missing page unless the member may edit the need.
 pub async fn edit_need_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
     let need = editable_need(&visit, &id).await?;
-    let page =
-        NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), NeedFields::of(&need), FieldErrors::default());
+    let page = NeedEditPage::new(
+        visit.chrome("editor.edit_need"),
+        Some(&need),
+        NeedFields::of(&need, ours(&visit, need.organization.as_ref().map(|o| o.id))),
+        FieldErrors::default(),
+    );
     render(&visit, StatusCode::OK, &page)
 }
 
@@ -757,7 +772,7 @@ pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
     form.check(&visit)?;
     let need = editable_need(&visit, &id).await?;
     let live = visit.member()?;
-    let f = NeedFields::from_form(&form);
+    let f = NeedFields::from_form(&form, ours(&visit, need.organization.as_ref().map(|o| o.id)));
     let mut errors = FieldErrors::default();
     let visibility = parse_visibility(form.get("visibility"));
     if visibility.is_none() {
@@ -775,14 +790,14 @@ pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             anonymous: Some(f.anonymous),
             visibility,
             language: None,
-            external_ref: None,
+            external_ref: f.external_ref.clone().map(Some),
         };
         match visit.services.update_need(&live.member, need.id, patch, version_of(&form), &visit.ctx).await {
             Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
             Err(err) => errors = editor_error(&visit, &err)?,
         }
     }
-    let status = if errors.general.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let page = NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), f, errors);
     render(&visit, status, &page)
 }
@@ -800,7 +815,12 @@ pub async fn need_status(visit: Visit, id: Path<String>, form: Form) -> Result<H
         Ok(need) => Ok(visit.see_other(&format!("/needs/{}", need.id))),
         Err(err) => {
             let errors = editor_error(&visit, &err)?;
-            let page = NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), NeedFields::of(&need), errors);
+            let page = NeedEditPage::new(
+                visit.chrome("editor.edit_need"),
+                Some(&need),
+                NeedFields::of(&need, ours(&visit, need.organization.as_ref().map(|o| o.id))),
+                errors,
+            );
             render(&visit, StatusCode::CONFLICT, &page)
         }
     }

@@ -227,6 +227,9 @@ pub struct FieldErrors {
     by_field: HashMap<String, String>,
     /// A problem that no field explains, shown above the form.
     pub general: Option<String>,
+    /// The request clashed with the state of things (a stale version, a taken value, a step the
+    /// state does not allow) rather than being malformed.
+    conflict: bool,
 }
 
 impl FieldErrors {
@@ -245,13 +248,20 @@ impl FieldErrors {
         self.by_field.is_empty() && self.general.is_none()
     }
 
+    /// 409 for a clash with the state of things, 422 for a form to correct.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        if self.conflict { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY }
+    }
+
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         self.by_field.entry(field.to_owned()).or_insert_with(|| message.into());
     }
 
     /// The field problems of a service error, each under its form field (the API's `errors[]`
     /// names `modalities[2]` or `confidential.details`: the form field is the name before any
-    /// index). `None` for errors that are not about fields.
+    /// index); a taken value goes beside its field, a conflict or a refused step above the form.
+    /// `None` for errors that no form explains.
     #[must_use]
     pub fn from_service(err: &ServiceError, lang: Lang) -> Option<FieldErrors> {
         let mut out = FieldErrors::default();
@@ -265,8 +275,13 @@ impl FieldErrors {
                     out.add(form_field(&p.field), format!("{prefix}{}", crate::problems::translate(lang, &p.message)));
                 }
             }
+            ServiceError::Taken { field, message } => {
+                out.add(form_field(field), crate::problems::translate(lang, message));
+                out.conflict = true;
+            }
             ServiceError::Conflict(message) | ServiceError::IllegalStep { message, .. } => {
-                out.general = Some(message.clone());
+                out.general = Some(crate::problems::translate(lang, message));
+                out.conflict = true;
             }
             ServiceError::RateLimited { .. } => out.general = Some(lang.t("form.rate_limited").to_owned()),
             _ => return None,

@@ -230,6 +230,12 @@ async fn openapi_lists_problem_answers_and_the_limits_the_server_enforces() {
     assert_eq!(schema("NewMessage")["properties"]["body"]["maxLength"], 5000);
     assert_eq!(schema("Preferences")["minProperties"], 1, "PATCH /me wants something to change");
     assert!(schema("Preferences").get("maxProperties").is_none());
+    let import = &operation("/api/v1/seeds/import", "post")["responses"]["200"]["content"]["application/json"];
+    let report = resolve(&doc, &import["schema"]);
+    assert!(report["required"].as_array().unwrap().contains(&"outcomes".into()), "{report}");
+    let row = resolve(&doc, &report["properties"]["outcomes"]["items"]);
+    let outcome = resolve(&doc, &row["properties"]["outcome"]);
+    assert_eq!(outcome["enum"], serde_json::json!(["created", "updated", "valid", "failed"]), "{row}");
 
     let funnel = &operation("/api/v1/admin/reports/funnel", "get")["responses"]["200"]["content"];
     assert_eq!(funnel["application/json"]["schema"]["$ref"], "#/components/schemas/Funnel");

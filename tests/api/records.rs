@@ -468,10 +468,13 @@ async fn the_import_endpoint_takes_csv_from_tto_staff_and_admins() {
     assert_eq!(report["imported"], 0);
     assert_eq!(report["errors"][0]["line"], 3);
     assert_eq!(report["errors"][0]["field"], "stage");
+    let outcomes = json!([{ "line": 2, "outcome": "valid" }, { "line": 3, "outcome": "failed" }]);
+    assert_eq!(report["outcomes"], outcomes, "every row's fate, by line");
 
     let mut res = post(&world.tto_a, "", "text/csv").await.unwrap();
     let report: Value = res.json().await.unwrap();
     assert_eq!(report["imported"], 1, "{report}");
+    assert_eq!(report["outcomes"], json!([{ "line": 2, "outcome": "created" }, { "line": 3, "outcome": "failed" }]));
     let mine = world.call(&world.tto_a, Method::GET, "/api/v1/seeds?mine=true", None).await;
     assert_eq!(mine.body["items"][0]["modalities"], json!(["antibody", "adc"]));
     assert_eq!(mine.body["items"][0]["status"], "draft");

@@ -495,6 +495,40 @@ pub struct ImportReport {
     /// Of `imported`, the seeds updated because they already carried the row's `external_ref`.
     pub updated: usize,
     pub errors: Vec<ImportRowError>,
+    /// What became of every row, by line.
+    pub outcomes: Vec<ImportRowOutcome>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRowOutcome {
+    pub line: usize,
+    pub outcome: ImportOutcome,
+}
+
+/// What became of one row of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// A new seed was added.
+    Created,
+    /// The seed already carrying the row's `external_ref` was updated.
+    Updated,
+    /// A dry run found nothing wrong with the row.
+    Valid,
+    /// Nothing of the row was written; `errors` says why.
+    Failed,
+}
+
+impl From<import::RowOutcome> for ImportRowOutcome {
+    fn from(row: import::RowOutcome) -> Self {
+        let outcome = match row.outcome {
+            import::Outcome::Created => ImportOutcome::Created,
+            import::Outcome::Updated => ImportOutcome::Updated,
+            import::Outcome::Valid => ImportOutcome::Valid,
+            import::Outcome::Failed => ImportOutcome::Failed,
+        };
+        ImportRowOutcome { line: row.line, outcome }
+    }
 }
 
 fn import_format(req: &HttpRequest) -> Result<Format, ApiError> {
@@ -578,6 +612,7 @@ pub async fn import(
             .into_iter()
             .map(|e| ImportRowError { line: e.line, field: e.field, message: e.message })
             .collect(),
+        outcomes: report.outcomes.into_iter().map(ImportRowOutcome::from).collect(),
     }))
 }
 

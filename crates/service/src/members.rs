@@ -427,6 +427,28 @@ impl Services {
         Ok(Listed { items, total, page })
     }
 
+    /// The members among `ids` that exist, by id.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn members_by_id(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Member>> {
+        Ok(members::by_ids(&self.db, ids).await?.into_iter().map(|m| (m.id, m)).collect())
+    }
+
+    /// Members whose e-mail address or name contains `text`, at most `limit`; a member whose
+    /// address is `text` exactly comes alone.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_members(&self, text: &str, limit: u64) -> Result<Vec<Member>> {
+        let text = text.trim();
+        if let Some(member) = members::by_email(&self.db, &normalize_email(text)).await? {
+            return Ok(vec![member]);
+        }
+        Ok(members::matching(&self.db, text, limit).await?)
+    }
+
     /// A member with their organisation.
     ///
     /// # Errors

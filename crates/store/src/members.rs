@@ -102,6 +102,44 @@ pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option
     member::Entity::find().filter(member::Column::Email.eq(email)).one(conn).await?.map(TryInto::try_into).transpose()
 }
 
+/// The members among `ids` that exist.
+///
+/// # Errors
+/// On a database failure.
+pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Member>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = member::Entity::find().filter(member::Column::Id.is_in(ids.iter().copied())).all(conn).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Members whose e-mail address or name contains `text` (letters compared case-blind), by
+/// e-mail address, at most `limit`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn matching(conn: &impl ConnectionTrait, text: &str, limit: u64) -> Result<Vec<Member>> {
+    let escaped: String = text.to_lowercase().chars().flat_map(escaped_for_like).collect();
+    let pattern = format!("%{escaped}%");
+    let contains = |column: member::Column| {
+        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)))
+            .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+    };
+    let rows = member::Entity::find()
+        .filter(sea_orm::Condition::any().add(contains(member::Column::Email)).add(contains(member::Column::Name)))
+        .order_by_asc(member::Column::Email)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// `c` as a literal character of a LIKE pattern escaped with `\`.
+fn escaped_for_like(c: char) -> Vec<char> {
+    if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }
+}
+
 /// Members, newest first, optionally only those in `status`.
 ///
 /// # Errors

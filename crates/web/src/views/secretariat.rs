@@ -461,7 +461,6 @@ pub struct AuditRow {
 pub struct AuditPage {
     pub c: Chrome,
     pub q: AuditQuery,
-    pub actors: Vec<(String, String)>,
     pub rows: Vec<AuditRow>,
     pub total: u64,
     pub pager: Pager,
@@ -481,20 +480,13 @@ pub async fn audit(visit: Visit, query: Query<AuditQuery>) -> Result<HttpRespons
     let q = query.into_inner();
     let mut errors = FieldErrors::default();
     let (from, to) = period(&q.from, &q.to, &mut errors, &c);
-    let actor_id = match q.actor.as_str() {
-        "" => None,
-        raw => match raw.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.add("actor", c.t("secretariat.unknown_actor"));
-                None
-            }
-        },
+    let actor_id = match actor(&visit, &c, &q.actor).await? {
+        Ok(id) => id,
+        Err(problem) => {
+            errors.add("actor", problem);
+            None
+        }
     };
-    let members = visit.services.list_members(None, ALL).await.map_err(failed(&c))?;
-    let actors: Vec<(String, String)> =
-        members.items.iter().map(|m| (m.id.to_string(), format!("{} <{}>", m.name, m.email))).collect();
-    let organizations = organizations(&visit, &c).await?;
     let page = Page { page: q.page.unwrap_or(1).max(1), per_page: AUDIT_PER_PAGE };
     let (rows, total) = if errors.is_empty() {
         let filter = AuditFilter {
@@ -507,6 +499,10 @@ pub async fn audit(visit: Visit, query: Query<AuditQuery>) -> Result<HttpRespons
             to,
         };
         let listed = visit.services.audit_log(filter, page).await.map_err(failed(&c))?;
+        let actor_ids: Vec<Uuid> = listed.items.iter().filter_map(|e| e.actor_id).collect();
+        let actors = visit.services.members_by_id(&actor_ids).await.map_err(failed(&c))?;
+        let organization_ids: Vec<Uuid> = listed.items.iter().filter_map(|e| e.organization_id).collect();
+        let organizations = visit.services.organizations_by_id(&organization_ids).await.map_err(failed(&c))?;
         let rows = listed
             .items
             .into_iter()
@@ -520,12 +516,21 @@ pub async fn audit(visit: Visit, query: Query<AuditQuery>) -> Result<HttpRespons
                 }
                 AuditRow {
                     at: c.date(&e.occurred_at),
-                    actor: e.actor_id.map_or_else(|| c.t("secretariat.system").to_owned(), |a| name_of(&actors, a)),
+                    actor: match e.actor_id {
+                        None => c.t("secretariat.system").to_owned(),
+                        Some(id) => {
+                            actors.get(&id).map_or_else(|| id.to_string(), |m| format!("{} <{}>", m.name, m.email))
+                        }
+                    },
                     object: match e.object_id {
                         Some(id) => format!("{} {id}", e.object_type),
                         None => e.object_type,
                     },
-                    organization: e.organization_id.map(|o| name_of(&organizations, o)).unwrap_or_default(),
+                    organization: e
+                        .organization_id
+                        .and_then(|id| organizations.get(&id))
+                        .map(|o| c.lang.pick(&o.name, &o.name_en).to_owned())
+                        .unwrap_or_default(),
                     action: e.action,
                     details,
                 }
@@ -544,7 +549,35 @@ pub async fn audit(visit: Visit, query: Query<AuditQuery>) -> Result<HttpRespons
     };
     let pager = Pager::new(&base, page.page, AUDIT_PER_PAGE, total);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render(&visit, status, &AuditPage { c, q, actors, rows, total, pager, errors })
+    render(&visit, status, &AuditPage { c, q, rows, total, pager, errors })
+}
+
+/// Candidates shown when the actor field matches several members.
+const ACTORS_NAMED: u64 = 5;
+
+/// The member the actor field names: an e-mail address, a part of one or of a name matching one
+/// member only, or a member's id (the links of older pages). The problem to show beside the
+/// field otherwise.
+async fn actor(visit: &Visit, c: &Chrome, raw: &str) -> Result<Result<Option<Uuid>, String>, WebError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(Ok(None));
+    }
+    if let Ok(id) = raw.parse::<Uuid>() {
+        return Ok(Ok(Some(id)));
+    }
+    let found = visit.services.find_members(raw, ACTORS_NAMED + 1).await.map_err(failed(c))?;
+    Ok(match found.as_slice() {
+        [] => Err(c.t("secretariat.unknown_actor").to_owned()),
+        [member] => Ok(Some(member.id)),
+        several => {
+            let mut named: Vec<&str> = several.iter().take(ACTORS_NAMED as usize).map(|m| m.email.as_str()).collect();
+            if several.len() as u64 > ACTORS_NAMED {
+                named.push("…");
+            }
+            Err(format!("{}{}", c.t("secretariat.several_actors"), named.join(", ")))
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

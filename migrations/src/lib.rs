@@ -17,6 +17,7 @@ mod m20261201_000010_web_sessions;
 mod m20261201_000020_match_work;
 mod m20261202_000030_seed_external_ref;
 mod m20261202_000040_need_external_ref;
+mod m20261202_000060_access_generation;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_match_work::Migration),
             Box::new(m20261202_000030_seed_external_ref::Migration),
             Box::new(m20261202_000040_need_external_ref::Migration),
+            Box::new(m20261202_000060_access_generation::Migration),
         ]
     }
 }

@@ -146,6 +146,23 @@ async fn members_and_strangers_take_the_same_time_to_refuse() {
     assert!((0.6..1.67).contains(&reset), "password reset: a member's request takes {reset:.2}× a stranger's");
 }
 
+/// A second process on the world's database.
+async fn beside(world: &crate::world::World) -> TestApp {
+    beside_with(world, |_| {}).await
+}
+
+async fn beside_with(world: &crate::world::World, customize: impl FnOnce(&mut kakehashi::Settings)) -> TestApp {
+    let shared_url = match world.app.settings.database.url.as_str() {
+        "" => format!("sqlite://{}", world.app.settings.data_dir.join("kakehashi.db").display()),
+        url => url.to_owned(),
+    };
+    spawn_app_with(|s| {
+        s.database.url = shared_url.clone();
+        customize(s);
+    })
+    .await
+}
+
 /// What a cache in front of the database must never delay: each change made through one process
 /// takes effect on the very next request answered by another process on the same database.
 #[actix_web::test]
@@ -155,11 +172,7 @@ async fn another_process_honours_revocation_expiry_suspension_and_logout_on_the_
     use crate::world::{World, marker};
 
     let world = World::new().await;
-    let shared_url = match world.app.settings.database.url.as_str() {
-        "" => format!("sqlite://{}", world.app.settings.data_dir.join("kakehashi.db").display()),
-        url => url.to_owned(),
-    };
-    let other = spawn_app_with(|s| s.database.url = shared_url.clone()).await;
+    let other = beside(&world).await;
     let m = marker();
     let id = world.seed(&m, "members", true).await;
     let path = format!("/api/v1/seeds/{id}");
@@ -203,4 +216,78 @@ async fn another_process_honours_revocation_expiry_suspension_and_logout_on_the_
     let res = world.call(&world.company_d, Method::POST, "/api/v1/auth/logout", None).await;
     assert_eq!(res.status, 204, "{}", res.text);
     assert_problem(&read(&world.company_d).await, 401, "unauthorized");
+}
+
+/// The grants a search filters by are never older than the request: a grant given, revoked or run
+/// out through one process opens or closes a liaison-only seed in another process's search on the
+/// very next request, hits, totals and facets alike.
+#[actix_web::test]
+async fn another_process_searches_with_grants_as_they_stand_on_the_next_request() {
+    use actix_web::http::Method;
+
+    use crate::world::{Member, World, marker};
+
+    let world = World::new().await;
+    let other = beside(&world).await;
+    let id = world.seed(&marker(), "liaison_only", true).await;
+    let grants = format!("/api/v1/seeds/{id}/grants");
+    let finds = async |member: &Member| {
+        let res = other.get("/api/v1/search?q=dystrophin&kind=seed", Some(&member.token)).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let found = res.body["items"].as_array().unwrap().iter().any(|i| i["id"] == id.to_string());
+        let counted: u64 =
+            res.body["facets"]["modality"].as_array().unwrap().iter().map(|f| f["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, res.body["total"].as_u64().unwrap(), "facets count the hits: {}", res.text);
+        found
+    };
+    // The other process has indexed the seed once its liaison finds it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !finds(&world.liaison).await {
+        assert!(Instant::now() < deadline, "the other process never indexed the seed");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!finds(&world.company_c).await, "liaison-only, not granted");
+
+    let res = world
+        .call(&world.researcher_a, Method::POST, &grants, Some(json!({ "organization_id": world.pharma_c })))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert!(finds(&world.company_c).await, "granted elsewhere");
+    let res = world.call(&world.liaison, Method::DELETE, &format!("{grants}/{}", world.pharma_c), None).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(!finds(&world.company_c).await, "revoked elsewhere");
+
+    // A grant that runs out: gone from search from its end on, with nobody changing anything.
+    let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let body = json!({ "organization_id": world.pharma_d, "expires_at": until.to_rfc3339() });
+    let res = world.call(&world.researcher_a, Method::POST, &grants, Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert!(finds(&world.company_d).await, "granted until {until}");
+    let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+    actix_web::rt::time::sleep(left + Duration::from_millis(100)).await;
+    assert!(!finds(&world.company_d).await, "expired");
+}
+
+/// Every hit is judged on the record as stored now, not as an index that trails the database
+/// holds it: a process whose indexer has not run since the change leaves out a seed archived
+/// through another process.
+#[actix_web::test]
+async fn a_process_whose_index_trails_the_database_leaves_out_a_seed_archived_elsewhere() {
+    use actix_web::http::Method;
+
+    use crate::world::{World, marker};
+
+    let world = World::new().await;
+    let id = world.seed(&marker(), "members", true).await;
+    // Its index is built from the database at start; its indexer then waits a minute.
+    let other = beside_with(&world, |s| s.search.poll_interval_ms = 60_000).await;
+    let finds = async || {
+        let res = other.get("/api/v1/search?q=dystrophin&kind=seed", Some(&world.company_d.token)).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.body["items"].as_array().unwrap().iter().any(|i| i["id"] == id.to_string())
+    };
+    assert!(finds().await, "published and indexed at start");
+    let res = world.call(&world.researcher_a, Method::DELETE, &format!("/api/v1/seeds/{id}"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(!finds().await, "archived elsewhere, still in this process's index");
 }

@@ -180,6 +180,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
             digest_hour_utc: settings.mail.digest_hour_utc,
         },
         organization_cache: kakehashi_service::members::OrganizationCache::default(),
+        access_cache: kakehashi_service::access::AccessCache::default(),
         matcher: kakehashi_service::matching::Matcher::default(),
     };
     let state = match mode {

@@ -16,7 +16,7 @@ pub mod similar;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::Visibility;
@@ -226,7 +226,13 @@ pub struct SearchIndex {
     health: AtomicU8,
     /// Written into every commit's payload.
     gaps: Mutex<Vec<Gap>>,
+    /// The position searches see every change up to, published after each reload: the committed
+    /// position when no gap was open at that commit, else [`UNKNOWN`].
+    complete_to: AtomicI64,
 }
+
+/// No position is known to be complete.
+const UNKNOWN: i64 = -1;
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -298,6 +304,9 @@ impl SearchIndex {
             return Ok(None);
         };
         let opened = Self::from_index(index)?;
+        if gaps.is_empty() {
+            opened.complete_to.store(seq, Ordering::Release);
+        }
         *opened.gaps.lock().map_err(|_| SearchError::Poisoned)? = gaps;
         Ok(Some((opened, seq)))
     }
@@ -325,6 +334,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             health: AtomicU8::new(Health::Serving as u8),
             gaps: Mutex::new(Vec::new()),
+            complete_to: AtomicI64::new(UNKNOWN),
         })
     }
 
@@ -427,12 +437,17 @@ impl SearchIndex {
             }
         }
         let gaps = self.gaps();
+        let complete_to = match seq {
+            Some(seq) if gaps.is_empty() => seq,
+            _ => UNKNOWN,
+        };
         let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq, gaps }).unwrap_or_default();
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload);
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.complete_to.store(complete_to, Ordering::Release);
         Ok(())
     }
 
@@ -447,6 +462,13 @@ impl SearchIndex {
             writer.add_document(self.document(doc))?;
         }
         Ok(())
+    }
+
+    /// The change-log position that every change up to is searchable now, when known: read it
+    /// before taking a searcher, and that searcher holds at least those changes.
+    #[must_use]
+    pub fn complete_to(&self) -> Option<i64> {
+        Some(self.complete_to.load(Ordering::Acquire)).filter(|seq| *seq != UNKNOWN)
     }
 
     /// Segments searchable now (each costs every query a little).

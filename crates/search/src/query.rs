@@ -122,6 +122,8 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// For each facet name, `(value, count)` over every visible matching record, largest first.
     pub facets: BTreeMap<&'static str, Vec<(String, u64)>>,
+    /// Every change-log position up to this one was in what was searched (`None`: not known).
+    pub complete_to: Option<i64>,
 }
 
 /// Title matches weigh this many times body matches.
@@ -360,7 +362,7 @@ impl SearchIndex {
             Some(q) => clauses.push((Occur::Must, q.box_clone())),
             None if !request.text.trim().is_empty() => {
                 // Only stop words or punctuation: nothing can match.
-                return Ok(SearchResults { total: 0, hits: Vec::new(), facets: empty_facets() });
+                return Ok(SearchResults { total: 0, hits: Vec::new(), facets: empty_facets(), complete_to: None });
             }
             None => clauses.push((Occur::Must, Box::new(AllQuery))),
         }
@@ -381,6 +383,7 @@ impl SearchIndex {
             clauses.push((Occur::MustNot, Box::new(TermSetQuery::new(ids))));
         }
         let query = BooleanQuery::new(clauses);
+        let complete_to = self.complete_to();
         let searcher = self.reader.searcher();
         let limit = request.limit.max(1);
         let (addresses, total, facets): (Vec<(Option<f32>, DocAddress)>, usize, _) = if request.ranking_only {
@@ -440,7 +443,7 @@ impl SearchIndex {
             let doc: TantivyDocument = searcher.doc(address)?;
             hits.push(self.hit(&doc, score, &snippets, request.matched_terms.then_some(&words[..]), &mut analyzer));
         }
-        Ok(SearchResults { total, hits, facets })
+        Ok(SearchResults { total, hits, facets, complete_to })
     }
 
     fn hit(

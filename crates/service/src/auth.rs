@@ -213,29 +213,21 @@ impl Services {
     }
 
     /// The member behind a bearer token, if the token is valid, its session still open and the
-    /// member still active. Both are read from the database on every request, so a suspension,
-    /// a logout, a password reset or a revoked session takes effect at once.
+    /// member still active. Both are as the database knows them at this request's access
+    /// generation ([`crate::access`]), so a suspension, a logout, a password reset or a revoked
+    /// session takes effect at once, whichever process made it.
     ///
     /// # Errors
     /// [`ServiceError::Unauthorized`] otherwise.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, bearer: &str) -> Result<Authenticated> {
         let claims = self.tokens.verify_access(bearer)?;
-        let member = members::get(&self.db, claims.sub).await?.ok_or(ServiceError::Unauthorized)?;
-        if member.status != MemberStatus::Active {
+        let generation = self.access_generation().await?;
+        let member = self.active_member(generation, claims.sub).await?.ok_or(ServiceError::Unauthorized)?;
+        if !self.session_open(generation, member.id, claims.sid).await? {
             return Err(ServiceError::Unauthorized);
         }
-        if !stored::session_open(&self.db, member.id, claims.sid).await? {
-            return Err(ServiceError::Unauthorized);
-        }
-        Ok(Authenticated {
-            id: member.id,
-            organization_id: member.organization_id,
-            role: member.role,
-            email: member.email,
-            name: member.name,
-            locale: member.locale,
-        })
+        Ok(member)
     }
 
     /// Sends a password-reset link if an active member has this address. Answers the same either

@@ -6,6 +6,7 @@
 //! of that use case (`members::Member`, `seeds::Grant`, …); `store`'s queries stay inside this
 //! crate, so the API and the web application reach the database only through a use case.
 
+pub mod access;
 pub mod auth;
 mod error;
 pub mod import;
@@ -55,6 +56,8 @@ pub struct Services {
     pub matcher: matching::Matcher,
     /// Organisations already read ([`Services::organizations_by_id`]).
     pub organization_cache: members::OrganizationCache,
+    /// Members, sessions and grants as of the database's access generation ([`access`]).
+    pub access_cache: access::AccessCache,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

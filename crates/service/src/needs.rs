@@ -133,6 +133,20 @@ impl Services {
         Ok(NeedReveal { viewer: viewer(actor), accepted_from: accepted_from.into_iter().collect() })
     }
 
+    /// [`Services::need_reveal`] for these needs only: no query when none of them is an
+    /// anonymous need of another organisation.
+    pub(crate) async fn need_reveal_for<'a>(
+        &self,
+        actor: &Authenticated,
+        needs: impl IntoIterator<Item = &'a NeedFacts>,
+    ) -> Result<NeedReveal> {
+        let viewer = viewer(actor);
+        if needs.into_iter().any(|n| n.anonymous && n.organization_id != viewer.organization_id) {
+            return self.need_reveal(actor).await;
+        }
+        Ok(NeedReveal { viewer, accepted_from: HashSet::new() })
+    }
+
     async fn disclose_need(&self, need: Need, access: Access, actor: &Authenticated) -> Result<VisibleNeed> {
         let reveal = self.need_reveal(actor).await?;
         self.disclose_need_with(need, access, &reveal).await

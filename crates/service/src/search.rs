@@ -412,6 +412,14 @@ impl Services {
         Ok(grants::granted_to(&self.db, viewer.organization_id).await?)
     }
 
+    /// [`Services::granted_seeds`] as of an access generation read for this request.
+    async fn granted_seeds_at(&self, viewer: &Viewer, generation: i64) -> Result<Vec<Uuid>> {
+        if viewer.role.is_secretariat() {
+            return Ok(Vec::new());
+        }
+        self.grants_in_force(generation, viewer.organization_id).await
+    }
+
     /// Searches for a member: only records the member may find count, in hits, totals and facets.
     ///
     /// # Errors
@@ -419,7 +427,8 @@ impl Services {
     #[tracing::instrument(skip_all, fields(member_id = %actor.id))]
     pub async fn search(&self, actor: &Authenticated, query: SearchQuery) -> Result<SearchPage> {
         let viewer = viewer(actor);
-        let granted = self.granted_seeds(&viewer).await?;
+        let stands = kakehashi_store::generation::now(&self.db).await?;
+        let granted = self.granted_seeds_at(&viewer, stands.access).await?;
         let granted_set: HashSet<Uuid> = granted.iter().copied().collect();
         let audience = audience(&viewer, granted);
         let request = SearchRequest {
@@ -452,18 +461,26 @@ impl Services {
             // Damaged files can make the index's readers panic.
             Err(err) => return Err(self.index_damaged(&err)),
         };
-        // The index filter mirrors the policy, but the index may trail the database: each hit is
-        // checked against the record as stored now, and the policy has the last word.
-        let seed_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Seed).map(|h| h.id).collect();
-        let need_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Need).map(|h| h.id).collect();
-        let seed_facts: HashMap<Uuid, SeedFacts> = seeds::facts_many(&self.db, &seed_ids).await?.into_iter().collect();
-        let need_facts: HashMap<Uuid, NeedFacts> = needs::facts_many(&self.db, &need_ids).await?.into_iter().collect();
+        // The index filter mirrors the policy, and the policy has the last word on every hit,
+        // judged on the record as stored now: as the index holds it when the index has every
+        // change the database had when this search began, else as read from the database.
+        let (seed_facts, need_facts) = if results.complete_to.is_some_and(|seq| seq >= stands.changes) {
+            indexed_facts(&results.hits)
+        } else {
+            let seed_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Seed).map(|h| h.id).collect();
+            let need_ids: Vec<Uuid> = results.hits.iter().filter(|h| h.kind == Kind::Need).map(|h| h.id).collect();
+            let seed_facts: HashMap<Uuid, SeedFacts> =
+                seeds::facts_many(&self.db, &seed_ids).await?.into_iter().collect();
+            let need_facts: HashMap<Uuid, NeedFacts> =
+                needs::facts_many(&self.db, &need_ids).await?.into_iter().collect();
+            (seed_facts, need_facts)
+        };
         // The organisations of every hit, in one query.
         let mut organization_ids: Vec<Uuid> = results.hits.iter().map(|h| h.organization_id).collect();
         organization_ids.sort_unstable();
         organization_ids.dedup();
         let organizations: HashMap<Uuid, Organization> = self.organizations_by_id(&organization_ids).await?;
-        let reveal = self.need_reveal(actor).await?;
+        let reveal = self.need_reveal_for(actor, need_facts.values()).await?;
         let mut items = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
             let (visible, reveal) = match hit.kind {
@@ -494,6 +511,28 @@ impl Services {
             page: query.page,
         })
     }
+}
+
+/// What the policy needs of each hit, as the index holds it: only published records are
+/// indexed, and who owns one does not widen who may find it (the audience test below).
+fn indexed_facts(hits: &[Hit]) -> (HashMap<Uuid, SeedFacts>, HashMap<Uuid, NeedFacts>) {
+    let (mut seeds, mut needs) = (HashMap::new(), HashMap::new());
+    for hit in hits {
+        let (organization_id, visibility, status, owner_id) =
+            (hit.organization_id, hit.visibility, RecordStatus::Published, Uuid::nil());
+        match hit.kind {
+            Kind::Seed => {
+                seeds.insert(hit.id, SeedFacts { owner_id, organization_id, status, visibility });
+            }
+            Kind::Need => {
+                needs.insert(
+                    hit.id,
+                    NeedFacts { owner_id, organization_id, status, visibility, anonymous: hit.anonymous },
+                );
+            }
+        }
+    }
+    (seeds, needs)
 }
 
 fn index_unavailable() -> ServiceError {

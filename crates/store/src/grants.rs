@@ -156,6 +156,25 @@ pub async fn granted_to(conn: &impl ConnectionTrait, organization_id: Uuid) -> R
         .collect())
 }
 
+/// Every seed the organisation holds a grant for that is in force now, with the end of each
+/// (`None`: until revoked), for a caller that keeps them and checks the end itself.
+///
+/// # Errors
+/// On a database failure.
+pub async fn in_force_for(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>> {
+    Ok(access_grant::Entity::find()
+        .filter(access_grant::Column::OrganizationId.eq(organization_id))
+        .filter(active_at(Utc::now()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| (g.seed_id, g.expires_at))
+        .collect())
+}
+
 /// Revokes the grant an introduction's signed CDA opened; a grant given otherwise stays.
 ///
 /// # Errors

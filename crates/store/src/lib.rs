@@ -8,6 +8,7 @@ pub mod audit;
 pub mod changes;
 pub mod coverage;
 pub mod entity;
+pub mod generation;
 pub mod grants;
 pub mod introductions;
 pub mod match_work;

@@ -69,18 +69,27 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn send(&self, req: awc::ClientRequest, body: Option<String>) -> Page {
+    /// Sends `req` with the browser's cookies and headers, and a body of `(content type, bytes)`.
+    async fn send(&self, req: awc::ClientRequest, body: Option<(String, Vec<u8>)>) -> Page {
         let mut req = req.insert_header(("cookie", self.cookie_header()));
         for (k, v) in &self.extra {
             req = req.insert_header((*k, v.clone()));
         }
-        let mut res = match body {
-            Some(body) => {
-                req.insert_header(("content-type", "application/x-www-form-urlencoded")).send_body(body).await
-            }
+        let res = match body {
+            Some((content_type, body)) => req.insert_header(("content-type", content_type)).send_body(body).await,
             None => req.send().await,
         }
         .expect("request sent");
+        self.finish(res).await
+    }
+
+    /// The page of an answer, keeping the cookies it sets.
+    async fn finish(
+        &self,
+        mut res: awc::ClientResponse<
+            impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+        >,
+    ) -> Page {
         let bytes = res.body().limit(8 * 1024 * 1024).await.unwrap();
         let page = Page {
             status: res.status(),
@@ -99,7 +108,7 @@ impl<'a> Browser<'a> {
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         let req = self.client.post(format!("{}{path}", self.app.base)).insert_header(("sec-fetch-site", "same-origin"));
-        self.send(req, Some(body)).await
+        self.send(req, Some(("application/x-www-form-urlencoded".to_owned(), body.into_bytes()))).await
     }
 
     /// Posts a `multipart/form-data` form as a browser's file upload does: `fields`, then the
@@ -122,24 +131,8 @@ impl<'a> Browser<'a> {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.app.base))
-            .insert_header(("sec-fetch-site", "same-origin"))
-            .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
-            .insert_header(("cookie", self.cookie_header()));
-        for (k, v) in &self.extra {
-            req = req.insert_header((*k, v.clone()));
-        }
-        let mut res = req.send_body(body).await.expect("request sent");
-        let bytes = res.body().limit(8 * 1024 * 1024).await.unwrap();
-        let page = Page {
-            status: res.status(),
-            headers: res.headers().clone(),
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        };
-        self.keep(&page.headers);
-        page
+        let req = self.client.post(format!("{}{path}", self.app.base)).insert_header(("sec-fetch-site", "same-origin"));
+        self.send(req, Some((format!("multipart/form-data; boundary={BOUNDARY}"), body))).await
     }
 
     /// Posts a form with the token of the page at `from`.
@@ -580,4 +573,58 @@ async fn the_story_runs_through_forms_and_an_anonymous_company_stays_unnamed_unt
     let page = company.get(&format!("/seeds/{seed}")).await;
     assert!(page.text.contains(&secret), "the signed CDA opens the confidential section");
     assert!(page.text.contains("class=\"banner\""), "with a banner saying why");
+}
+
+/// The closing lines of the request spans that name a member, from every test of this binary
+/// once the first caller installed the collector; `None` when another collector was installed
+/// first (`TEST_LOG`).
+fn member_request_logs() -> Option<&'static std::sync::Mutex<Vec<String>>> {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{Layer as _, filter};
+
+    struct Lines;
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let text = String::from_utf8_lossy(buf);
+            if text.contains("member_id=") {
+                LOGS.lock().unwrap().push(text.into_owned());
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(|| Lines)
+            .with_filter(filter::filter_fn(|meta| meta.is_span() && meta.name() == "HTTP request"));
+        tracing_subscriber::registry().with(layer).try_init().is_ok()
+    });
+    installed.then_some(&LOGS)
+}
+
+#[actix_web::test]
+async fn a_page_request_is_logged_with_the_member_who_asked() {
+    let Some(logs) = member_request_logs() else {
+        eprintln!("skipped: another log collector is installed (TEST_LOG)");
+        return;
+    };
+    let app = spawn_app().await;
+    let org = app.organization("日本創薬", OrganizationKind::Company).await;
+    let id = app.member("logged@example.org", Role::Company, org).await;
+    let browser = Browser::login(&app, "logged@example.org").await;
+    assert_eq!(browser.get("/notifications").await.status, 200);
+    let wanted = format!("member_id={id}");
+    until("the request span naming the member", async || {
+        let lines = logs.lock().unwrap();
+        lines.iter().any(|l| l.contains(&wanted) && l.contains("http.target=/notifications")).then_some(())
+    })
+    .await;
 }

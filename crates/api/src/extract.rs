@@ -70,7 +70,7 @@ impl FromRequest for CurrentMember {
             let token =
                 token.ok_or_else(|| ApiError::new(Code::Unauthorized).detail("a Bearer access token is required"))?;
             let member = services?.authenticate(&token).await?;
-            crate::span::record_member(member.id);
+            kakehashi_service::span::record_member(member.id);
             Ok(CurrentMember(member))
         })
     }

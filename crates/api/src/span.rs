@@ -1,15 +1,11 @@
 //! The span every request runs in: tracing-actix-web's fields plus `member_id`, declared empty
-//! here and filled in by the authentication extractors once they know who is asking. A field
-//! recorded on a span that never declared it is dropped without a word, so the declaration and
-//! the recording share [`MEMBER_ID`].
+//! here and filled in by the authentication extractors of the API and the web application once
+//! they know who is asking ([`kakehashi_service::span::record_member`]).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
-
-/// The field naming the authenticated member.
-pub const MEMBER_ID: &str = "member_id";
 
 /// Builds the request span ([`tracing_actix_web::TracingLogger`]'s root span).
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,17 +13,13 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        // `member_id` is kakehashi_service::span::MEMBER_ID (the macro takes the name itself).
         tracing_actix_web::root_span!(request, member_id = tracing::field::Empty)
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
-}
-
-/// Records the authenticated member on the current request's span.
-pub fn record_member(id: uuid::Uuid) {
-    Span::current().record(MEMBER_ID, tracing::field::display(id));
 }
 
 #[cfg(test)]
@@ -38,6 +30,8 @@ mod tests {
 
     use actix_web::{App, test, web};
     use tracing_actix_web::TracingLogger;
+
+    use kakehashi_service::span::record_member;
 
     use super::*;
 

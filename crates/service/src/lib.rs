@@ -21,6 +21,7 @@ pub mod reports;
 pub mod saved_searches;
 pub mod search;
 pub mod seeds;
+pub mod span;
 pub mod tokens;
 pub mod web_sessions;
 

@@ -24,6 +24,65 @@ pub enum GroupBy {
     Organization,
 }
 
+impl GroupBy {
+    /// The grouping a query names: `modality`, `disease_area`, `organization`, or none when empty.
+    ///
+    /// # Errors
+    /// For any other name.
+    pub fn parse(raw: &str) -> std::result::Result<Option<GroupBy>, UnknownGrouping> {
+        match raw {
+            "" => Ok(None),
+            "modality" => Ok(Some(GroupBy::Modality)),
+            "disease_area" => Ok(Some(GroupBy::DiseaseArea)),
+            "organization" => Ok(Some(GroupBy::Organization)),
+            _ => Err(UnknownGrouping),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be modality, disease_area or organization")]
+pub struct UnknownGrouping;
+
+/// Why one end of a report period (or of an audit filter) cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BadBound {
+    #[error("must be a date (YYYY-MM-DD) or an RFC 3339 time")]
+    NotADate,
+    #[error("must lie between 1970-01-01 and 9999-12-31")]
+    OutOfRange,
+}
+
+/// The earliest and latest instants a period may name: four-digit years, which every database
+/// stores and compares correctly.
+fn period_limits() -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    (first.and_time(chrono::NaiveTime::MIN).and_utc(), last.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
+}
+
+/// One end of a period: a day `YYYY-MM-DD` (its start, or with `end_of_day` the next midnight,
+/// so that the whole day is included) or an RFC 3339 time as it is.
+///
+/// # Errors
+/// Neither a day nor a time, or outside four-digit years.
+pub fn period_bound(value: &str, end_of_day: bool) -> std::result::Result<DateTime<Utc>, BadBound> {
+    let (first, last) = period_limits();
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+        if start < first || start > last {
+            return Err(BadBound::OutOfRange);
+        }
+        // The end of the last day there is stays within four-digit years.
+        return Ok(if end_of_day { (start + chrono::Duration::days(1)).min(last) } else { start });
+    }
+    let instant = DateTime::parse_from_rfc3339(value).map_err(|_| BadBound::NotADate)?.with_timezone(&Utc);
+    if instant < first || instant > last {
+        return Err(BadBound::OutOfRange);
+    }
+    Ok(instant)
+}
+
 /// The counts of one row of the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FunnelCounts {
@@ -286,6 +345,18 @@ impl Funnel {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_period_bound_is_a_whole_day_or_a_time_within_four_digit_years() {
+        use super::{BadBound, period_bound};
+        let at = |v: &str, end: bool| period_bound(v, end).map(|t| t.to_rfc3339());
+        assert_eq!(at("2026-03-31", false).as_deref(), Ok("2026-03-31T00:00:00+00:00"));
+        assert_eq!(at("2026-03-31", true).as_deref(), Ok("2026-04-01T00:00:00+00:00"));
+        assert_eq!(at("9999-12-31", true).as_deref(), Ok("9999-12-31T23:59:59+00:00"));
+        assert_eq!(at("2026-03-31T09:00:00+09:00", true).as_deref(), Ok("2026-03-31T00:00:00+00:00"));
+        assert_eq!(at("1969-12-31", false), Err(BadBound::OutOfRange));
+        assert_eq!(at("2026-13-40", false), Err(BadBound::NotADate));
+    }
+
     use super::*;
 
     #[test]

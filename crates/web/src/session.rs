@@ -92,6 +92,9 @@ impl FromRequest for Visit {
                 })?,
                 None => None,
             };
+            if let Some(live) = &session {
+                kakehashi_service::span::record_member(live.member.id);
+            }
             let mut session = session;
             if let (Some(live), Some(lang)) = (session.as_mut(), asked)
                 && live.member.locale != lang.locale()

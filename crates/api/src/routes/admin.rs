@@ -15,7 +15,7 @@ use validator::Validate;
 use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Admin, Ctx, Valid};
 use crate::routes::views::{ListOf, MemberView, OrganizationView, PageQuery};
-use kakehashi_service::reports::{Funnel, GroupBy};
+use kakehashi_service::reports::{Funnel, GroupBy, period_bound};
 
 type Svc = web::Data<Services>;
 
@@ -350,34 +350,9 @@ pub struct FunnelQuery {
     pub group_by: Option<String>,
 }
 
-/// The earliest and latest instants a report period may name: four-digit years, which every
-/// database stores and compares correctly.
-fn period_bounds() -> (DateTime<Utc>, DateTime<Utc>) {
-    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
-    (first.and_time(chrono::NaiveTime::MIN).and_utc(), last.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
-}
-
+/// One end of the period, as the service reads it; the problem names `field`.
 fn instant(field: &'static str, value: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
-    let (first, last) = period_bounds();
-    let out_of_range = || ApiError::field(Code::ValidationFailed, field, "must lie between 1970-01-01 and 9999-12-31");
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
-        if start < first || start > last {
-            return Err(out_of_range());
-        }
-        // The whole last day is included: its end is the next midnight, or the last second
-        // there is when the next day would leave four-digit years.
-        let instant = if end_of_day { (start + chrono::Duration::days(1)).min(last) } else { start };
-        return Ok(instant);
-    }
-    let instant = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-        ApiError::field(Code::ValidationFailed, field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
-    })?;
-    if instant < first || instant > last {
-        return Err(out_of_range());
-    }
-    Ok(instant)
+    period_bound(value, end_of_day).map_err(|bad| ApiError::field(Code::ValidationFailed, field, bad.to_string()))
 }
 
 /// The funnel from matches to deals for a period, optionally grouped; `Accept: text/csv` gives
@@ -413,19 +388,8 @@ pub async fn funnel(
     if from >= to {
         return Err(ApiError::field(Code::ValidationFailed, "from", "must be before `to`"));
     }
-    let group_by = match q.group_by.as_deref() {
-        None | Some("") => None,
-        Some("modality") => Some(GroupBy::Modality),
-        Some("disease_area") => Some(GroupBy::DiseaseArea),
-        Some("organization") => Some(GroupBy::Organization),
-        Some(_) => {
-            return Err(ApiError::field(
-                Code::ValidationFailed,
-                "group_by",
-                "must be modality, disease_area or organization",
-            ));
-        }
-    };
+    let group_by = GroupBy::parse(q.group_by.as_deref().unwrap_or_default())
+        .map_err(|unknown| ApiError::field(Code::ValidationFailed, "group_by", unknown.to_string()))?;
     let report = svc.funnel(from, to, group_by).await?;
     let wants_csv = req
         .headers()

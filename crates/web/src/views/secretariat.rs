@@ -7,11 +7,11 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{Path, Query};
 use askama::Template;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_service::ServiceError;
 use kakehashi_service::members::{AuditFilter, Invitation, Member};
-use kakehashi_service::reports::{Funnel, FunnelCounts, FunnelRates, GroupBy};
+use kakehashi_service::reports::{Funnel, FunnelCounts, FunnelRates, GroupBy, period_bound};
 use kakehashi_service::web_sessions::LiveSession;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -392,14 +392,8 @@ pub async fn set_coverage(visit: Visit, id: Path<String>, form: Form) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Dates of the filters and the report period
 
-/// `YYYY-MM-DD` within four-digit years (what every database compares correctly).
-fn day(raw: &str) -> Option<NaiveDate> {
-    let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()?;
-    (1970..=9999).contains(&chrono::Datelike::year(&day)).then_some(day)
-}
-
-/// The start of `from` and the end of `to` (that whole day included), each optional; problems
-/// beside the fields.
+/// The start of `from` and the end of `to` (that whole day included), each optional, read as
+/// the API reads them; problems beside the fields.
 fn period(
     from: &str,
     to: &str,
@@ -407,19 +401,15 @@ fn period(
     c: &Chrome,
 ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
     let mut parse = |field: &str, raw: &str, end: bool| -> Option<DateTime<Utc>> {
-        if raw.trim().is_empty() {
+        let raw = raw.trim();
+        if raw.is_empty() {
             return None;
         }
-        match day(raw) {
-            Some(d) => {
-                let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
-                Some(if end { start + chrono::Duration::days(1) } else { start })
-            }
-            None => {
-                errors.add(field, c.t("secretariat.date_invalid"));
-                None
-            }
+        let bound = period_bound(raw, end);
+        if bound.is_err() {
+            errors.add(field, c.t("secretariat.date_invalid"));
         }
+        bound.ok()
     };
     let from = parse("from", from, false);
     let to = parse("to", to, true);
@@ -644,21 +634,11 @@ fn rates(c: &Chrome, r: &FunnelRates) -> Vec<String> {
         .collect()
 }
 
-fn group_by(raw: &str) -> Result<Option<GroupBy>, ()> {
-    match raw {
-        "" => Ok(None),
-        "modality" => Ok(Some(GroupBy::Modality)),
-        "disease_area" => Ok(Some(GroupBy::DiseaseArea)),
-        "organization" => Ok(Some(GroupBy::Organization)),
-        _ => Err(()),
-    }
-}
-
 /// The report for the query's period, or the problems of the form.
 async fn report(visit: &Visit, c: &Chrome, q: &FunnelQuery) -> Result<Result<Funnel, FieldErrors>, WebError> {
     let mut errors = FieldErrors::default();
     let (from, to) = period(&q.from, &q.to, &mut errors, c);
-    let grouping = group_by(&q.group_by).unwrap_or_else(|()| {
+    let grouping = GroupBy::parse(&q.group_by).unwrap_or_else(|_| {
         errors.add("group_by", c.t("secretariat.choose_grouping"));
         None
     });

@@ -202,6 +202,29 @@ async fn wait_path(browser: &Client, path: &str) {
     }
 }
 
+/// Fails the walk when the page is wider than a 360 px phone (wide tables scroll in their box).
+async fn assert_fits_a_phone(browser: &Client, name: &str) {
+    let width: Value = browser.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
+    assert!(width.as_u64().unwrap() <= 360, "{name} overflows 360 px: {width}");
+}
+
+/// Photographs the current member's pages on a phone, in English, then goes back to the desktop
+/// and Japanese. `pages` are `(path, name, element to wait for)`.
+async fn on_a_phone_in_english(browser: &Client, base: &str, camera: &mut Camera, pages: &[(&str, &str, &str)]) {
+    browser.set_window_size(360, 800).await.unwrap();
+    for (path, name, ready) in pages {
+        browser.goto(&format!("{base}{path}?lang=en")).await.unwrap();
+        browser.wait().for_element(Locator::Css(ready)).await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(source(browser).await.contains("<html lang=\"en\">"), "{path} in English");
+        assert_fits_a_phone(browser, name).await;
+        // The first table, if any, is what a phone makes hard: photograph it.
+        browser.execute("document.querySelector('.table-wrap')?.scrollIntoView()", vec![]).await.unwrap();
+        camera.screen(browser, &format!("{name}-360px-en")).await;
+    }
+    browser.goto(&format!("{base}/?lang=ja")).await.unwrap();
+    browser.set_window_size(1280, 1000).await.unwrap();
+}
+
 async fn log_in(browser: &Client, base: &str, camera: &mut Camera, who: &str) {
     browser.goto(&format!("{base}/login")).await.unwrap();
     let page = source(browser).await;
@@ -320,6 +343,17 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     browser.wait().for_element(Locator::Id("report-heading")).await.expect("the import report");
     assert!(source(browser).await.contains("<code>stage</code>"), "the bad row's field");
     camera.screen(browser, "import-report").await;
+    // The report on a phone: the same file again, now updating the good row.
+    browser.set_window_size(360, 800).await.unwrap();
+    browser.goto(&format!("{base}/seeds/import?lang=en")).await.unwrap();
+    let input = browser.wait().for_element(Locator::Id("file")).await.expect("the file field");
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    click(browser, "form[action='/seeds/import'] button[type=submit]").await;
+    browser.wait().for_element(Locator::Id("report-heading")).await.expect("the import report");
+    assert_fits_a_phone(browser, "import-report").await;
+    browser.execute("document.getElementById('report-heading').scrollIntoView()", vec![]).await.unwrap();
+    camera.screen(browser, "import-report-360px-en").await;
+    on_a_phone_in_english(browser, base, camera, &[("/seeds/import", "import", "#file")]).await;
     log_out(browser).await;
 
     // The secretariat's screens.
@@ -337,6 +371,21 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
         assert!(!source(browser).await.contains(secret), "{path} shows no confidential text");
         camera.screen(browser, name).await;
     }
+    let tabs = "nav.tabs";
+    on_a_phone_in_english(
+        browser,
+        base,
+        camera,
+        &[
+            ("/admin", "admin", tabs),
+            ("/admin/organizations", "admin-organizations", tabs),
+            ("/admin/invitations", "admin-invitations", tabs),
+            ("/admin/coverage", "admin-coverage", tabs),
+            ("/admin/audit", "admin-audit", tabs),
+            ("/admin/funnel", "admin-funnel", tabs),
+        ],
+    )
+    .await;
     browser.goto(&format!("{base}/admin/invitations")).await.unwrap();
     click(browser, "form[action='/admin/invitations'] button[type=submit]").await;
     browser.wait().for_element(Locator::Id("email-error")).await.expect("the error beside the e-mail");
@@ -355,8 +404,7 @@ async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, 
     browser.set_window_size(360, 800).await.unwrap();
     browser.refresh().await.unwrap();
     browser.wait().for_element(Locator::Css(".confidential")).await.unwrap();
-    let width: Value = browser.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
-    assert!(width.as_u64().unwrap() <= 360, "nothing overflows 360 px: {width}");
+    assert_fits_a_phone(browser, "the seed's page").await;
     camera.screen(browser, "seed-after-cda-360px").await;
 }
 

@@ -98,6 +98,16 @@ async fn a_tto_member_imports_a_file_sees_each_rows_fate_and_a_file_sent_again_u
     let res = import(&tto, &[], "header-only.csv", "text/csv", b"title,summary\n").await;
     assert_eq!(res.status, 422, "{}", res.text);
     assert!(res.text.contains("id=\"file-error\"") && res.text.contains("no rows"), "{}", res.text);
+
+    // A reference given twice in one file: the second row is refused, in Japanese too.
+    tto.get("/seeds/import?lang=ja").await;
+    let twice = "title,summary,stage,ip_status,external_ref\n\
+                 一つ目,概要,preclinical,filed,TLO-100\n\
+                 二つ目,概要,preclinical,filed,TLO-100\n";
+    let res = import(&tto, &[], "twice.csv", "text/csv", twice.as_bytes()).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let second = res.text.split("<th scope=\"row\">3</th>").nth(1).expect("line 3 in the report");
+    assert!(second.split("</tr>").next().unwrap().contains("2行目ですでに使われています"), "{}", res.text);
 }
 
 #[actix_web::test]

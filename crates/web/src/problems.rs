@@ -21,6 +21,9 @@ const WORDINGS: &[(&str, &str)] = &[
     ("at most {} keywords", "キーワードは{}個までです"),
     ("at most {} numbers", "番号は{}件までです"),
     ("at most {} rows per import", "一度に登録できるのは{}行までです"),
+    ("already used on line {}", "{}行目ですでに使われています"),
+    ("a string", "文字列で書いてください"),
+    ("unknown columns {}; expected some of {}", "不明な列があります：{}。使える列：{}"),
     (
         "the file holds no rows (a CSV file needs a header and a row)",
         "ファイルに行がありません（CSVには見出し行と1行以上のデータが必要です）",
@@ -233,6 +236,7 @@ mod tests {
             ja("the member is active; approve applies to members pending approval or suspended"),
             "この会員は「有効」です。承認できるのは承認待ちか停止中の会員です"
         );
+        assert_eq!(ja("already used on line 3"), "3行目ですでに使われています");
         // A part that is no term stays as it is.
         assert!(
             ja("your organisation already has an open introduction to this seed: 0190-ab").ends_with("（0190-ab）")

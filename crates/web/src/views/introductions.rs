@@ -11,13 +11,12 @@ use kakehashi_domain::Page;
 use kakehashi_domain::introduction::{CdaStatus, DeclineReason, IntroductionStatus, Outcome, Party};
 use kakehashi_service::introductions::Filter;
 use kakehashi_service::introductions::{IntroductionView, StepRequest};
-use serde::Deserialize;
 
 use crate::csrf::Form;
 use crate::errors::WebError;
 use crate::i18n::Lang;
 use crate::session::Visit;
-use crate::views::{Chrome, FieldErrors, Pager, render};
+use crate::views::{Chrome, FieldErrors, ListQuery, Pager, render};
 
 /// The catalogue key of a step name (`cda:signed` → `step.cda_signed`).
 #[must_use]
@@ -78,14 +77,6 @@ pub fn row(lang: Lang, view: &IntroductionView) -> IntroRow {
         waiting_for_me: !view.next_steps.is_empty(),
         updated: lang.datetime(view.updated_at),
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    page: Option<u64>,
 }
 
 #[derive(Template)]

@@ -9,12 +9,11 @@ use askama::Template;
 use kakehashi_domain::{MatchStatus, Page, Role};
 use kakehashi_service::matching::Filter;
 use kakehashi_service::matching::VisibleMatch;
-use serde::Deserialize;
 
 use crate::csrf::Form;
 use crate::errors::WebError;
 use crate::session::Visit;
-use crate::views::{Chrome, Pager, render};
+use crate::views::{Chrome, ListQuery, Pager, render};
 
 pub struct MatchRow {
     pub id: String,
@@ -66,14 +65,6 @@ pub fn rows(c: &Chrome, items: Vec<VisibleMatch>, role: Role) -> Vec<MatchRow> {
             created: c.date(&m.created_at),
         })
         .collect()
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    page: Option<u64>,
 }
 
 #[derive(Template)]

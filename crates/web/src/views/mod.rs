@@ -26,6 +26,7 @@ use actix_web::http::StatusCode;
 use askama::Template;
 use kakehashi_domain::{Role, Taxonomy, TaxonomyKind};
 use kakehashi_service::ServiceError;
+use serde::Deserialize;
 
 use crate::errors::WebError;
 use crate::i18n::Lang;
@@ -292,6 +293,15 @@ impl FieldErrors {
 
 fn form_field(api_field: &str) -> &str {
     api_field.split('[').next().unwrap_or(api_field)
+}
+
+/// The query of a list by status (`?status=&page=`), as introductions and matches are.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub page: Option<u64>,
 }
 
 /// Page numbers for a list: previous and next links when there are any.

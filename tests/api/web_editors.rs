@@ -335,9 +335,8 @@ async fn a_company_drafts_an_anonymous_need_whose_name_academia_never_reads() {
 
 /// The pages a member of another organisation (or the secretariat) reads about `path`'s record.
 async fn assert_reference_unseen(browser: &Browser<'_>, path: &str, reference: &str, who: &str) {
-    for page in
-        [path.to_owned(), format!("{path}/edit"), "/".to_owned(), "/search?q=FAP".to_owned(), "/matches".to_owned()]
-    {
+    let lists = ["/", "/search?q=FAP", "/matches", "/introductions", "/notifications", "/seeds", "/needs"];
+    for page in [path.to_owned(), format!("{path}/edit")].into_iter().chain(lists.map(str::to_owned)) {
         let res = browser.get(&page).await;
         assert!(!res.text.contains(reference), "{who} reads the reference on {page}");
     }

@@ -278,11 +278,7 @@ pub async fn invite(visit: Visit, form: Form) -> Result<HttpResponse, WebError> 
         Ok(_) => Ok(visit.see_other("/admin/invitations?sent=1")),
         Err(err) => match FieldErrors::from_service(&err, lang) {
             Some(errors) => {
-                let status = if matches!(err, ServiceError::Conflict(_)) {
-                    StatusCode::CONFLICT
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
+                let status = errors.status();
                 let page = invitations_page(&visit, c, f, errors, false).await?;
                 render(&visit, status, &page)
             }

@@ -9,6 +9,8 @@
 //! executor.
 
 pub mod analysis;
+mod facets;
+mod filters;
 pub mod glossary;
 mod query;
 pub mod relevance;
@@ -229,6 +231,10 @@ pub struct SearchIndex {
     /// The position searches see every change up to, published after each reload: the committed
     /// position when no gap was open at that commit, else [`UNKNOWN`].
     complete_to: AtomicI64,
+    /// Audience and facet filters, one bit set per segment.
+    filters: std::sync::Arc<filters::FilterCache>,
+    /// Each segment's facet values, laid out for counting.
+    facet_layouts: std::sync::Arc<facets::FacetLayouts>,
 }
 
 /// No position is known to be complete.
@@ -335,6 +341,8 @@ impl SearchIndex {
             health: AtomicU8::new(Health::Serving as u8),
             gaps: Mutex::new(Vec::new()),
             complete_to: AtomicI64::new(UNKNOWN),
+            filters: std::sync::Arc::default(),
+            facet_layouts: std::sync::Arc::default(),
         })
     }
 
@@ -677,6 +685,92 @@ mod tests {
         assert_eq!(index.search(&filtered, &everyone()).unwrap().total, 3);
         index.apply(&[Op::Delete(open.id)], Some(2)).unwrap();
         assert_eq!(index.search(&request, &company).unwrap().total, 1);
+    }
+
+    /// The facet counts and filters kept per segment answer as tantivy's own facet collector and
+    /// term-set query do, over several segments, with deletions, before and after they are kept.
+    #[test]
+    fn kept_facet_layouts_and_filters_count_as_tantivy_does() {
+        use tantivy::collector::{Count, FacetCollector};
+        use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
+        let index = SearchIndex::in_memory().unwrap();
+        let (mine, theirs) = (Uuid::new_v4(), Uuid::new_v4());
+        let modalities = ["antibody", "adc", "nucleic_acid"];
+        let mut all = Vec::new();
+        for batch in 0..4 {
+            let docs: Vec<SearchDoc> = (0..25)
+                .map(|i| {
+                    let visibility = if i % 3 == 0 { Visibility::LiaisonOnly } else { Visibility::Members };
+                    let org = if i % 4 == 0 { mine } else { theirs };
+                    let mut d = doc(&format!("antibody {batch} {i}"), "x", visibility, org, modalities[i % 3]);
+                    d.disease_areas.push(["oncology", "rare_intractable", "lifestyle"][(i + batch) % 3].into());
+                    d
+                })
+                .collect();
+            all.extend(docs.iter().map(|d| d.id));
+            index
+                .apply(&docs.into_iter().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(), Some(batch as i64))
+                .unwrap();
+        }
+        assert!(index.segments() > 1);
+        let company = Audience {
+            seeds: SeedAudience::Restricted { own_organization: Some(mine), granted: vec![all[3]] },
+            needs: NeedAudience::Organization(mine),
+        };
+        let expected = |index: &SearchIndex, request: &SearchRequest| {
+            let f = &index.fields;
+            let reach = ["seed:members".to_owned(), format!("seed-org:{mine}"), format!("seed-id:{}", all[3])]
+                .into_iter()
+                .chain([format!("need-org:{mine}")])
+                .map(|t| Term::from_field_text(f.reach, &t));
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(TermSetQuery::new(reach)))];
+            if !request.filters.modality.is_empty() {
+                let terms = request
+                    .filters
+                    .modality
+                    .iter()
+                    .map(|v| Term::from_facet(f.facet, &Facet::from_path(["modality", v])));
+                clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            }
+            let mut facets = FacetCollector::for_field("facet");
+            for (name, _) in FACETS {
+                facets.add_facet(Facet::from_path([name]));
+            }
+            let (total, counts) =
+                index.reader.searcher().search(&BooleanQuery::new(clauses), &(Count, facets)).unwrap();
+            let mut by_name: std::collections::BTreeMap<&str, Vec<(String, u64)>> = std::collections::BTreeMap::new();
+            for (name, _) in FACETS {
+                let mut list: Vec<(String, u64)> = counts
+                    .get(&Facet::from_path([name]).to_path_string())
+                    .map(|(facet, n)| (facet.to_path().last().copied().unwrap_or_default().to_owned(), n))
+                    .collect();
+                list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                by_name.insert(name, list);
+            }
+            (total, by_name)
+        };
+        let requests = [
+            SearchRequest { limit: 5, ..Default::default() },
+            SearchRequest {
+                limit: 5,
+                filters: FacetFilters { modality: vec!["adc".into(), "antibody".into()], ..Default::default() },
+                ..Default::default()
+            },
+        ];
+        for round in 0..3 {
+            if round == 2 {
+                index.apply(&all[..30].iter().map(|id| Op::Delete(*id)).collect::<Vec<_>>(), Some(9)).unwrap();
+            }
+            for request in &requests {
+                let results = index.search(request, &company).unwrap();
+                let (total, facets) = expected(&index, request);
+                assert_eq!(results.total, total, "round {round}");
+                assert!(total > 0);
+                for (name, counts) in facets {
+                    assert_eq!(results.facets[name], counts, "{name}, round {round}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::Visibility;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
     TermSetQuery,
@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use tantivy::tokenizer::TextAnalyzer;
 
+use crate::facets::{FacetCounter, by_facet};
+use crate::filters::CachedTermSet;
 use crate::{FACETS, Kind, Result, SearchIndex, analysis, broader_term, concept_term, glossary};
 
 /// Which seeds a viewer may find.
@@ -304,7 +306,7 @@ impl SearchIndex {
         Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1))
     }
 
-    /// The viewer's audience as one term set over the `reach` field (a bit set per segment,
+    /// The viewer's audience as one set of terms over the `reach` field (a bit set per segment,
     /// cheap to intersect with), or only the kind for liaisons and admins.
     fn audience_filter(&self, audience: &Audience, kind: Option<Kind>) -> Box<dyn Query> {
         let f = &self.fields;
@@ -335,12 +337,11 @@ impl SearchIndex {
         for k in everything {
             any.push((Occur::Should, Box::new(TermQuery::new(term(f.kind, k.as_str()), IndexRecordOption::Basic))));
         }
-        match reach.as_slice() {
-            [] => {}
-            // One term: its postings skip ahead to the text's candidates.
-            [one] => any.push((Occur::Should, Box::new(TermQuery::new(term(f.reach, one), IndexRecordOption::Basic)))),
-            // Several: one bit set, not a union of posting lists to advance in step.
-            _ => any.push((Occur::Should, Box::new(TermSetQuery::new(reach.iter().map(|t| term(f.reach, t)))))),
+        if !reach.is_empty() {
+            // One bit set per segment, kept between searches: not a union of posting lists to
+            // advance in step, nor a set rebuilt from every posting for each search.
+            let terms = reach.iter().map(|t| term(f.reach, t));
+            any.push((Occur::Should, Box::new(CachedTermSet::new(f.reach, terms, &self.filters))));
         }
         if any.len() == 1
             && let Some((_, only)) = any.pop()
@@ -372,7 +373,7 @@ impl SearchIndex {
                 continue;
             }
             let terms = values.iter().map(|v| Term::from_facet(f.facet, &Facet::from_path([name, v.as_str()])));
-            clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+            clauses.push(filter(Box::new(CachedTermSet::new(f.facet, terms, &self.filters))));
         }
         if !request.only.is_empty() {
             let ids = request.only.iter().map(|id| term(f.id, &id.to_string()));
@@ -392,10 +393,7 @@ impl SearchIndex {
             let total = docs.len();
             (docs.into_iter().map(|(s, a)| (Some(s), a)).collect(), total, empty_facets())
         } else {
-            let mut facet_collector = FacetCollector::for_field("facet");
-            for (name, _) in FACETS {
-                facet_collector.add_facet(Facet::from_path([name]));
-            }
+            let facet_collector = FacetCounter(std::sync::Arc::clone(&self.facet_layouts));
             let (addresses, total, facet_counts) = match request.sort {
                 Sort::Relevance => {
                     let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
@@ -410,7 +408,7 @@ impl SearchIndex {
                     (docs.into_iter().map(|(_, a)| (None, a)).collect(), total, facets)
                 }
             };
-            (addresses, total, counted(&facet_counts))
+            (addresses, total, by_facet(facet_counts))
         };
         // Words first; bigrams and single characters mark what only they matched (a word inside
         // a compound, a one-character query).
@@ -517,20 +515,6 @@ pub(crate) fn reach_terms(doc: &crate::SearchDoc) -> Vec<String> {
             terms
         }
     }
-}
-
-/// Each facet's `(value, count)` pairs, largest first.
-fn counted(facet_counts: &tantivy::collector::FacetCounts) -> BTreeMap<&'static str, Vec<(String, u64)>> {
-    let mut facets = empty_facets();
-    for (name, _) in FACETS {
-        let mut counts: Vec<(String, u64)> = facet_counts
-            .get(&Facet::from_path([name]).to_path_string())
-            .map(|(facet, count)| (facet.to_path().last().copied().unwrap_or_default().to_owned(), count))
-            .collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        facets.insert(name, counts);
-    }
-    facets
 }
 
 fn empty_facets() -> BTreeMap<&'static str, Vec<(String, u64)>> {

@@ -7,6 +7,7 @@
 
 mod http;
 mod postgres;
+pub mod queries;
 mod report;
 
 /// The argument that makes this binary serve instead of measure: the HTTP part starts the server
@@ -96,25 +97,6 @@ fn ms(d: Duration) -> f64 {
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// The query string of a probe for `GET /api/v1/search`.
-fn search_path(probe: &Probe) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("q", probe.text);
-    if let Some(kind) = probe.kind {
-        query.append_pair("kind", kind.as_str());
-    }
-    for (name, values) in [
-        ("modality", &probe.filters.modality),
-        ("disease_area", &probe.filters.disease_area),
-        ("stage", &probe.filters.stage),
-    ] {
-        for value in values {
-            query.append_pair(name, value);
-        }
-    }
-    format!("/api/v1/search?{}", query.finish())
 }
 
 /// What was timed for one query of the mix.
@@ -208,6 +190,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     let visibility = publish_to_search(&services, background, &settings).await?;
 
     let browser = browser(&services).await?;
+    let searches = http_mix(&services).await?;
     // The server opens the same database and index: this process lets go of them first.
     let (db, search) = (services.db.clone(), std::sync::Arc::clone(&services.search));
     drop(services);
@@ -215,7 +198,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     db.close().await?;
     let http = if options.connections > 0 {
         eprintln!("starting the server and loading it over HTTP with {} connections …", options.connections);
-        Some(http_load(scratch.path(), options, &browser).await?)
+        Some(http_load(scratch.path(), &settings, options, &browser, &searches).await?)
     } else {
         None
     };
@@ -349,13 +332,34 @@ async fn postgres_baseline(
     outcome
 }
 
-/// What the HTTP part measured: the load, the server's memory, and the server's CPU time per
-/// answered request (warm-up included).
+/// What the HTTP part measured: the load, the server's memory, the server's CPU time per
+/// answered request (warm-up included), and the same load on `/healthz` (what HTTP alone allows).
 struct HttpRun {
     load: http::Load,
+    /// Distinct searches in the mix.
+    searches: usize,
+    ceiling: http::Load,
     memory: http::Memory,
     cpu_per_request: Duration,
     pages: Vec<PageTiming>,
+}
+
+/// Records sampled for the HTTP mix's vocabulary.
+const VOCABULARY_SAMPLE: u64 = 3_000;
+
+/// The HTTP load's searches, drawn from a sample of the records' text and the taxonomy.
+async fn http_mix(services: &kakehashi_service::Services) -> anyhow::Result<Vec<queries::Search>> {
+    let seeds = kakehashi_store::seeds::published_after(&services.db, None, VOCABULARY_SAMPLE).await?;
+    let needs = kakehashi_store::needs::published_after(&services.db, None, VOCABULARY_SAMPLE / 5).await?;
+    let texts: Vec<String> = seeds
+        .iter()
+        .map(|s| format!("{} {}", s.content.title, s.content.summary))
+        .chain(needs.iter().map(|n| format!("{} {}", n.content.title, n.content.description)))
+        .collect();
+    let vocabulary = queries::Vocabulary::of(texts.iter().map(String::as_str));
+    let searches = queries::mix(&vocabulary, &services.taxonomy);
+    anyhow::ensure!(searches.len() >= queries::AT_LEAST, "only {} distinct searches", searches.len());
+    Ok(searches)
 }
 
 /// What a browser is served beside what the JSON API answers for the same thing.
@@ -430,10 +434,19 @@ async fn time_pages(addr: std::net::SocketAddr, token: &str, browser: &Browser) 
     Ok(timings)
 }
 
-async fn http_load(data_dir: &std::path::Path, options: &Options, browser: &Browser) -> anyhow::Result<HttpRun> {
+async fn http_load(
+    data_dir: &std::path::Path,
+    settings: &Settings,
+    options: &Options,
+    browser: &Browser,
+    searches: &[queries::Search],
+) -> anyhow::Result<HttpRun> {
+    // The server rebuilds the index at start, as after an upgrade or a damaged index, so its
+    // peak memory includes the rebuild.
+    std::fs::remove_dir_all(settings.index_dir()).context("removing the index before the server starts")?;
     let server = http::Server::start(data_dir).await?;
     let token = server.login(COMPANY, kakehashi::demo_data::PASSWORD).await?;
-    let paths: Vec<String> = mix().iter().map(search_path).collect();
+    let paths: Vec<String> = searches.iter().map(|s| s.path.clone()).collect();
     let duration = Duration::from_secs(options.http_seconds.max(1));
     let warmup = (duration / 5).max(Duration::from_secs(1));
     let (addr, connections) = (server.addr, options.connections);
@@ -445,9 +458,14 @@ async fn http_load(data_dir: &std::path::Path, options: &Options, browser: &Brow
     let cpu = server.cpu().saturating_sub(cpu_before);
     let cpu_per_request = cpu / u32::try_from(load.all_requests.max(1)).unwrap_or(u32::MAX);
     let memory = server.memory();
+    eprintln!("loading /healthz the same way …");
+    let ceiling = {
+        let (token, paths) = (token.clone(), vec!["/healthz".to_owned()]);
+        tokio::task::spawn_blocking(move || http::load(addr, &token, &paths, connections, warmup, duration)).await??
+    };
     eprintln!("timing the web pages beside the JSON API …");
     let pages = time_pages(server.addr, &token, browser).await?;
-    Ok(HttpRun { memory, load, cpu_per_request, pages })
+    Ok(HttpRun { memory, load, searches: searches.len(), ceiling, cpu_per_request, pages })
 }
 
 /// Publishes seeds through the service, as the API does, and times until each is found by search.

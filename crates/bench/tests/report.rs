@@ -30,6 +30,7 @@ fn bench_reports_every_measure() {
         "in-process search p99",
         "match one need against 120 seeds",
         "HTTP searches/s at 4 connections",
+        "answering `/healthz` at 4 connections",
         "server memory: peak RSS",
         "| japanese |",
         "| text + facets |",
@@ -38,5 +39,7 @@ fn bench_reports_every_measure() {
     }
     let errors = report.lines().find(|l| l.contains("HTTP searches/s")).unwrap();
     assert!(errors.contains(", 0 errors)"), "{errors}");
+    let distinct = errors.split(" distinct searches").next().and_then(|l| l.rsplit('(').next()).unwrap();
+    assert!(distinct.parse::<usize>().unwrap() >= 1_000, "{errors}");
     assert_eq!(report.contains("PostgreSQL baseline p99"), postgres.is_some(), "{report}");
 }

@@ -18,6 +18,7 @@ pub mod needs;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;
+pub mod records;
 pub mod saved_searches;
 pub mod seeds;
 pub mod tokens;

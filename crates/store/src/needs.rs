@@ -5,7 +5,9 @@ use kakehashi_domain::{NeedContent, NeedFacts, Page, RecordStatus, Visibility};
 use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
 use uuid::Uuid;
 
+use crate::changes::RecordKind;
 use crate::entity::need;
+use crate::records::{self, versioned};
 use crate::{Result, StoreError, json_list, parse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ impl TryFrom<need::Model> for Need {
     }
 }
 
+versioned!(Need, need, NeedContent, RecordKind::Need);
+
 fn content_columns(model: &mut need::ActiveModel, content: &NeedContent) {
     model.title = Set(content.title.clone());
     model.description = Set(content.description.clone());
@@ -113,14 +117,8 @@ pub async fn by_external_ref(
     organization_id: Uuid,
     reference: &str,
 ) -> Result<Option<Uuid>> {
-    Ok(need::Entity::find()
-        .select_only()
-        .column(need::Column::Id)
-        .filter(need::Column::OrganizationId.eq(organization_id))
-        .filter(need::Column::ExternalRef.eq(reference))
-        .into_tuple()
-        .one(conn)
-        .await?)
+    let holders = records::by_external_refs::<Need>(conn, organization_id, &[reference.to_owned()]).await?;
+    Ok(holders.first().map(|(_, id, _)| *id))
 }
 
 /// Sets the organisation's own reference (`None` removes it).
@@ -128,15 +126,13 @@ pub async fn by_external_ref(
 /// # Errors
 /// `Conflict` when another need of the organisation carries it; on a database failure.
 pub async fn set_external_ref(conn: &impl ConnectionTrait, id: Uuid, reference: Option<String>) -> Result<()> {
-    let model = need::ActiveModel { external_ref: Set(reference), ..Default::default() };
-    need::Entity::update_many().set(model).filter(need::Column::Id.eq(id)).exec(conn).await?;
-    Ok(())
+    records::set_external_ref::<Need>(conn, id, reference).await
 }
 
 /// # Errors
 /// On a database failure.
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Need>> {
-    need::Entity::find_by_id(id).one(conn).await?.map(TryInto::try_into).transpose()
+    records::get(conn, id).await
 }
 
 /// Replaces the content if the stored version is `expected_version`.
@@ -149,17 +145,7 @@ pub async fn update_content(
     expected_version: i32,
     content: &NeedContent,
 ) -> Result<bool> {
-    let mut model = <need::ActiveModel as Default>::default();
-    content_columns(&mut model, content);
-    model.version = Set(expected_version + 1);
-    model.updated_at = Set(Utc::now());
-    let result = need::Entity::update_many()
-        .set(model)
-        .filter(need::Column::Id.eq(id))
-        .filter(need::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    records::update_content::<Need>(conn, id, expected_version, content).await
 }
 
 /// Moves the need to `status` if the stored version is `expected_version`.
@@ -172,23 +158,7 @@ pub async fn set_status(
     expected_version: i32,
     status: RecordStatus,
 ) -> Result<bool> {
-    let now = Utc::now();
-    let mut model = need::ActiveModel {
-        status: Set(status.as_str().to_owned()),
-        version: Set(expected_version + 1),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    if status == RecordStatus::Published {
-        model.published_at = Set(Some(now));
-    }
-    let result = need::Entity::update_many()
-        .set(model)
-        .filter(need::Column::Id.eq(id))
-        .filter(need::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    records::set_status::<Need>(conn, id, expected_version, status).await
 }
 
 /// Which needs a list shows.
@@ -266,16 +236,7 @@ pub async fn facts_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec
 /// # Errors
 /// On a database failure.
 pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Need>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    need::Entity::find()
-        .filter(need::Column::Id.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(TryInto::try_into)
-        .collect()
+    records::get_many(conn, ids).await
 }
 
 /// Published needs after `after` in id order, for rebuilding the index page by page.
@@ -283,14 +244,7 @@ pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<N
 /// # Errors
 /// On a database failure.
 pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, limit: u64) -> Result<Vec<Need>> {
-    let mut query = need::Entity::find()
-        .filter(need::Column::Status.eq(RecordStatus::Published.as_str()))
-        .order_by_asc(need::Column::Id)
-        .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(need::Column::Id.gt(after));
-    }
-    query.all(conn).await?.into_iter().map(TryInto::try_into).collect()
+    records::published_after(conn, after, limit).await
 }
 
 /// How many needs there are.
@@ -298,7 +252,7 @@ pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, l
 /// # Errors
 /// On a database failure.
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
-    Ok(need::Entity::find().count(conn).await?)
+    records::count::<Need>(conn).await
 }
 
 /// Publishes many drafts at once (bulk loading).
@@ -306,14 +260,5 @@ pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
 /// # Errors
 /// On a database failure.
 pub async fn publish_all(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
-    let now = Utc::now();
-    for chunk in ids.chunks(1000) {
-        let model = need::ActiveModel {
-            status: Set(RecordStatus::Published.as_str().to_owned()),
-            published_at: Set(Some(now)),
-            ..Default::default()
-        };
-        need::Entity::update_many().set(model).filter(need::Column::Id.is_in(chunk.iter().copied())).exec(conn).await?;
-    }
-    Ok(())
+    records::publish_all::<Need>(conn, ids).await
 }

@@ -1,5 +1,4 @@
-//! Seeds. Every content or status change bumps `version` through a conditional update, so two
-//! concurrent edits of the same version cannot both succeed.
+//! Seeds. Versioned like needs ([`crate::records`]).
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{ConfidentialSection, Page, RecordStatus, SeedContent, SeedFacts, Visibility};
@@ -8,7 +7,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::changes::RecordKind;
 use crate::entity::{access_grant, seed};
+use crate::records::{self, versioned};
 use crate::{Result, StoreError, json_list, parse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,8 @@ impl TryFrom<seed::Model> for Seed {
     }
 }
 
+versioned!(Seed, seed, SeedContent, RecordKind::Seed);
+
 fn content_columns(model: &mut seed::ActiveModel, content: &SeedContent) {
     model.title = Set(content.title.clone());
     model.summary = Set(content.summary.clone());
@@ -128,21 +131,7 @@ pub async fn by_external_refs(
     organization_id: Uuid,
     refs: &[String],
 ) -> Result<Vec<(String, Uuid, i32)>> {
-    let mut out = Vec::with_capacity(refs.len());
-    for chunk in refs.chunks(500) {
-        let rows: Vec<(Option<String>, Uuid, i32)> = seed::Entity::find()
-            .select_only()
-            .column(seed::Column::ExternalRef)
-            .column(seed::Column::Id)
-            .column(seed::Column::Version)
-            .filter(seed::Column::OrganizationId.eq(organization_id))
-            .filter(seed::Column::ExternalRef.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        out.extend(rows.into_iter().filter_map(|(r, id, v)| r.map(|r| (r, id, v))));
-    }
-    Ok(out)
+    records::by_external_refs::<Seed>(conn, organization_id, refs).await
 }
 
 /// Inserts many seeds in one statement per chunk; returns their ids in order.
@@ -165,7 +154,7 @@ pub async fn insert_many(conn: &impl ConnectionTrait, news: &[NewSeed]) -> Resul
 /// # Errors
 /// On a database failure.
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Seed>> {
-    seed::Entity::find_by_id(id).one(conn).await?.map(TryInto::try_into).transpose()
+    records::get(conn, id).await
 }
 
 /// Replaces the content if the stored version is `expected_version`; `false` means someone else
@@ -179,17 +168,7 @@ pub async fn update_content(
     expected_version: i32,
     content: &SeedContent,
 ) -> Result<bool> {
-    let mut model = <seed::ActiveModel as Default>::default();
-    content_columns(&mut model, content);
-    model.version = Set(expected_version + 1);
-    model.updated_at = Set(Utc::now());
-    let result = seed::Entity::update_many()
-        .set(model)
-        .filter(seed::Column::Id.eq(id))
-        .filter(seed::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    records::update_content::<Seed>(conn, id, expected_version, content).await
 }
 
 /// Sets the organisation's own reference (`None` removes it), inside the transaction that
@@ -198,9 +177,7 @@ pub async fn update_content(
 /// # Errors
 /// `Conflict` when another seed of the organisation carries it; on a database failure.
 pub async fn set_external_ref(conn: &impl ConnectionTrait, id: Uuid, reference: Option<String>) -> Result<()> {
-    let model = seed::ActiveModel { external_ref: Set(reference), ..Default::default() };
-    seed::Entity::update_many().set(model).filter(seed::Column::Id.eq(id)).exec(conn).await?;
-    Ok(())
+    records::set_external_ref::<Seed>(conn, id, reference).await
 }
 
 /// Moves the seed to `status` if the stored version is `expected_version`.
@@ -213,23 +190,7 @@ pub async fn set_status(
     expected_version: i32,
     status: RecordStatus,
 ) -> Result<bool> {
-    let now = Utc::now();
-    let mut model = seed::ActiveModel {
-        status: Set(status.as_str().to_owned()),
-        version: Set(expected_version + 1),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    if status == RecordStatus::Published {
-        model.published_at = Set(Some(now));
-    }
-    let result = seed::Entity::update_many()
-        .set(model)
-        .filter(seed::Column::Id.eq(id))
-        .filter(seed::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    records::set_status::<Seed>(conn, id, expected_version, status).await
 }
 
 /// Which seeds a list shows.
@@ -290,7 +251,7 @@ pub async fn list(
 /// # Errors
 /// On a database failure.
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
-    Ok(seed::Entity::find().count(conn).await?)
+    records::count::<Seed>(conn).await
 }
 
 /// What the disclosure policy needs of the seeds with these ids (missing ones are left out),
@@ -328,16 +289,7 @@ pub async fn facts_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec
 /// # Errors
 /// On a database failure.
 pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Seed>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    seed::Entity::find()
-        .filter(seed::Column::Id.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(TryInto::try_into)
-        .collect()
+    records::get_many(conn, ids).await
 }
 
 /// Published seeds after `after` in id order, for rebuilding the index page by page.
@@ -345,12 +297,5 @@ pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<S
 /// # Errors
 /// On a database failure.
 pub async fn published_after(conn: &impl ConnectionTrait, after: Option<Uuid>, limit: u64) -> Result<Vec<Seed>> {
-    let mut query = seed::Entity::find()
-        .filter(seed::Column::Status.eq(RecordStatus::Published.as_str()))
-        .order_by_asc(seed::Column::Id)
-        .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(seed::Column::Id.gt(after));
-    }
-    query.all(conn).await?.into_iter().map(TryInto::try_into).collect()
+    records::published_after(conn, after, limit).await
 }

@@ -520,3 +520,78 @@ async fn the_audit_log_finds_any_of_many_members_by_address_or_name() {
     // A pattern's wildcards are the characters themselves.
     assert_eq!(admin.get("/admin/audit?actor=%25").await.status, 422, "% matches nobody");
 }
+
+#[actix_web::test]
+async fn pickers_queues_and_threads_are_not_cut_at_the_largest_page() {
+    use kakehashi_domain::{OrganizationKind, Role};
+    let world = World::new().await;
+    let app = &world.app;
+    // More organisations and members than one page of the service holds; the ones looked for
+    // sort last by name, or are the oldest.
+    for i in 0..205 {
+        app.organization(&format!("Aaa{i:03} 製薬"), OrganizationKind::Company).await;
+    }
+    let last_company = app.organization("Zzz 製薬", OrganizationKind::Company).await;
+    let last_university = app.organization("Zzz 大学", OrganizationKind::Academia).await;
+    let funder = app.organization("事務局", OrganizationKind::Funder).await;
+    let late_liaison = app.member("zz-liaison@example.org", Role::Liaison, funder).await;
+    for i in 0..105 {
+        app.member(&format!("member{i:03}@example.org"), Role::Company, last_company).await;
+    }
+
+    let seed = world.seed(&marker(), "members", true).await;
+    let owner = Browser::login(app, "researcher_a@example.org").await;
+    let access = owner.get(&format!("/seeds/{seed}/access")).await;
+    assert_eq!(access.status, 200, "{}", access.text);
+    assert!(access.text.contains(&format!("value=\"{last_company}\"")), "the grant picker lists every company");
+
+    let admin = Browser::login(app, "admin@example.org").await;
+    let import = admin.get("/seeds/import").await;
+    assert!(import.text.contains(&format!("value=\"{last_university}\"")), "the import lists every university");
+    let coverage = admin.get("/admin/coverage").await;
+    assert!(coverage.text.contains("zz-liaison@example.org"), "every liaison: {late_liaison}");
+    assert!(coverage.text.contains(&format!("value=\"{last_company}\"")), "every organisation can be covered");
+    let organizations = admin.get("/admin/organizations").await;
+    assert!(organizations.text.contains("Zzz 大学"));
+    // Active members a page at a time, newest first: the cast is on the last page.
+    let first = admin.get("/admin").await;
+    assert!(first.text.contains("Zzz 製薬") && first.text.contains("rel=\"next\""), "{}", first.text);
+    assert!(!first.text.contains("researcher_a@example.org"));
+    let last = admin.get("/admin?page=3").await;
+    assert!(last.text.contains("researcher_a@example.org") && last.text.contains("rel=\"prev\""), "{}", last.text);
+
+    // A thread longer than a page reads whole, oldest first.
+    let body = serde_json::json!({ "seed_id": seed, "message": "We would like to discuss a licence." });
+    let res = world.call(&world.company_c, Method::POST, "/api/v1/introductions", Some(body)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let thread = format!("/api/v1/introductions/{id}/messages");
+    for i in 0..101 {
+        let body = serde_json::json!({ "body": format!("question number {i:03}") });
+        let res = world.call(&world.company_c, Method::POST, &thread, Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    let company = Browser::login(app, "company_c@example.org").await;
+    let page = company.get(&format!("/introductions/{id}")).await;
+    assert_eq!(page.status, 200);
+    let (first, last) = (page.text.find("question number 000"), page.text.find("question number 100"));
+    assert!(first.is_some() && last.is_some() && first < last, "the whole thread, oldest first");
+}
+
+#[actix_web::test]
+async fn a_members_own_seeds_come_a_page_at_a_time() {
+    let world = World::new().await;
+    for _ in 0..55 {
+        world.seed(&marker(), "members", false).await;
+    }
+    let owner = Browser::login(&world.app, "researcher_a@example.org").await;
+    let first = owner.get("/seeds").await;
+    assert_eq!(first.text.matches("/edit\" aria-label").count(), 50, "{}", first.text);
+    assert!(first.text.contains("href=\"/seeds?page=2\" rel=\"next\""), "{}", first.text);
+    let second = owner.get("/seeds?page=2").await;
+    assert_eq!(second.text.matches("/edit\" aria-label").count(), 5);
+    assert!(second.text.contains("rel=\"prev\"") && !second.text.contains("rel=\"next\""));
+    let needs = Browser::login(&world.app, "company_c@example.org").await.get("/needs").await;
+    assert_eq!(needs.status, 200);
+    assert!(!needs.text.contains("rel=\"next\""), "one page needs no pager");
+}

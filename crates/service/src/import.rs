@@ -84,9 +84,7 @@ fn parse_json_lines(bytes: &[u8]) -> Vec<Row> {
             let mut value: serde_json::Value = match serde_json::from_slice(line) {
                 Ok(value) => value,
                 Err(e) => {
-                    let message = e.to_string();
-                    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-                    return Row { line: line_no, content: Err(problem("row", message)), external_ref: None };
+                    return Row { line: line_no, content: Err(problem("row", unreadable(&e))), external_ref: None };
                 }
             };
             // The reference is the import's, not the seed content's.
@@ -97,8 +95,8 @@ fn parse_json_lines(bytes: &[u8]) -> Vec<Row> {
             };
             let content =
                 serde_path_to_error::deserialize::<_, SeedInput>(value).map(SeedInput::into_content).map_err(|e| {
-                    let path = e.path().to_string();
-                    problem(if path == "." { "row" } else { &path }, e.inner().to_string())
+                    let message = e.inner().to_string();
+                    problem(&field_at(&e.path().to_string(), &message), message)
                 });
             match reference {
                 Ok(external_ref) => Row { line: line_no, content, external_ref },
@@ -106,6 +104,37 @@ fn parse_json_lines(bytes: &[u8]) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// What is wrong with a line that is not one JSON value, said without serde's position suffix.
+fn unreadable(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => "the line ends before its JSON value does".to_owned(),
+        _ => format!("not valid JSON at column {}", e.column()),
+    }
+}
+
+/// The field a deserialisation problem concerns: a missing field is named by the message, not the
+/// path (which stops at its parent); `row` for the line as a whole.
+fn field_at(path: &str, message: &str) -> String {
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match (missing, path) {
+        (Some(name), ".") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => "row".to_owned(),
+        (None, path) => path.to_owned(),
+    }
+}
+
+/// A CSV record that cannot be read, in words.
+fn unreadable_record(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("the row has {len} fields where the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
+        _ => e.to_string(),
+    }
 }
 
 /// CSV with a header row. List columns hold values separated by `;`.
@@ -149,7 +178,7 @@ fn parse_csv(bytes: &[u8]) -> Vec<Row> {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                    return Row { line, content: Err(problem("row", e.to_string())), external_ref: None };
+                    return Row { line, content: Err(problem("row", unreadable_record(&e))), external_ref: None };
                 }
             };
             let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
@@ -453,6 +482,21 @@ mod tests {
         assert!(rows[0].content.is_ok());
         assert_eq!(rows[1].content.as_ref().err().map(|p| p[0].field.as_str()), Some("title"));
         assert!(rows[2].content.as_ref().err().is_some_and(|p| p[0].message.contains("unknown field `owner_id`")));
+    }
+
+    #[test]
+    fn unreadable_lines_and_missing_fields_are_said_plainly() {
+        let input = b"not json\n{\"title\":\"A\",\n{\"title\":\"A\"}\n";
+        let rows = parse(input, Format::JsonLines);
+        let problem = |i: usize| rows[i].content.as_ref().err().map(|p| (p[0].field.clone(), p[0].message.clone()));
+        assert_eq!(problem(0), Some(("row".to_owned(), "not valid JSON at column 2".to_owned())));
+        assert_eq!(problem(1), Some(("row".to_owned(), "the line ends before its JSON value does".to_owned())));
+        assert_eq!(problem(2), Some(("summary".to_owned(), "missing field `summary`".to_owned())));
+        let csv = parse(b"title,summary\nA,s,extra\n", Format::Csv);
+        assert_eq!(
+            csv[0].content.as_ref().err().map(|p| p[0].message.clone()),
+            Some("the row has 3 fields where the header has 2".to_owned())
+        );
     }
 
     #[test]

@@ -673,16 +673,7 @@ impl Services {
         page: kakehashi_domain::Page,
     ) -> Result<crate::members::Listed<VisibleMatch>> {
         use kakehashi_domain::Role;
-        let scope = match actor.role {
-            Role::Admin => matches::Scope::All,
-            Role::Liaison => match self.coverage(actor.id).await?.organizations() {
-                None => matches::Scope::All,
-                Some(covered) => matches::Scope::Organizations(covered.to_vec()),
-            },
-            Role::Researcher => matches::Scope::SeedOwner(actor.id),
-            Role::Tto => matches::Scope::SeedOrganization(actor.organization_id),
-            Role::Company => matches::Scope::NeedOrganization(actor.organization_id),
-        };
+        let scope = self.match_scope(actor).await?;
         if matches!(actor.role, Role::Admin | Role::Liaison) {
             let (rows, total) = matches::page(&self.db, &scope, &filter, page).await?;
             let items = self.visible_matches(actor, rows).await?;
@@ -698,6 +689,32 @@ impl Services {
             .take(usize::try_from(page.per_page).unwrap_or(100))
             .collect();
         Ok(crate::members::Listed { items, total, page })
+    }
+
+    /// The matches a member's lists hold: see [`Services::list_matches`].
+    async fn match_scope(&self, actor: &crate::auth::Authenticated) -> Result<matches::Scope> {
+        use kakehashi_domain::Role;
+        Ok(match actor.role {
+            Role::Admin => matches::Scope::All,
+            Role::Liaison => match self.coverage(actor.id).await?.organizations() {
+                None => matches::Scope::All,
+                Some(covered) => matches::Scope::Organizations(covered.to_vec()),
+            },
+            Role::Researcher => matches::Scope::SeedOwner(actor.id),
+            Role::Tto => matches::Scope::SeedOrganization(actor.organization_id),
+            Role::Company => matches::Scope::NeedOrganization(actor.organization_id),
+        })
+    }
+
+    /// One match, as the member's lists show it (the link of a match e-mail).
+    ///
+    /// # Errors
+    /// `NotFound` when it is not in the member's lists, as for a missing one.
+    #[tracing::instrument(skip_all, fields(member_id = %actor.id, id = %id))]
+    pub async fn visible_match(&self, actor: &crate::auth::Authenticated, id: Uuid) -> Result<VisibleMatch> {
+        let scope = self.match_scope(actor).await?;
+        let m = matches::get_in(&self.db, &scope, id).await?.ok_or(ServiceError::NotFound("match"))?;
+        self.visible_matches(actor, vec![m]).await?.pop().ok_or(ServiceError::NotFound("match"))
     }
 
     /// Dismisses a match (liaisons and admins); it stays dismissed through re-scoring.

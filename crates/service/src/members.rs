@@ -144,6 +144,14 @@ impl Services {
         Ok(Listed { items, total, page })
     }
 
+    /// Every organisation of `kind` (all with `None`), by name, for a picker.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn all_organizations(&self, kind: Option<OrganizationKind>) -> Result<Vec<Organization>> {
+        Ok(organizations::all(&self.db, kind).await?)
+    }
+
     /// # Errors
     /// [`ServiceError::NotFound`] when the organisation does not exist.
     pub async fn organization(&self, id: Uuid) -> Result<Organization> {
@@ -425,6 +433,14 @@ impl Services {
     pub async fn list_members(&self, status: Option<MemberStatus>, page: Page) -> Result<Listed<Member>> {
         let (items, total) = members::list(&self.db, status, page).await?;
         Ok(Listed { items, total, page })
+    }
+
+    /// Every member with `role`, whatever their status (the liaisons of the coverage screen).
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub async fn members_with_role(&self, role: Role) -> Result<Vec<Member>> {
+        Ok(members::with_role(&self.db, role).await?)
     }
 
     /// The members among `ids` that exist, by id.

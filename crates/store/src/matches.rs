@@ -294,6 +294,19 @@ fn query(scope: &Scope, filter: &Filter) -> sea_orm::Select<match_::Entity> {
     q
 }
 
+/// The match `id` when it is in `scope`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn get_in(conn: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Match>> {
+    query(scope, &Filter::default())
+        .filter(match_::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .map(TryInto::try_into)
+        .transpose()
+}
+
 /// One page of matches in `scope`, best first, with the total.
 ///
 /// # Errors

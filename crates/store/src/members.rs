@@ -155,6 +155,21 @@ pub async fn list(conn: &impl ConnectionTrait, status: Option<MemberStatus>, pag
     Ok((items, total))
 }
 
+/// Every member with `role`, whatever their status, by name.
+///
+/// # Errors
+/// On a database failure.
+pub async fn with_role(conn: &impl ConnectionTrait, role: Role) -> Result<Vec<Member>> {
+    member::Entity::find()
+        .filter(member::Column::Role.eq(role.as_str()))
+        .order_by_asc(member::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
 /// Active members with `role`, for notifications such as "a registration awaits approval".
 ///
 /// # Errors

@@ -94,6 +94,19 @@ pub async fn list(conn: &impl ConnectionTrait, page: Page) -> Result<(Vec<Organi
     Ok((items, total))
 }
 
+/// Every organisation of `kind` (every one with `None`), by name: the pickers of the web
+/// application list them whole. A network has hundreds of organisations, not millions.
+///
+/// # Errors
+/// On a database failure.
+pub async fn all(conn: &impl ConnectionTrait, kind: Option<OrganizationKind>) -> Result<Vec<Organization>> {
+    let mut query = organization::Entity::find().order_by_asc(organization::Column::Name);
+    if let Some(kind) = kind {
+        query = query.filter(organization::Column::Kind.eq(kind.as_str()));
+    }
+    query.all(conn).await?.into_iter().map(TryInto::try_into).collect()
+}
+
 /// How many of `ids` exist.
 ///
 /// # Errors

@@ -28,6 +28,19 @@ const WORDINGS: &[(&str, &str)] = &[
         "the file holds no rows (a CSV file needs a header and a row)",
         "ファイルに行がありません（CSVには見出し行と1行以上のデータが必要です）",
     ),
+    // An import row that cannot be read (JSON lines, CSV).
+    ("not valid JSON at column {}", "JSONとして読めません（{}文字目）"),
+    ("the line ends before its JSON value does", "JSONの途中で行が終わっています"),
+    ("missing field `{}`", "必須の項目「{}」がありません"),
+    ("unknown field `{}`, expected one of {}", "「{}」という項目はありません。使える項目：{}"),
+    ("unknown field `{}`, expected {}", "「{}」という項目はありません。使える項目：{}"),
+    ("unknown variant `{}`, expected one of {}", "「{}」は選択肢にありません。選べる値：{}"),
+    ("unknown variant `{}`, expected {}", "「{}」は選択肢にありません。選べる値：{}"),
+    ("invalid type: {}, expected {}", "値の種類が違います（{}。求められるもの：{}）"),
+    ("invalid length {}, expected {}", "値の数が違います（{}。求められる数：{}）"),
+    ("must not be null: leave the field out instead", "null にはできません。項目ごと省いてください"),
+    ("the row has {} fields where the header has {}", "この行の列は{}個ですが、見出し行は{}個です"),
+    ("the row is not valid UTF-8 text", "この行はUTF-8の文字として読めません"),
     ("at most {} saved searches per member", "保存できる検索は1人{}件までです"),
     ("a saved search needs words or facets", "保存する検索には語句か絞り込み条件が必要です"),
     (
@@ -284,6 +297,31 @@ mod tests {
             keywords: (0..100).map(|i| format!("k{i}")).collect(),
             visibility: kakehashi_domain::Visibility::Members,
             language: kakehashi_domain::Locale::Ja,
+        }
+    }
+
+    /// The problems an import writes of rows it cannot read all have a Japanese wording.
+    #[test]
+    fn unreadable_import_rows_speak_japanese() {
+        use kakehashi_service::import::{Format, parse};
+        let lines = [
+            "not json",
+            r#"{"title":"A","#,
+            r#"{"title":"A"}"#,
+            r#"{"title":"A","summary":"s","stage":"x","ip_status":"y","owner_id":"x"}"#,
+            r#"{"title":1,"summary":"s","stage":"x","ip_status":"y"}"#,
+            r#"{"title":"A","summary":"s","stage":"x","ip_status":"y","visibility":"secret"}"#,
+            r#"{"title":"A","summary":"s","stage":"x","ip_status":"y","keywords":null}"#,
+        ];
+        let mut rows = parse(lines.join("\n").as_bytes(), Format::JsonLines);
+        rows.extend(parse(b"title,summary\nA,s,extra\n", Format::Csv));
+        rows.extend(parse(b"title,owner\nA,s\n", Format::Csv));
+        assert_eq!(rows.len(), lines.len() + 2);
+        for row in rows {
+            let problems = row.content.err().unwrap();
+            for p in problems {
+                assert_ne!(ja(&p.message), p.message, "no Japanese for line {}: {}", row.line, p.message);
+            }
         }
     }
 

@@ -39,19 +39,16 @@ pub async fn page(visit: Visit) -> Result<HttpResponse, WebError> {
     let fail = |err: kakehashi_service::ServiceError| WebError::from_service(&err, c.clone());
     let services = &visit.services;
     let member = &live.member;
-    let open = services
-        .list_introductions(
-            member,
-            Filter { status: None, seed_id: None, open: Some(true) },
-            Page { page: 1, per_page: 100 },
-        )
-        .await
-        .map_err(fail)?;
+    let open = super::whole(|page| {
+        services.list_introductions(member, Filter { status: None, seed_id: None, open: Some(true) }, page)
+    })
+    .await
+    .map_err(fail)?;
     let is_liaison = matches!(member.role, Role::Liaison | Role::Admin);
     let mut waiting = Vec::new();
     let mut to_screen = Vec::new();
     let mut cdas = Vec::new();
-    for view in &open.items {
+    for view in &open {
         let r = row(visit.lang, view);
         if is_liaison && view.status == IntroductionStatus::Requested {
             to_screen.push(r);

@@ -9,8 +9,8 @@ use actix_web::web::Path;
 use askama::Template;
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use kakehashi_domain::{
-    Access, ConfidentialSection, NeedInput, OrganizationKind, Page, RecordStatus, RecordStep, Role, SeedInput,
-    TaxonomyKind, Visibility,
+    Access, ConfidentialSection, NeedInput, OrganizationKind, RecordStatus, RecordStep, Role, SeedInput, TaxonomyKind,
+    Visibility,
 };
 use kakehashi_service::ServiceError;
 use kakehashi_service::needs::{NeedPatch, VisibleNeed};
@@ -506,12 +506,11 @@ async fn access_page(
         .collect();
     let organizations = visit
         .services
-        .list_organizations(Page { page: 1, per_page: 200 })
+        .all_organizations(Some(OrganizationKind::Company))
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?
-        .items
         .into_iter()
-        .filter(|o| o.kind == OrganizationKind::Company && o.id != seed.organization.id)
+        .filter(|o| o.id != seed.organization.id)
         .map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned()))
         .collect();
     Ok(AccessPage {

@@ -8,7 +8,7 @@ use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt as _;
-use kakehashi_domain::{ImportRefusal, OrganizationKind, Page};
+use kakehashi_domain::{ImportRefusal, OrganizationKind};
 use kakehashi_service::import::{self, Format, Options, Outcome, Report};
 use uuid::Uuid;
 
@@ -119,16 +119,10 @@ async fn show(
         Err(ImportRefusal::OrganizationRequired) => {
             let orgs = visit
                 .services
-                .list_organizations(Page { page: 1, per_page: 100 })
+                .all_organizations(Some(OrganizationKind::Academia))
                 .await
                 .map_err(|err| WebError::from_service(&err, c.clone()))?;
-            Some(
-                orgs.items
-                    .into_iter()
-                    .filter(|o| o.kind == OrganizationKind::Academia)
-                    .map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned()))
-                    .collect(),
-            )
+            Some(orgs.into_iter().map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned())).collect())
         }
         _ => None,
     };

@@ -169,14 +169,11 @@ pub struct ThreadPartial {
 
 async fn thread(visit: &Visit, c: &Chrome, id: uuid::Uuid) -> Result<Thread, WebError> {
     let live = visit.member()?;
-    let listed = visit
-        .services
-        .introduction_messages(&live.member, id, Page { page: 1, per_page: 100 })
+    let listed = super::whole(|page| visit.services.introduction_messages(&live.member, id, page))
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
     let lang = visit.lang;
     let messages = listed
-        .items
         .into_iter()
         .map(|m| MessageRow {
             author: m.author.map_or_else(|| lang.t("record.anonymous_company").to_owned(), |a| a.name),

@@ -112,22 +112,8 @@ pub async fn one(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebErro
     let live = visit.member()?;
     let id = crate::parse_id(&visit, &id)?;
     let c = visit.chrome("matches.one_title");
-    let mut found = None;
-    for status in MatchStatus::ALL {
-        let filter = Filter { seed_id: None, need_id: None, status: Some(*status) };
-        let listed = visit
-            .services
-            .list_matches(&live.member, filter, Page { page: 1, per_page: 100 })
-            .await
-            .map_err(|err| WebError::from_service(&err, c.clone()))?;
-        if let Some(m) = listed.items.into_iter().find(|m| m.id == id) {
-            found = Some(m);
-            break;
-        }
-    }
-    let Some(m) = found else {
-        return Err(WebError::NotFound(Box::new(c.retitled("error.not_found_title"))));
-    };
+    let m =
+        visit.services.visible_match(&live.member, id).await.map_err(|err| WebError::from_service(&err, c.clone()))?;
     let matches = rows(&c, vec![m], live.member.role);
     let pager = Pager::new("/matches", 1, 20, 1);
     render(&visit, StatusCode::OK, &MatchesPage { c, matches, status: String::new(), total: 1, pager })

@@ -304,6 +304,36 @@ pub struct ListQuery {
     pub page: Option<u64>,
 }
 
+/// Rows per page of a member's own seeds or needs.
+pub const MINE_PER_PAGE: u64 = 50;
+
+/// The most rows a page gathers from a list it shows whole (a thread, a picker, a work queue).
+pub const WHOLE_LIST_CAP: u64 = 2_000;
+
+/// Every item of a paged service list, read a hundred at a time, up to [`WHOLE_LIST_CAP`]: for
+/// the lists a page shows whole, so none is cut at the service's largest page.
+///
+/// # Errors
+/// The first error of a page.
+pub async fn whole<T, F, Fut>(mut read: F) -> Result<Vec<T>, ServiceError>
+where
+    F: FnMut(kakehashi_domain::Page) -> Fut,
+    Fut: Future<Output = Result<kakehashi_service::members::Listed<T>, ServiceError>>,
+{
+    let per_page = kakehashi_domain::Page::MAX_PER_PAGE;
+    let mut items = Vec::new();
+    for page in 1..=WHOLE_LIST_CAP.div_ceil(per_page) {
+        let listed = read(kakehashi_domain::Page { page, per_page }).await?;
+        let done = listed.items.len() < usize::try_from(per_page).unwrap_or(usize::MAX)
+            || page.saturating_mul(per_page) >= listed.total;
+        items.extend(listed.items);
+        if done {
+            break;
+        }
+    }
+    Ok(items)
+}
+
 /// Page numbers for a list: previous and next links when there are any.
 #[derive(Debug, Clone)]
 pub struct Pager {

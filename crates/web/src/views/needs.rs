@@ -3,7 +3,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::Path;
+use actix_web::web::{Path, Query};
 use askama::Template;
 use kakehashi_domain::{Page, TaxonomyKind};
 use kakehashi_service::needs::VisibleNeed;
@@ -11,7 +11,7 @@ use kakehashi_service::needs::VisibleNeed;
 use crate::errors::WebError;
 use crate::session::Visit;
 use crate::views::seeds::{status_key, visibility_key};
-use crate::views::{Chrome, render};
+use crate::views::{Chrome, ListQuery, MINE_PER_PAGE, Pager, render};
 
 pub struct NeedView {
     pub id: String,
@@ -64,6 +64,7 @@ pub struct NeedsPage {
     pub needs: Vec<NeedView>,
     /// Company staff register needs.
     pub can_register: bool,
+    pub pager: Pager,
 }
 
 /// `GET /needs/{id}`.
@@ -84,15 +85,17 @@ pub async fn page(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebErr
 ///
 /// # Errors
 /// The login page without a session.
-pub async fn mine(visit: Visit) -> Result<HttpResponse, WebError> {
+pub async fn mine(visit: Visit, q: Query<ListQuery>) -> Result<HttpResponse, WebError> {
     let live = visit.member()?;
     let c = visit.chrome("needs.title");
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
     let listed = visit
         .services
-        .list_needs(&live.member, true, None, Page { page: 1, per_page: 100 })
+        .list_needs(&live.member, true, None, Page { page, per_page: MINE_PER_PAGE })
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
+    let pager = Pager::new("/needs", page, MINE_PER_PAGE, listed.total);
     let needs = listed.items.iter().map(|n| view(&c, n)).collect();
     let can_register = live.member.role == kakehashi_domain::Role::Company;
-    render(&visit, StatusCode::OK, &NeedsPage { c, needs, can_register })
+    render(&visit, StatusCode::OK, &NeedsPage { c, needs, can_register, pager })
 }

@@ -10,7 +10,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{Locale, MemberStatus, OrganizationKind, Page, Role};
 use kakehashi_service::ServiceError;
-use kakehashi_service::members::{AuditFilter, Invitation, Member};
+use kakehashi_service::members::{AuditFilter, Invitation};
 use kakehashi_service::reports::{Funnel, FunnelCounts, FunnelRates, GroupBy, period_bound};
 use kakehashi_service::web_sessions::LiveSession;
 use serde::Deserialize;
@@ -34,12 +34,10 @@ fn failed(c: &Chrome) -> impl Fn(ServiceError) -> WebError + '_ {
     |err| WebError::from_service(&err, c.clone())
 }
 
-const ALL: Page = Page { page: 1, per_page: 100 };
-
 /// `(id, name)` of every organisation, in the page's language.
 async fn organizations(visit: &Visit, c: &Chrome) -> Result<Vec<(String, String)>, WebError> {
-    let orgs = visit.services.list_organizations(ALL).await.map_err(failed(c))?;
-    Ok(orgs.items.into_iter().map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned())).collect())
+    let orgs = visit.services.all_organizations(None).await.map_err(failed(c))?;
+    Ok(orgs.into_iter().map(|o| (o.id.to_string(), c.lang.pick(&o.name, &o.name_en).to_owned())).collect())
 }
 
 fn name_of(list: &[(String, String)], id: Uuid) -> String {
@@ -87,9 +85,8 @@ async fn organizations_page(
     f: OrganizationFields,
     errors: FieldErrors,
 ) -> Result<OrganizationsPage, WebError> {
-    let listed = visit.services.list_organizations(ALL).await.map_err(failed(&c))?;
+    let listed = visit.services.all_organizations(None).await.map_err(failed(&c))?;
     let organizations = listed
-        .items
         .into_iter()
         .map(|o| OrganizationRow {
             kind: c.t(kind_key(o.kind)),
@@ -199,9 +196,10 @@ async fn invitations_page(
     sent: bool,
 ) -> Result<InvitationsPage, WebError> {
     let organizations = organizations(visit, &c).await?;
-    let invited = visit.services.list_members(Some(MemberStatus::Invited), ALL).await.map_err(failed(&c))?;
+    let invited = super::whole(|page| visit.services.list_members(Some(MemberStatus::Invited), page))
+        .await
+        .map_err(failed(&c))?;
     let invited = invited
-        .items
         .into_iter()
         .map(|m| InvitedRow {
             organization: name_of(&organizations, m.organization_id),
@@ -316,9 +314,9 @@ pub struct CoveragePage {
 
 async fn coverage_page(visit: &Visit, c: Chrome, errors: FieldErrors) -> Result<CoveragePage, WebError> {
     let organizations = organizations(visit, &c).await?;
-    let members = visit.services.list_members(None, ALL).await.map_err(failed(&c))?;
+    let members = visit.services.members_with_role(Role::Liaison).await.map_err(failed(&c))?;
     let mut liaisons = Vec::new();
-    for m in members.items.into_iter().filter(|m: &Member| m.role.has_coverage()) {
+    for m in members {
         let coverage = visit.services.coverage(m.id).await.map_err(failed(&c))?;
         let configured = coverage.as_configured();
         let options = organizations

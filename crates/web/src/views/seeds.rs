@@ -4,7 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::Path;
+use actix_web::web::{Path, Query};
 use askama::Template;
 use kakehashi_domain::{Access, Page, RecordStatus, Role, TaxonomyKind, Visibility};
 use kakehashi_service::introductions::IntroductionRequest;
@@ -15,7 +15,7 @@ use crate::csrf::Form;
 use crate::errors::WebError;
 use crate::session::Visit;
 use crate::views::matches::{MatchRow, rows as match_rows};
-use crate::views::{Chrome, FieldErrors, render};
+use crate::views::{Chrome, FieldErrors, ListQuery, MINE_PER_PAGE, Pager, render};
 
 pub struct Confidential {
     pub banner: &'static str,
@@ -68,6 +68,7 @@ pub struct SeedsPage {
     pub can_register: bool,
     /// TTO staff and the secretariat import them in bulk.
     pub can_import: bool,
+    pub pager: Pager,
 }
 
 #[must_use]
@@ -138,13 +139,12 @@ async fn build(visit: &Visit, id: uuid::Uuid, errors: FieldErrors, message: Stri
         Err(err) => return Err(WebError::from_service(&err, c)),
     };
     let request = if live.member.role == Role::Company && seed.status == RecordStatus::Published {
-        let needs = visit
-            .services
-            .list_needs(&live.member, true, Some(RecordStatus::Published), Page { page: 1, per_page: 100 })
-            .await
-            .map_err(|err| WebError::from_service(&err, c.clone()))?;
+        let needs =
+            super::whole(|page| visit.services.list_needs(&live.member, true, Some(RecordStatus::Published), page))
+                .await
+                .map_err(|err| WebError::from_service(&err, c.clone()))?;
         Some(RequestForm {
-            needs: needs.items.into_iter().map(|n| (n.id.to_string(), n.content.title)).collect(),
+            needs: needs.into_iter().map(|n| (n.id.to_string(), n.content.title)).collect(),
             message,
             errors,
         })
@@ -203,19 +203,21 @@ pub async fn request_introduction(visit: Visit, id: Path<String>, form: Form) ->
 ///
 /// # Errors
 /// The login page without a session.
-pub async fn mine(visit: Visit) -> Result<HttpResponse, WebError> {
+pub async fn mine(visit: Visit, q: Query<ListQuery>) -> Result<HttpResponse, WebError> {
     let live = visit.member()?;
     let c = visit.chrome("seeds.title");
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
     let listed = visit
         .services
-        .list_seeds(&live.member, true, None, Page { page: 1, per_page: 100 })
+        .list_seeds(&live.member, true, None, Page { page, per_page: MINE_PER_PAGE })
         .await
         .map_err(|err| WebError::from_service(&err, c.clone()))?;
+    let pager = Pager::new("/seeds", page, MINE_PER_PAGE, listed.total);
     let seeds = listed.items.iter().map(|s| view(&c, s)).collect();
     let can_register = matches!(live.member.role, Role::Researcher | Role::Tto);
     let can_import = !matches!(
         live.member.role.seed_import_target(live.member.organization_id, None),
         Err(kakehashi_domain::ImportRefusal::NotAllowed)
     );
-    render(&visit, StatusCode::OK, &SeedsPage { c, seeds, can_register, can_import })
+    render(&visit, StatusCode::OK, &SeedsPage { c, seeds, can_register, can_import, pager })
 }

@@ -17,6 +17,7 @@ pub mod members;
 pub mod needs;
 pub mod notifications;
 pub mod passwords;
+mod records;
 pub mod reports;
 pub mod saved_searches;
 pub mod search;

@@ -7,18 +7,20 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{
-    Access, NeedContent, NeedFacts, Page, RecordStatus, RecordStep, Role, Viewer, can_edit_need, need_access,
+    Access, NeedContent, NeedFacts, Page, RecordStatus, Role, Viewer, can_edit_need, need_access,
     reveals_need_organization,
 };
-use kakehashi_store::changes::{self, RecordKind};
+use kakehashi_store::introductions;
 use kakehashi_store::needs::{self, Need, NewNeed, Scope};
 use kakehashi_store::organizations::Organization;
-use kakehashi_store::{audit, introductions};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::members::Listed;
-use crate::seeds::{record_entry, stale, status_action, step_to, take_record_step, validated, viewer};
+use crate::records::{
+    Edit, checked_external_ref, edit_version, ensure_ref_free, patched_external_ref, record_patch, ref_taken,
+};
+use crate::seeds::{validated, viewer};
 use crate::{RequestContext, Result, ServiceError, Services};
 
 /// A need as one viewer may see it.
@@ -39,78 +41,21 @@ pub struct VisibleNeed {
     pub external_ref: Option<String>,
 }
 
-/// Changes to a need; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct NeedPatch {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub modalities: Option<Vec<String>>,
-    pub disease_areas: Option<Vec<String>>,
-    pub stages: Option<Vec<String>>,
-    pub deal_types: Option<Vec<String>>,
-    pub keywords: Option<Vec<String>>,
-    pub anonymous: Option<bool>,
-    pub visibility: Option<kakehashi_domain::Visibility>,
-    pub language: Option<kakehashi_domain::Locale>,
-    /// `Some(None)` removes the company's reference.
-    pub external_ref: Option<Option<String>>,
-}
-
-impl NeedPatch {
-    fn apply(self, content: &mut NeedContent) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        macro_rules! set {
-            ($($field:ident),+) => {$(
-                if let Some(value) = self.$field {
-                    if content.$field != value {
-                        content.$field = value;
-                        changed.push(stringify!($field));
-                    }
-                }
-            )+};
-        }
-        set!(
-            title,
-            description,
-            modalities,
-            disease_areas,
-            stages,
-            deal_types,
-            keywords,
-            anonymous,
-            visibility,
-            language
-        );
-        changed
+record_patch!(
+    /// Changes to a need; `None` leaves a field as it is.
+    NeedPatch for NeedContent {
+        title: String,
+        description: String,
+        modalities: Vec<String>,
+        disease_areas: Vec<String>,
+        stages: Vec<String>,
+        deal_types: Vec<String>,
+        keywords: Vec<String>,
+        anonymous: bool,
+        visibility: kakehashi_domain::Visibility,
+        language: kakehashi_domain::Locale,
     }
-}
-
-/// `Taken` when another need of `organization_id` than `except` carries `reference`.
-async fn ensure_need_ref_free(
-    conn: &impl kakehashi_store::ConnectionTrait,
-    organization_id: Uuid,
-    reference: &str,
-    except: Uuid,
-) -> Result<()> {
-    match needs::by_external_ref(conn, organization_id, reference).await? {
-        Some(holder) if holder != except => Err(need_taken()),
-        _ => Ok(()),
-    }
-}
-
-fn need_taken() -> ServiceError {
-    ServiceError::Taken {
-        field: "external_ref",
-        message: "another need of your organisation already carries this reference".to_owned(),
-    }
-}
-
-fn need_ref_taken(err: kakehashi_store::StoreError) -> ServiceError {
-    match err {
-        kakehashi_store::StoreError::Conflict => need_taken(),
-        err => err.into(),
-    }
-}
+);
 
 /// Whether a need's company may be named to one viewer: the one answer every read path asks.
 #[derive(Debug, Clone)]
@@ -206,21 +151,17 @@ impl Services {
         if !actor.role.registers_needs() {
             return Err(ServiceError::Forbidden("only company members register needs"));
         }
-        let external_ref = crate::seeds::checked_external_ref(external_ref.as_deref())?;
+        let external_ref = checked_external_ref(external_ref.as_deref())?;
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let txn = self.write_txn().await?;
-        let mut need =
+        let need =
             needs::insert(&txn, NewNeed { organization_id: actor.organization_id, owner_id: Some(actor.id), content })
                 .await?;
         if let Some(reference) = external_ref {
-            ensure_need_ref_free(&txn, need.organization_id, &reference, need.id).await?;
-            needs::set_external_ref(&txn, need.id, Some(reference.clone())).await.map_err(need_ref_taken)?;
-            need.external_ref = Some(reference);
+            ensure_ref_free::<Need>(&txn, need.organization_id, Some(&reference), Some(need.id)).await?;
+            needs::set_external_ref(&txn, need.id, Some(reference)).await.map_err(ref_taken::<Need>)?;
         }
-        changes::record(&txn, RecordKind::Need, need.id).await?;
-        audit::record(&txn, record_entry(actor, "need.created", "need", need.id, ctx, serde_json::Value::Null)).await?;
-        txn.commit().await?;
-        self.records_changed();
+        let need = self.finish_write(txn, actor, "need.created", need.id, ctx, serde_json::Value::Null).await?;
         self.disclose_need(need, Access::Owner, actor).await
     }
 
@@ -280,46 +221,12 @@ impl Services {
         if !can_edit_need(&need.facts(), &viewer(actor)) {
             return Err(ServiceError::Forbidden("only the need's owner and admins edit it"));
         }
-        take_record_step(need.status, RecordStep::Edit)?;
-        let expected = expected_version.unwrap_or(need.version);
-        if expected != need.version {
-            return Err(stale(expected, need.version));
-        }
-        let new_ref = match &patch.external_ref {
-            Some(reference) => Some(crate::seeds::checked_external_ref(reference.as_deref())?),
-            None => None,
-        };
+        let expected = edit_version(&need, expected_version)?;
+        let external_ref = patched_external_ref(patch.external_ref.as_ref())?;
         let mut content = need.content.clone();
-        let mut changed = patch.apply(&mut content);
+        let changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
-        let txn = self.write_txn().await?;
-        if !needs::update_content(&txn, id, expected, &content).await? {
-            let current = needs::get(&txn, id).await?.map_or(expected, |n| n.version);
-            return Err(stale(expected, current));
-        }
-        if let Some(reference) = new_ref.filter(|r| *r != need.external_ref) {
-            if let Some(reference) = &reference {
-                ensure_need_ref_free(&txn, need.organization_id, reference, id).await?;
-            }
-            needs::set_external_ref(&txn, id, reference).await.map_err(need_ref_taken)?;
-            changed.push("external_ref");
-        }
-        changes::record(&txn, RecordKind::Need, id).await?;
-        audit::record(
-            &txn,
-            record_entry(
-                actor,
-                "need.updated",
-                "need",
-                id,
-                ctx,
-                serde_json::json!({ "fields": changed, "version": expected + 1 }),
-            ),
-        )
-        .await?;
-        let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
-        txn.commit().await?;
-        self.records_changed();
+        let need = self.save_edit(actor, &need, Edit { expected, content, external_ref, changed }, ctx).await?;
         self.disclose_need(need, Access::Owner, actor).await
     }
 
@@ -340,23 +247,7 @@ impl Services {
         if !can_edit_need(&need.facts(), &viewer(actor)) {
             return Err(ServiceError::Forbidden("only the need's owner and admins change its status"));
         }
-        let step = step_to(to);
-        take_record_step(need.status, step)?;
-        let expected = expected_version.unwrap_or(need.version);
-        let txn = self.write_txn().await?;
-        if expected != need.version || !needs::set_status(&txn, id, expected, to).await? {
-            return Err(stale(expected, need.version));
-        }
-        changes::record(&txn, RecordKind::Need, id).await?;
-        let action = status_action(RecordKind::Need, step);
-        audit::record(
-            &txn,
-            record_entry(actor, action, "need", id, ctx, serde_json::json!({ "from": need.status.as_str() })),
-        )
-        .await?;
-        let need = needs::get(&txn, id).await?.ok_or(ServiceError::NotFound("need"))?;
-        txn.commit().await?;
-        self.records_changed();
+        let need = self.move_record(actor, &need, to, expected_version, ctx).await?;
         self.disclose_need(need, Access::Owner, actor).await
     }
 }

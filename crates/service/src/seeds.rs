@@ -7,10 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{
-    Access, ConfidentialSection, Page, RecordStatus, RecordStep, Role, SeedContent, Viewer, can_edit_seed, may_grant,
-    seed_access,
+    Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
 };
-use kakehashi_store::changes::{self, RecordKind};
 pub use kakehashi_store::grants::Grant;
 use kakehashi_store::organizations::Organization;
 use kakehashi_store::seeds::{self, NewSeed, Scope, Seed};
@@ -19,6 +17,9 @@ use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::members::Listed;
+use crate::records::{
+    Edit, checked_external_ref, edit_version, ensure_ref_free, patched_external_ref, record_patch, ref_taken,
+};
 use crate::{RequestContext, Result, ServiceError, Services};
 
 /// A seed as one viewer may see it.
@@ -71,93 +72,22 @@ fn disclose(
     }
 }
 
-/// The reference as stored: trimmed, empty meaning none.
-pub(crate) fn checked_external_ref(value: Option<&str>) -> Result<Option<String>> {
-    match value {
-        None => Ok(None),
-        Some(value) => crate::import::external_ref(value).map_err(ServiceError::Invalid),
+record_patch!(
+    /// Changes to a seed; `None` leaves a field as it is.
+    SeedPatch for SeedContent {
+        title: String,
+        summary: String,
+        confidential: ConfidentialSection,
+        modalities: Vec<String>,
+        disease_areas: Vec<String>,
+        stage: String,
+        ip_status: String,
+        deal_types: Vec<String>,
+        keywords: Vec<String>,
+        visibility: kakehashi_domain::Visibility,
+        language: kakehashi_domain::Locale,
     }
-}
-
-/// `Taken` when another seed of `organization_id` than `except` carries `reference`.
-async fn ensure_ref_free(
-    conn: &impl kakehashi_store::ConnectionTrait,
-    organization_id: Uuid,
-    reference: Option<&str>,
-    except: Option<Uuid>,
-) -> Result<()> {
-    let Some(reference) = reference else { return Ok(()) };
-    let holders = seeds::by_external_refs(conn, organization_id, &[reference.to_owned()]).await?;
-    if holders.iter().any(|(_, id, _)| Some(*id) != except) {
-        return Err(taken());
-    }
-    Ok(())
-}
-
-fn taken() -> ServiceError {
-    ServiceError::Taken {
-        field: "external_ref",
-        message: "another seed of your organisation already carries this reference".to_owned(),
-    }
-}
-
-/// A unique-index refusal (a concurrent write of the same reference) reads as the same clash.
-fn ref_taken(err: kakehashi_store::StoreError) -> ServiceError {
-    match err {
-        kakehashi_store::StoreError::Conflict => taken(),
-        err => err.into(),
-    }
-}
-
-/// Changes to a seed; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct SeedPatch {
-    pub title: Option<String>,
-    pub summary: Option<String>,
-    pub confidential: Option<ConfidentialSection>,
-    pub modalities: Option<Vec<String>>,
-    pub disease_areas: Option<Vec<String>>,
-    pub stage: Option<String>,
-    pub ip_status: Option<String>,
-    pub deal_types: Option<Vec<String>>,
-    pub keywords: Option<Vec<String>>,
-    pub visibility: Option<kakehashi_domain::Visibility>,
-    pub language: Option<kakehashi_domain::Locale>,
-    /// `Some(None)` removes the organisation's reference.
-    pub external_ref: Option<Option<String>>,
-}
-
-impl SeedPatch {
-    /// Applies the patch; returns the names of the fields that changed (for the audit trail,
-    /// which records names, never values).
-    fn apply(self, content: &mut SeedContent) -> Vec<&'static str> {
-        let mut changed = Vec::new();
-        macro_rules! set {
-            ($($field:ident),+) => {$(
-                if let Some(value) = self.$field {
-                    if content.$field != value {
-                        content.$field = value;
-                        changed.push(stringify!($field));
-                    }
-                }
-            )+};
-        }
-        set!(
-            title,
-            summary,
-            confidential,
-            modalities,
-            disease_areas,
-            stage,
-            ip_status,
-            deal_types,
-            keywords,
-            visibility,
-            language
-        );
-        changed
-    }
-}
+);
 
 pub(crate) fn viewer(actor: &Authenticated) -> Viewer {
     Viewer { member_id: actor.id, organization_id: actor.organization_id, role: actor.role }
@@ -165,12 +95,6 @@ pub(crate) fn viewer(actor: &Authenticated) -> Viewer {
 
 pub(crate) fn validated<T>(result: std::result::Result<T, Vec<kakehashi_domain::FieldProblem>>) -> Result<T> {
     result.map_err(ServiceError::Invalid)
-}
-
-pub(crate) fn stale(expected: i32, current: i32) -> ServiceError {
-    ServiceError::Conflict(format!(
-        "the record was changed: version {expected} is not the current version {current}; reload and retry"
-    ))
 }
 
 pub(crate) fn record_entry(
@@ -226,7 +150,7 @@ impl Services {
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let organization = self.organization(actor.organization_id).await?;
         let txn = self.write_txn().await?;
-        ensure_ref_free(&txn, actor.organization_id, external_ref.as_deref(), None).await?;
+        ensure_ref_free::<Seed>(&txn, actor.organization_id, external_ref.as_deref(), None).await?;
         let seed = seeds::insert(
             &txn,
             NewSeed {
@@ -238,11 +162,8 @@ impl Services {
             },
         )
         .await
-        .map_err(ref_taken)?;
-        changes::record(&txn, RecordKind::Seed, seed.id).await?;
-        audit::record(&txn, record_entry(actor, "seed.created", "seed", seed.id, ctx, serde_json::Value::Null)).await?;
-        txn.commit().await?;
-        self.records_changed();
+        .map_err(ref_taken::<Seed>)?;
+        let seed = self.finish_write(txn, actor, "seed.created", seed.id, ctx, serde_json::Value::Null).await?;
         Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
 
@@ -333,44 +254,12 @@ impl Services {
         if !can_edit_seed(&seed.facts(), &viewer) {
             return Err(ServiceError::Forbidden("only the seed's owner, its organisation's TTO and admins edit it"));
         }
-        take_record_step(seed.status, RecordStep::Edit)?;
-        let expected = expected_version.unwrap_or(seed.version);
-        if expected != seed.version {
-            return Err(stale(expected, seed.version));
-        }
-        let new_ref = match &patch.external_ref {
-            Some(reference) => Some(checked_external_ref(reference.as_deref())?),
-            None => None,
-        };
+        let expected = edit_version(&seed, expected_version)?;
+        let external_ref = patched_external_ref(patch.external_ref.as_ref())?;
         let mut content = seed.content.clone();
-        let mut changed = patch.apply(&mut content);
+        let changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
-        let txn = self.write_txn().await?;
-        if !seeds::update_content(&txn, id, expected, &content).await? {
-            let current = seeds::get(&txn, id).await?.map_or(expected, |s| s.version);
-            return Err(stale(expected, current));
-        }
-        if let Some(reference) = new_ref.filter(|r| *r != seed.external_ref) {
-            ensure_ref_free(&txn, seed.organization_id, reference.as_deref(), Some(id)).await?;
-            seeds::set_external_ref(&txn, id, reference).await.map_err(ref_taken)?;
-            changed.push("external_ref");
-        }
-        changes::record(&txn, RecordKind::Seed, id).await?;
-        audit::record(
-            &txn,
-            record_entry(
-                actor,
-                "seed.updated",
-                "seed",
-                id,
-                ctx,
-                serde_json::json!({ "fields": changed, "version": expected + 1 }),
-            ),
-        )
-        .await?;
-        let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
-        txn.commit().await?;
-        self.records_changed();
+        let seed = self.save_edit(actor, &seed, Edit { expected, content, external_ref, changed }, ctx).await?;
         let organization = self.organization(seed.organization_id).await?;
         Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
@@ -396,23 +285,7 @@ impl Services {
                 "only the seed's owner, its organisation's TTO and admins change its status",
             ));
         }
-        let step = step_to(to);
-        take_record_step(seed.status, step)?;
-        let expected = expected_version.unwrap_or(seed.version);
-        let txn = self.write_txn().await?;
-        if expected != seed.version || !seeds::set_status(&txn, id, expected, to).await? {
-            return Err(stale(expected, seed.version));
-        }
-        changes::record(&txn, RecordKind::Seed, id).await?;
-        let action = status_action(RecordKind::Seed, step);
-        audit::record(
-            &txn,
-            record_entry(actor, action, "seed", id, ctx, serde_json::json!({ "from": seed.status.as_str() })),
-        )
-        .await?;
-        let seed = seeds::get(&txn, id).await?.ok_or(ServiceError::NotFound("seed"))?;
-        txn.commit().await?;
-        self.records_changed();
+        let seed = self.move_record(actor, &seed, to, expected_version, ctx).await?;
         let organization = self.organization(seed.organization_id).await?;
         Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
@@ -501,36 +374,5 @@ impl Services {
     pub async fn seed_grants(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Vec<grants::Grant>> {
         let seed = self.grantable_seed(actor, seed_id).await?;
         Ok(grants::active_for_seed(&self.db, seed.id).await?)
-    }
-}
-
-/// The step that moves a record to `to`: publishing, archiving, or restoring (back to draft).
-pub(crate) fn step_to(to: RecordStatus) -> RecordStep {
-    match to {
-        RecordStatus::Published => RecordStep::Publish,
-        RecordStatus::Archived => RecordStep::Archive,
-        RecordStatus::Draft => RecordStep::Restore,
-    }
-}
-
-/// The status after `step`, as the domain's life cycle allows it.
-pub(crate) fn take_record_step(from: RecordStatus, step: RecordStep) -> Result<RecordStatus> {
-    from.apply(step).map_err(|refusal| ServiceError::IllegalStep {
-        message: refusal.to_string(),
-        allowed: refusal.allowed.iter().map(|s| s.as_str().to_owned()).collect(),
-    })
-}
-
-/// The audit action of a status change.
-pub(crate) fn status_action(kind: RecordKind, step: RecordStep) -> &'static str {
-    match (kind, step) {
-        (RecordKind::Seed, RecordStep::Publish) => "seed.published",
-        (RecordKind::Seed, RecordStep::Archive) => "seed.archived",
-        (RecordKind::Seed, RecordStep::Restore) => "seed.restored",
-        (RecordKind::Seed, RecordStep::Edit) => "seed.updated",
-        (RecordKind::Need, RecordStep::Publish) => "need.published",
-        (RecordKind::Need, RecordStep::Archive) => "need.archived",
-        (RecordKind::Need, RecordStep::Restore) => "need.restored",
-        (RecordKind::Need, RecordStep::Edit) => "need.updated",
     }
 }

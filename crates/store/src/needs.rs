@@ -1,29 +1,17 @@
 //! Needs: what companies look for. Versioned like seeds.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use kakehashi_domain::{NeedContent, NeedFacts, Page, RecordStatus, Visibility};
 use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, prelude::*};
 use uuid::Uuid;
 
 use crate::changes::RecordKind;
 use crate::entity::need;
-use crate::records::{self, versioned};
-use crate::{Result, StoreError, json_list, parse};
+use crate::records::{self, Record, versioned};
+use crate::{Result, json_list, parse};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Need {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub owner_id: Option<Uuid>,
-    pub content: NeedContent,
-    pub status: RecordStatus,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
-    /// The organisation's own reference, unique within it.
-    pub external_ref: Option<String>,
-}
+/// A need as stored.
+pub type Need = Record<NeedContent>;
 
 impl Need {
     #[must_use]
@@ -38,36 +26,22 @@ impl Need {
     }
 }
 
-impl TryFrom<need::Model> for Need {
-    type Error = StoreError;
-    fn try_from(m: need::Model) -> Result<Self> {
-        Ok(Need {
-            id: m.id,
-            organization_id: m.organization_id,
-            owner_id: m.owner_id,
-            content: NeedContent {
-                title: m.title,
-                description: m.description,
-                modalities: json_list("needs.modalities", m.modalities)?,
-                disease_areas: json_list("needs.disease_areas", m.disease_areas)?,
-                stages: json_list("needs.stages", m.stages)?,
-                deal_types: json_list("needs.deal_types", m.deal_types)?,
-                keywords: json_list("needs.keywords", m.keywords)?,
-                anonymous: m.anonymous,
-                language: parse("needs.language", &m.language)?,
-                visibility: parse("needs.visibility", &m.visibility)?,
-            },
-            status: parse("needs.status", &m.status)?,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            published_at: m.published_at,
-            external_ref: m.external_ref,
-        })
-    }
+fn content_of(m: need::Model) -> Result<NeedContent> {
+    Ok(NeedContent {
+        title: m.title,
+        description: m.description,
+        modalities: json_list("needs.modalities", m.modalities)?,
+        disease_areas: json_list("needs.disease_areas", m.disease_areas)?,
+        stages: json_list("needs.stages", m.stages)?,
+        deal_types: json_list("needs.deal_types", m.deal_types)?,
+        keywords: json_list("needs.keywords", m.keywords)?,
+        anonymous: m.anonymous,
+        language: parse("needs.language", &m.language)?,
+        visibility: parse("needs.visibility", &m.visibility)?,
+    })
 }
 
-versioned!(Need, need, NeedContent, RecordKind::Need);
+versioned!(Need, need, NeedContent, RecordKind::Need, "needs");
 
 fn content_columns(model: &mut need::ActiveModel, content: &NeedContent) {
     model.title = Set(content.title.clone());

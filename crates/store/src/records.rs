@@ -6,7 +6,7 @@
 //! Every content or status change bumps `version` through a conditional update, so two
 //! concurrent edits of the same version cannot both succeed.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use kakehashi_domain::RecordStatus;
 use sea_orm::sea_query::{Expr, IntoIden};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -14,6 +14,23 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::changes::RecordKind;
+
+/// A seed or a need as stored ([`crate::seeds::Seed`], [`crate::needs::Need`]): what it says,
+/// `content`, and what every record has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<C> {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub content: C,
+    pub status: RecordStatus,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// The organisation's own reference, unique within it.
+    pub external_ref: Option<String>,
+}
 
 /// The columns both kinds of record have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +74,34 @@ pub trait Versioned: Sized + Send {
     fn external_ref(&self) -> Option<&str>;
 }
 
-/// Implements [`Versioned`] for a record whose fields and entity follow the shared shape:
-/// `versioned!(Record, entity module, Content, kind)`, with a `content_columns` function beside it.
+/// Implements [`Versioned`] for a kind of [`Record`] and reads it from its entity's model:
+/// `versioned!(Record, entity module, Content, kind, "table")`, with the functions
+/// `content_columns` (content to model) and `content_of` (model to content) beside it.
 macro_rules! versioned {
-    ($record:ident, $entity:ident, $content:ty, $kind:expr) => {
+    ($record:ident, $entity:ident, $content:ty, $kind:expr, $table:literal) => {
+        impl TryFrom<$entity::Model> for $record {
+            type Error = $crate::StoreError;
+            fn try_from(mut m: $entity::Model) -> $crate::Result<Self> {
+                let (id, organization_id, owner_id, version) = (m.id, m.organization_id, m.owner_id, m.version);
+                let (created_at, updated_at, published_at) = (m.created_at, m.updated_at, m.published_at);
+                let external_ref = m.external_ref.take();
+                let status = std::mem::take(&mut m.status);
+                let content = content_of(m)?;
+                Ok($crate::records::Record {
+                    id,
+                    organization_id,
+                    owner_id,
+                    content,
+                    status: $crate::parse(concat!($table, ".status"), &status)?,
+                    version,
+                    created_at,
+                    updated_at,
+                    published_at,
+                    external_ref,
+                })
+            }
+        }
+
         impl $crate::records::Versioned for $record {
             type Entity = $entity::Entity;
             type Content = $content;

@@ -9,23 +9,11 @@ use uuid::Uuid;
 
 use crate::changes::RecordKind;
 use crate::entity::{access_grant, seed};
-use crate::records::{self, versioned};
+use crate::records::{self, Record, versioned};
 use crate::{Result, StoreError, json_list, parse};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seed {
-    pub id: Uuid,
-    pub organization_id: Uuid,
-    pub owner_id: Option<Uuid>,
-    pub content: SeedContent,
-    pub status: RecordStatus,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
-    /// The organisation's own reference, unique within it.
-    pub external_ref: Option<String>,
-}
+/// A seed as stored.
+pub type Seed = Record<SeedContent>;
 
 impl Seed {
     /// What the disclosure policy needs to know. A seed without an owner (imported on behalf of an
@@ -41,39 +29,25 @@ impl Seed {
     }
 }
 
-impl TryFrom<seed::Model> for Seed {
-    type Error = StoreError;
-    fn try_from(m: seed::Model) -> Result<Self> {
-        let confidential: ConfidentialSection = serde_json::from_value(m.confidential.clone())
-            .map_err(|_| StoreError::Corrupt { column: "seeds.confidential", value: "(not shown)".into() })?;
-        Ok(Seed {
-            id: m.id,
-            organization_id: m.organization_id,
-            owner_id: m.owner_id,
-            content: SeedContent {
-                title: m.title,
-                summary: m.summary,
-                confidential,
-                modalities: json_list("seeds.modalities", m.modalities)?,
-                disease_areas: json_list("seeds.disease_areas", m.disease_areas)?,
-                stage: m.stage,
-                ip_status: m.ip_status,
-                deal_types: json_list("seeds.deal_types", m.deal_types)?,
-                keywords: json_list("seeds.keywords", m.keywords)?,
-                language: parse("seeds.language", &m.language)?,
-                visibility: parse("seeds.visibility", &m.visibility)?,
-            },
-            status: parse("seeds.status", &m.status)?,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            published_at: m.published_at,
-            external_ref: m.external_ref,
-        })
-    }
+fn content_of(m: seed::Model) -> Result<SeedContent> {
+    let confidential: ConfidentialSection = serde_json::from_value(m.confidential.clone())
+        .map_err(|_| StoreError::Corrupt { column: "seeds.confidential", value: "(not shown)".into() })?;
+    Ok(SeedContent {
+        title: m.title,
+        summary: m.summary,
+        confidential,
+        modalities: json_list("seeds.modalities", m.modalities)?,
+        disease_areas: json_list("seeds.disease_areas", m.disease_areas)?,
+        stage: m.stage,
+        ip_status: m.ip_status,
+        deal_types: json_list("seeds.deal_types", m.deal_types)?,
+        keywords: json_list("seeds.keywords", m.keywords)?,
+        language: parse("seeds.language", &m.language)?,
+        visibility: parse("seeds.visibility", &m.visibility)?,
+    })
 }
 
-versioned!(Seed, seed, SeedContent, RecordKind::Seed);
+versioned!(Seed, seed, SeedContent, RecordKind::Seed, "seeds");
 
 fn content_columns(model: &mut seed::ActiveModel, content: &SeedContent) {
     model.title = Set(content.title.clone());

@@ -122,6 +122,16 @@ impl Services {
         Ok((need, access))
     }
 
+    /// The need, when the member may edit it; `Forbidden` with `refusal` when it is visible but
+    /// not theirs to change.
+    async fn editable_need(&self, actor: &Authenticated, id: Uuid, refusal: &'static str) -> Result<Need> {
+        let (need, _) = self.load_need(actor, id).await?;
+        if !can_edit_need(&need.facts(), &viewer(actor)) {
+            return Err(ServiceError::Forbidden(refusal));
+        }
+        Ok(need)
+    }
+
     /// Registers a need as a draft of the member's company.
     ///
     /// # Errors
@@ -217,10 +227,7 @@ impl Services {
         expected_version: Option<i32>,
         ctx: &RequestContext,
     ) -> Result<VisibleNeed> {
-        let (need, _) = self.load_need(actor, id).await?;
-        if !can_edit_need(&need.facts(), &viewer(actor)) {
-            return Err(ServiceError::Forbidden("only the need's owner and admins edit it"));
-        }
+        let need = self.editable_need(actor, id, "only the need's owner and admins edit it").await?;
         let expected = edit_version(&need, expected_version)?;
         let external_ref = patched_external_ref(patch.external_ref.as_ref())?;
         let mut content = need.content.clone();
@@ -243,10 +250,7 @@ impl Services {
         expected_version: Option<i32>,
         ctx: &RequestContext,
     ) -> Result<VisibleNeed> {
-        let (need, _) = self.load_need(actor, id).await?;
-        if !can_edit_need(&need.facts(), &viewer(actor)) {
-            return Err(ServiceError::Forbidden("only the need's owner and admins change its status"));
-        }
+        let need = self.editable_need(actor, id, "only the need's owner and admins change its status").await?;
         let need = self.move_record(actor, &need, to, expected_version, ctx).await?;
         self.disclose_need(need, Access::Owner, actor).await
     }

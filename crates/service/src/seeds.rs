@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{
-    Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, Viewer, can_edit_seed, may_grant, seed_access,
+    Access, ConfidentialSection, Page, RecordStatus, Role, SeedContent, SeedFacts, Viewer, can_edit_seed, may_grant,
+    seed_access,
 };
 pub use kakehashi_store::grants::Grant;
 use kakehashi_store::organizations::Organization;
@@ -249,19 +250,15 @@ impl Services {
         expected_version: Option<i32>,
         ctx: &RequestContext,
     ) -> Result<VisibleSeed> {
-        let viewer = viewer(actor);
-        let (seed, _) = self.load_seed(&viewer, id).await?;
-        if !can_edit_seed(&seed.facts(), &viewer) {
-            return Err(ServiceError::Forbidden("only the seed's owner, its organisation's TTO and admins edit it"));
-        }
+        let refusal = "only the seed's owner, its organisation's TTO and admins edit it";
+        let seed = self.checked_seed(actor, id, can_edit_seed, refusal).await?;
         let expected = edit_version(&seed, expected_version)?;
         let external_ref = patched_external_ref(patch.external_ref.as_ref())?;
         let mut content = seed.content.clone();
         let changed = patch.apply(&mut content);
         validated(content.normalize_and_validate(&self.taxonomy))?;
         let seed = self.save_edit(actor, &seed, Edit { expected, content, external_ref, changed }, ctx).await?;
-        let organization = self.organization(seed.organization_id).await?;
-        Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
+        self.owner_view(seed, actor).await
     }
 
     /// Publishes (a draft), archives (a draft or a published seed) or restores (an archived seed,
@@ -278,27 +275,38 @@ impl Services {
         expected_version: Option<i32>,
         ctx: &RequestContext,
     ) -> Result<VisibleSeed> {
+        let refusal = "only the seed's owner, its organisation's TTO and admins change its status";
+        let seed = self.checked_seed(actor, id, can_edit_seed, refusal).await?;
+        let seed = self.move_record(actor, &seed, to, expected_version, ctx).await?;
+        self.owner_view(seed, actor).await
+    }
+
+    /// The seed, when the policy's `allows` lets the member act on it; `Forbidden` with `refusal`
+    /// when it is visible but not theirs to act on.
+    async fn checked_seed(
+        &self,
+        actor: &Authenticated,
+        id: Uuid,
+        allows: fn(&SeedFacts, &Viewer) -> bool,
+        refusal: &'static str,
+    ) -> Result<Seed> {
         let viewer = viewer(actor);
         let (seed, _) = self.load_seed(&viewer, id).await?;
-        if !can_edit_seed(&seed.facts(), &viewer) {
-            return Err(ServiceError::Forbidden(
-                "only the seed's owner, its organisation's TTO and admins change its status",
-            ));
+        if !allows(&seed.facts(), &viewer) {
+            return Err(ServiceError::Forbidden(refusal));
         }
-        let seed = self.move_record(actor, &seed, to, expected_version, ctx).await?;
+        Ok(seed)
+    }
+
+    /// The seed as its editor sees it, after a change.
+    async fn owner_view(&self, seed: Seed, actor: &Authenticated) -> Result<VisibleSeed> {
         let organization = self.organization(seed.organization_id).await?;
         Ok(disclose(seed, organization, Access::Owner, true, actor.organization_id))
     }
 
     async fn grantable_seed(&self, actor: &Authenticated, seed_id: Uuid) -> Result<Seed> {
-        let viewer = viewer(actor);
-        let (seed, _) = self.load_seed(&viewer, seed_id).await?;
-        if !may_grant(&seed.facts(), &viewer) {
-            return Err(ServiceError::Forbidden(
-                "only the seed's owner, its organisation's TTO, liaisons and admins grant access",
-            ));
-        }
-        Ok(seed)
+        let refusal = "only the seed's owner, its organisation's TTO, liaisons and admins grant access";
+        self.checked_seed(actor, seed_id, may_grant, refusal).await
     }
 
     /// Opens a seed's confidential tier to an organisation, optionally until `expires_at`.

@@ -49,6 +49,7 @@ fn is_site_path(path: &str) -> bool {
 pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     let config = web::Data::new(config);
     move |cfg: &mut web::ServiceConfig| {
+        use views::editor::{Needs, Seeds};
         use views::{
             admin, dashboard, editor, import, introductions, links, login, matches, needs, notifications, preferences,
             saved_searches, search, secretariat, seeds,
@@ -108,8 +109,8 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                 .service(web::resource("/seeds").route(web::get().to(seeds::mine)))
                 .service(
                     web::resource("/seeds/new")
-                        .route(web::get().to(editor::new_seed_form))
-                        .route(web::post().to(editor::create_seed)),
+                        .route(web::get().to(editor::new_form::<Seeds>))
+                        .route(web::post().to(editor::create::<Seeds>)),
                 )
                 .service(
                     web::resource("/seeds/import")
@@ -119,15 +120,15 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                 .service(web::resource("/seeds/{id}").route(web::get().to(seeds::page)))
                 .service(
                     web::resource("/seeds/{id}/edit")
-                        .route(web::get().to(editor::edit_seed_form))
-                        .route(web::post().to(editor::edit_seed)),
+                        .route(web::get().to(editor::edit_form::<Seeds>))
+                        .route(web::post().to(editor::edit::<Seeds>)),
                 )
                 .service(
                     web::resource("/seeds/{id}/confidential")
                         .route(web::get().to(editor::confidential_form))
                         .route(web::post().to(editor::save_confidential)),
                 )
-                .service(web::resource("/seeds/{id}/status").route(web::post().to(editor::seed_status)))
+                .service(web::resource("/seeds/{id}/status").route(web::post().to(editor::status::<Seeds>)))
                 .service(
                     web::resource("/seeds/{id}/access")
                         .route(web::get().to(editor::access_form))
@@ -140,16 +141,16 @@ pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone 
                 .service(web::resource("/needs").route(web::get().to(needs::mine)))
                 .service(
                     web::resource("/needs/new")
-                        .route(web::get().to(editor::new_need_form))
-                        .route(web::post().to(editor::create_need)),
+                        .route(web::get().to(editor::new_form::<Needs>))
+                        .route(web::post().to(editor::create::<Needs>)),
                 )
                 .service(web::resource("/needs/{id}").route(web::get().to(needs::page)))
                 .service(
                     web::resource("/needs/{id}/edit")
-                        .route(web::get().to(editor::edit_need_form))
-                        .route(web::post().to(editor::edit_need)),
+                        .route(web::get().to(editor::edit_form::<Needs>))
+                        .route(web::post().to(editor::edit::<Needs>)),
                 )
-                .service(web::resource("/needs/{id}/status").route(web::post().to(editor::need_status)))
+                .service(web::resource("/needs/{id}/status").route(web::post().to(editor::status::<Needs>)))
                 .service(web::resource("/matches").route(web::get().to(matches::list)))
                 .service(web::resource("/matches/{id}").route(web::get().to(matches::one)))
                 .service(web::resource("/matches/{id}/dismiss").route(web::post().to(matches::dismiss)))

@@ -7,6 +7,7 @@ pub mod matches;
 pub mod needs;
 pub mod notifications;
 pub mod ops;
+pub mod records;
 pub mod saved_searches;
 pub mod search;
 pub mod seeds;

@@ -2,7 +2,7 @@
 //! the company.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use kakehashi_domain::{Access, Locale, NeedInput, RecordStatus, Visibility};
 use kakehashi_service::Services;
@@ -14,7 +14,9 @@ use validator::Validate;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{Ctx, CurrentMember, Valid};
-use crate::routes::seeds::{ListQuery, expected_version, versioned};
+use crate::routes::records::{
+    self, Answer, ListQuery, NewRecordRequest, PatchRequest, RecordRequest, RecordView, answer, move_to,
+};
 use crate::routes::views::{ListOf, OrganizationView, PageQuery};
 
 type Svc = web::Data<Services>;
@@ -76,14 +78,9 @@ impl From<VisibleNeed> for NeedView {
     }
 }
 
-/// The create body; its rules live in the domain (`NeedContent::normalize_and_validate`).
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub struct NewNeedRequest(pub NeedInput);
-
-impl Validate for NewNeedRequest {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        Ok(())
+impl RecordView for NeedView {
+    fn version(&self) -> i32 {
+        self.version
     }
 }
 
@@ -100,16 +97,11 @@ impl Validate for NewNeedRequest {
     security(("bearer" = []))
 )]
 #[post("/needs")]
-pub async fn create(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    body: Valid<NewNeedRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(svc: Svc, member: CurrentMember, ctx: Ctx, body: Valid<NewRecordRequest<NeedInput>>) -> Answer {
     let input = body.into_inner()?.0;
     let external_ref = input.external_ref.clone();
     let need = svc.create_need_with_ref(&member, input.into_content(), external_ref, &ctx).await?;
-    Ok(versioned(StatusCode::CREATED, need.version, NeedView::from(need)))
+    Ok(answer(StatusCode::CREATED, NeedView::from(need)))
 }
 
 /// A need as the caller may see it; hidden needs answer 404 like missing ones.
@@ -122,7 +114,7 @@ pub async fn create(
 #[get("/needs/{id}")]
 pub async fn get_one(svc: Svc, member: CurrentMember, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let need = svc.need(&member, id.into_inner()).await?;
-    Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))
+    Ok(answer(StatusCode::OK, NeedView::from(need)))
 }
 
 /// Published needs the caller may see (academia, liaisons, admins), or with `mine=true` the
@@ -175,31 +167,28 @@ pub struct NeedPatchRequest {
     security(("bearer" = []))
 )]
 #[patch("/needs/{id}")]
-pub async fn update(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    body: Valid<NeedPatchRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner()?;
-    let expected = expected_version(&req, body.version)?;
-    let patch = NeedPatch {
-        title: body.title,
-        description: body.description,
-        modalities: body.modalities,
-        disease_areas: body.disease_areas,
-        stages: body.stages,
-        deal_types: body.deal_types,
-        keywords: body.keywords,
-        anonymous: body.anonymous,
-        visibility: body.visibility,
-        language: body.language,
-        external_ref: body.external_ref,
-    };
-    let need = svc.update_need(&member, id.into_inner(), patch, expected, &ctx).await?;
-    Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))
+pub async fn update(request: RecordRequest, body: Valid<NeedPatchRequest>) -> Answer {
+    records::update(request, body.into_inner()?, Services::update_need, NeedView::from).await
+}
+
+impl PatchRequest for NeedPatchRequest {
+    type Patch = NeedPatch;
+    fn into_patch(self) -> (NeedPatch, Option<i32>) {
+        let patch = NeedPatch {
+            title: self.title,
+            description: self.description,
+            modalities: self.modalities,
+            disease_areas: self.disease_areas,
+            stages: self.stages,
+            deal_types: self.deal_types,
+            keywords: self.keywords,
+            anonymous: self.anonymous,
+            visibility: self.visibility,
+            language: self.language,
+            external_ref: self.external_ref,
+        };
+        (patch, self.version)
+    }
 }
 
 /// Publish a draft (or archived) need.
@@ -214,16 +203,8 @@ pub async fn update(
     security(("bearer" = []))
 )]
 #[post("/needs/{id}/publish")]
-pub async fn publish(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let need = svc.set_need_status(&member, id.into_inner(), RecordStatus::Published, expected, &ctx).await?;
-    Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))
+pub async fn publish(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Published, Services::set_need_status, NeedView::from).await
 }
 
 /// Archive a need.
@@ -238,16 +219,8 @@ pub async fn publish(
     security(("bearer" = []))
 )]
 #[delete("/needs/{id}")]
-pub async fn archive(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let need = svc.set_need_status(&member, id.into_inner(), RecordStatus::Archived, expected, &ctx).await?;
-    Ok(versioned(StatusCode::OK, need.version, NeedView::from(need)))
+pub async fn archive(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Archived, Services::set_need_status, NeedView::from).await
 }
 
 /// Restore an archived need (its owner): it becomes a draft again, to be edited and published.
@@ -263,14 +236,6 @@ pub async fn archive(
     security(("bearer" = []))
 )]
 #[post("/needs/{id}/restore")]
-pub async fn restore(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let need = svc.set_need_status(&member, id.into_inner(), RecordStatus::Draft, expected, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, need.version, NeedView::from(need)))
+pub async fn restore(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Draft, Services::set_need_status, NeedView::from).await
 }

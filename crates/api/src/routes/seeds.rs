@@ -1,7 +1,7 @@
 //! `/api/v1/seeds`, `/api/v1/taxonomy` and seed import. Views are built from what the service
 //! disclosed: a field the service left out cannot appear here.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use kakehashi_domain::introduction::DeclineReason;
@@ -19,6 +19,9 @@ use validator::Validate;
 
 use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Ctx, CurrentMember, Valid};
+use crate::routes::records::{
+    self, Answer, ListQuery, NewRecordRequest, PatchRequest, RecordRequest, RecordView, answer, move_to,
+};
 use crate::routes::views::{ListOf, OrganizationView, PageQuery};
 
 type Svc = web::Data<Services>;
@@ -122,49 +125,9 @@ impl From<VisibleSeed> for SeedView {
     }
 }
 
-/// The response for one record, with its version as the `ETag`.
-pub(crate) fn versioned<T: Serialize>(status: actix_web::http::StatusCode, version: i32, body: T) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::ETAG, format!("\"{version}\""))).json(body)
-}
-
-/// The version a client expects, from `If-Match` or the body; both given must agree.
-/// `If-Match` takes the forms of [`crate::openapi::IF_MATCH_PATTERN`]: `"3"`, `W/"3"` or `3`.
-pub(crate) fn expected_version(req: &HttpRequest, body: Option<i32>) -> Result<Option<i32>, ApiError> {
-    let header = match req.headers().get(header::IF_MATCH) {
-        None => None,
-        Some(value) => Some(if_match_version(value.to_str().unwrap_or("").trim()).ok_or_else(|| {
-            ApiError::field(Code::ValidationFailed, "If-Match", "must be a version number such as \"3\"")
-        })?),
-    };
-    match (header, body) {
-        (Some(h), Some(b)) if h != b => {
-            Err(ApiError::field(Code::ValidationFailed, "version", "differs from If-Match"))
-        }
-        (h, b) => Ok(h.or(b)),
-    }
-}
-
-fn if_match_version(value: &str) -> Option<i32> {
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    let digits = match tag.strip_prefix('"') {
-        Some(quoted) => quoted.strip_suffix('"')?,
-        None if tag.len() == value.len() => tag,
-        None => return None,
-    };
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// The create body; its rules live in the domain (`SeedContent::normalize_and_validate`).
-#[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub struct NewSeedRequest(pub SeedInput);
-
-impl Validate for NewSeedRequest {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        Ok(())
+impl RecordView for SeedView {
+    fn version(&self) -> i32 {
+        self.version
     }
 }
 
@@ -181,16 +144,11 @@ impl Validate for NewSeedRequest {
     security(("bearer" = []))
 )]
 #[post("/seeds")]
-pub async fn create(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    body: Valid<NewSeedRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(svc: Svc, member: CurrentMember, ctx: Ctx, body: Valid<NewRecordRequest<SeedInput>>) -> Answer {
     let input = body.into_inner()?.0;
     let external_ref = input.external_ref.clone();
     let seed = svc.create_seed_with_ref(&member, input.into_content(), external_ref, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::CREATED, seed.version, SeedView::from(seed)))
+    Ok(answer(StatusCode::CREATED, SeedView::from(seed)))
 }
 
 /// A seed as the caller may see it; hidden seeds answer 404 like missing ones.
@@ -203,20 +161,7 @@ pub async fn create(
 #[get("/seeds/{id}")]
 pub async fn get_one(svc: Svc, member: CurrentMember, ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let seed = svc.seed(&member, id.into_inner(), &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only the caller's own (for TTO staff and companies: their organisation's), any status.
-    #[serde(default)]
-    pub mine: bool,
-    pub status: Option<RecordStatus>,
-    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
-    pub page: Option<u64>,
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    pub per_page: Option<u64>,
+    Ok(answer(StatusCode::OK, SeedView::from(seed)))
 }
 
 /// Published seeds the caller may find, or with `mine=true` their own. Summaries only.
@@ -271,32 +216,29 @@ pub struct SeedPatchRequest {
     security(("bearer" = []))
 )]
 #[patch("/seeds/{id}")]
-pub async fn update(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-    body: Valid<SeedPatchRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner()?;
-    let expected = expected_version(&req, body.version)?;
-    let patch = SeedPatch {
-        title: body.title,
-        summary: body.summary,
-        confidential: body.confidential,
-        modalities: body.modalities,
-        disease_areas: body.disease_areas,
-        stage: body.stage,
-        ip_status: body.ip_status,
-        deal_types: body.deal_types,
-        keywords: body.keywords,
-        visibility: body.visibility,
-        language: body.language,
-        external_ref: body.external_ref,
-    };
-    let seed = svc.update_seed(&member, id.into_inner(), patch, expected, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+pub async fn update(request: RecordRequest, body: Valid<SeedPatchRequest>) -> Answer {
+    records::update(request, body.into_inner()?, Services::update_seed, SeedView::from).await
+}
+
+impl PatchRequest for SeedPatchRequest {
+    type Patch = SeedPatch;
+    fn into_patch(self) -> (SeedPatch, Option<i32>) {
+        let patch = SeedPatch {
+            title: self.title,
+            summary: self.summary,
+            confidential: self.confidential,
+            modalities: self.modalities,
+            disease_areas: self.disease_areas,
+            stage: self.stage,
+            ip_status: self.ip_status,
+            deal_types: self.deal_types,
+            keywords: self.keywords,
+            visibility: self.visibility,
+            language: self.language,
+            external_ref: self.external_ref,
+        };
+        (patch, self.version)
+    }
 }
 
 /// Publish a draft seed (an archived one is restored first).
@@ -311,16 +253,8 @@ pub async fn update(
     security(("bearer" = []))
 )]
 #[post("/seeds/{id}/publish")]
-pub async fn publish(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Published, expected, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+pub async fn publish(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Published, Services::set_seed_status, SeedView::from).await
 }
 
 /// Archive a seed (it leaves search and lists; grants keep working for their holders).
@@ -335,16 +269,8 @@ pub async fn publish(
     security(("bearer" = []))
 )]
 #[delete("/seeds/{id}")]
-pub async fn archive(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Archived, expected, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+pub async fn archive(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Archived, Services::set_seed_status, SeedView::from).await
 }
 
 /// Restore an archived seed (its owner): it becomes a draft again, to be edited and published.
@@ -360,16 +286,8 @@ pub async fn archive(
     security(("bearer" = []))
 )]
 #[post("/seeds/{id}/restore")]
-pub async fn restore(
-    svc: Svc,
-    member: CurrentMember,
-    ctx: Ctx,
-    req: HttpRequest,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = expected_version(&req, None)?;
-    let seed = svc.set_seed_status(&member, id.into_inner(), RecordStatus::Draft, expected, &ctx).await?;
-    Ok(versioned(actix_web::http::StatusCode::OK, seed.version, SeedView::from(seed)))
+pub async fn restore(request: RecordRequest) -> Answer {
+    move_to(request, RecordStatus::Draft, Services::set_seed_status, SeedView::from).await
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -614,19 +532,4 @@ pub async fn import(
             .collect(),
         outcomes: report.outcomes.into_iter().map(ImportRowOutcome::from).collect(),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::if_match_version;
-
-    #[test]
-    fn if_match_takes_the_documented_forms_only() {
-        for (value, expected) in [("\"3\"", Some(3)), ("W/\"12\"", Some(12)), ("7", Some(7)), ("\"0\"", Some(0))] {
-            assert_eq!(if_match_version(value), expected, "{value}");
-        }
-        for value in ["", "\"\"", "W/3", "\"3", "3\"", "+3", "-1", "\"1234567890\"", "*", "\"3\" ", "0x3"] {
-            assert_eq!(if_match_version(value), None, "{value}");
-        }
-    }
 }

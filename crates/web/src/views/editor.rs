@@ -13,6 +13,7 @@ use kakehashi_domain::{
     Visibility,
 };
 use kakehashi_service::ServiceError;
+use kakehashi_service::auth::Authenticated;
 use kakehashi_service::needs::{NeedPatch, VisibleNeed};
 use kakehashi_service::seeds::{SeedPatch, VisibleSeed};
 
@@ -96,6 +97,7 @@ fn editor_error(visit: &Visit, err: &ServiceError) -> Result<FieldErrors, WebErr
 // Seeds
 
 /// What the seed form shows: the member's input (kept on errors) or the stored seed.
+#[derive(Default)]
 pub struct SeedFields {
     pub title: String,
     pub summary: String,
@@ -109,39 +111,6 @@ pub struct SeedFields {
     /// The organisation's own reference; `None` (no field) for an editor from elsewhere (the
     /// secretariat), to whom the service does not disclose it.
     pub external_ref: Option<String>,
-}
-
-impl SeedFields {
-    fn of(seed: &VisibleSeed, with_ref: bool) -> SeedFields {
-        let c = &seed.content;
-        SeedFields {
-            title: c.title.clone(),
-            summary: c.summary.clone(),
-            modalities: c.modalities.clone(),
-            disease_areas: c.disease_areas.clone(),
-            stage: c.stage.clone(),
-            ip_status: c.ip_status.clone(),
-            deal_types: c.deal_types.clone(),
-            keywords: c.keywords.join(", "),
-            visibility: visibility_value(c.visibility),
-            external_ref: with_ref.then(|| seed.external_ref.clone().unwrap_or_default()),
-        }
-    }
-
-    fn from_form(form: &Form, with_ref: bool) -> SeedFields {
-        SeedFields {
-            title: form.get("title").to_owned(),
-            summary: form.get("summary").to_owned(),
-            modalities: form.all("modalities"),
-            disease_areas: form.all("disease_areas"),
-            stage: form.get("stage").to_owned(),
-            ip_status: form.get("ip_status").to_owned(),
-            deal_types: form.all("deal_types"),
-            keywords: form.get("keywords").to_owned(),
-            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
-            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
-        }
-    }
 }
 
 #[derive(Template)]
@@ -215,63 +184,140 @@ impl RecordSteps {
     }
 }
 
-fn may_register_seeds(role: Role) -> bool {
-    matches!(role, Role::Researcher | Role::Tto)
+/// What the editor of one kind of record (seeds, needs) knows of it; the handlers after it serve
+/// both kinds.
+pub(crate) trait Kind {
+    type Record;
+    /// What the form shows.
+    type Fields;
+    type Page: Template;
+    /// The kind's path segment: `seeds`, `needs`.
+    const PATH: &'static str;
+    /// The title keys of the editor of a new record and of a stored one.
+    const NEW_TITLE: &'static str;
+    const EDIT_TITLE: &'static str;
+    /// The title key of the error pages of the editor's reads.
+    const TITLE: &'static str;
+
+    /// Whether members of `role` register records of the kind.
+    fn registers(role: Role) -> bool;
+    /// The form of a new record.
+    fn blank() -> Self::Fields;
+    /// The form of a stored record; `with_ref`: with the organisation's own reference.
+    fn of(record: &Self::Record, with_ref: bool) -> Self::Fields;
+    /// The member's input, kept on errors.
+    fn from_form(form: &Form, with_ref: bool) -> Self::Fields;
+    fn page(c: Chrome, record: Option<&Self::Record>, f: Self::Fields, errors: FieldErrors) -> Self::Page;
+    fn head(record: &Self::Record) -> Head;
+    /// Where the editor goes after registering a record.
+    fn created(record: &Self::Record) -> String;
+
+    async fn load(visit: &Visit, member: &Authenticated, id: uuid::Uuid) -> Result<Self::Record, ServiceError>;
+    async fn create(
+        visit: &Visit,
+        member: &Authenticated,
+        f: &Self::Fields,
+        visibility: Visibility,
+    ) -> Result<Self::Record, ServiceError>;
+    async fn save(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        f: &Self::Fields,
+        visibility: Visibility,
+        version: Option<i32>,
+    ) -> Result<Self::Record, ServiceError>;
+    async fn set_status(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        to: RecordStatus,
+        version: Option<i32>,
+    ) -> Result<Self::Record, ServiceError>;
 }
 
-/// The seed, when this member may edit it; the missing page otherwise.
-async fn editable_seed(visit: &Visit, raw_id: &str) -> Result<VisibleSeed, WebError> {
-    let live = visit.member()?;
-    let id = crate::parse_id(visit, raw_id)?;
-    match visit.services.seed(&live.member, id, &visit.ctx).await {
-        Ok(seed) if seed.access == Access::Owner => Ok(seed),
-        Ok(_) | Err(ServiceError::NotFound(_)) => Err(no_editor(visit)),
-        Err(err) => Err(WebError::from_service(&err, visit.chrome("seed.title"))),
-    }
+/// What the handlers need of a record besides its form.
+pub(crate) struct Head {
+    id: uuid::Uuid,
+    access: Access,
+    /// The record's organisation, when the member may know it.
+    organization: Option<uuid::Uuid>,
 }
 
-/// `GET /seeds/new`.
-///
-/// # Errors
-/// The missing page for members who do not register seeds.
-pub async fn new_seed_form(visit: Visit) -> Result<HttpResponse, WebError> {
-    let live = visit.member()?;
-    if !may_register_seeds(live.member.role) {
-        return Err(no_editor(&visit));
-    }
-    let f = SeedFields {
-        title: String::new(),
-        summary: String::new(),
-        modalities: Vec::new(),
-        disease_areas: Vec::new(),
-        stage: String::new(),
-        ip_status: String::new(),
-        deal_types: Vec::new(),
-        keywords: String::new(),
-        visibility: "members",
-        external_ref: Some(String::new()),
-    };
-    let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, FieldErrors::default());
-    render(&visit, StatusCode::OK, &page)
-}
+/// The seeds' editor.
+pub(crate) struct Seeds;
 
-/// `POST /seeds/new`: registers a draft and opens its confidential section's editor.
-///
-/// # Errors
-/// 403 without a valid form token; the missing page for members who do not register seeds.
-pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let live = visit.member()?;
-    if !may_register_seeds(live.member.role) {
-        return Err(no_editor(&visit));
+impl Kind for Seeds {
+    type Record = VisibleSeed;
+    type Fields = SeedFields;
+    type Page = SeedEditPage;
+    const PATH: &'static str = "seeds";
+    const NEW_TITLE: &'static str = "editor.new_seed";
+    const EDIT_TITLE: &'static str = "editor.edit_seed";
+    const TITLE: &'static str = "seed.title";
+
+    fn registers(role: Role) -> bool {
+        matches!(role, Role::Researcher | Role::Tto)
     }
-    let f = SeedFields::from_form(&form, true);
-    let mut errors = FieldErrors::default();
-    let visibility = parse_visibility(form.get("visibility"));
-    if visibility.is_none() {
-        errors.add("visibility", visit.lang.t("form.required"));
+
+    fn blank() -> SeedFields {
+        SeedFields { visibility: "members", external_ref: Some(String::new()), ..SeedFields::default() }
     }
-    if errors.is_empty() {
+
+    fn of(seed: &VisibleSeed, with_ref: bool) -> SeedFields {
+        let c = &seed.content;
+        SeedFields {
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            modalities: c.modalities.clone(),
+            disease_areas: c.disease_areas.clone(),
+            stage: c.stage.clone(),
+            ip_status: c.ip_status.clone(),
+            deal_types: c.deal_types.clone(),
+            keywords: c.keywords.join(", "),
+            visibility: visibility_value(c.visibility),
+            external_ref: with_ref.then(|| seed.external_ref.clone().unwrap_or_default()),
+        }
+    }
+
+    fn from_form(form: &Form, with_ref: bool) -> SeedFields {
+        SeedFields {
+            title: form.get("title").to_owned(),
+            summary: form.get("summary").to_owned(),
+            modalities: form.all("modalities"),
+            disease_areas: form.all("disease_areas"),
+            stage: form.get("stage").to_owned(),
+            ip_status: form.get("ip_status").to_owned(),
+            deal_types: form.all("deal_types"),
+            keywords: form.get("keywords").to_owned(),
+            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
+        }
+    }
+
+    fn page(c: Chrome, seed: Option<&VisibleSeed>, f: SeedFields, errors: FieldErrors) -> SeedEditPage {
+        SeedEditPage::new(c, seed, f, errors)
+    }
+
+    fn head(seed: &VisibleSeed) -> Head {
+        Head { id: seed.id, access: seed.access, organization: Some(seed.organization.id) }
+    }
+
+    /// A new seed's confidential section is edited next.
+    fn created(seed: &VisibleSeed) -> String {
+        format!("/seeds/{}/confidential", seed.id)
+    }
+
+    async fn load(visit: &Visit, member: &Authenticated, id: uuid::Uuid) -> Result<VisibleSeed, ServiceError> {
+        visit.services.seed(member, id, &visit.ctx).await
+    }
+
+    async fn create(
+        visit: &Visit,
+        member: &Authenticated,
+        f: &SeedFields,
+        visibility: Visibility,
+    ) -> Result<VisibleSeed, ServiceError> {
         let input = SeedInput {
             title: f.title.clone(),
             summary: f.summary.clone(),
@@ -282,52 +328,21 @@ pub async fn create_seed(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             ip_status: f.ip_status.clone(),
             deal_types: f.deal_types.clone(),
             keywords: split_list(&f.keywords),
-            visibility: visibility.unwrap_or(Visibility::Members),
+            visibility,
             language: None,
             external_ref: None,
         };
-        let created =
-            visit.services.create_seed_with_ref(&live.member, input.into_content(), f.external_ref.clone(), &visit.ctx);
-        match created.await {
-            Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}/confidential", seed.id))),
-            Err(err) => errors = editor_error(&visit, &err)?,
-        }
+        visit.services.create_seed_with_ref(member, input.into_content(), f.external_ref.clone(), &visit.ctx).await
     }
-    let status = errors.status();
-    let page = SeedEditPage::new(visit.chrome("editor.new_seed"), None, f, errors);
-    render(&visit, status, &page)
-}
 
-/// `GET /seeds/{id}/edit`.
-///
-/// # Errors
-/// The missing page unless the member may edit the seed.
-pub async fn edit_seed_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
-    let seed = editable_seed(&visit, &id).await?;
-    let page = SeedEditPage::new(
-        visit.chrome("editor.edit_seed"),
-        Some(&seed),
-        SeedFields::of(&seed, ours(&visit, Some(seed.organization.id))),
-        FieldErrors::default(),
-    );
-    render(&visit, StatusCode::OK, &page)
-}
-
-/// `POST /seeds/{id}/edit`: saves the public part (the confidential section is left as it is).
-///
-/// # Errors
-/// 403 without a valid form token; the missing page unless the member may edit the seed.
-pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let seed = editable_seed(&visit, &id).await?;
-    let live = visit.member()?;
-    let f = SeedFields::from_form(&form, ours(&visit, Some(seed.organization.id)));
-    let mut errors = FieldErrors::default();
-    let visibility = parse_visibility(form.get("visibility"));
-    if visibility.is_none() {
-        errors.add("visibility", visit.lang.t("form.required"));
-    }
-    if errors.is_empty() {
+    async fn save(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        f: &SeedFields,
+        visibility: Visibility,
+        version: Option<i32>,
+    ) -> Result<VisibleSeed, ServiceError> {
         let patch = SeedPatch {
             title: Some(f.title.clone()),
             summary: Some(f.summary.clone()),
@@ -337,18 +352,136 @@ pub async fn edit_seed(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             ip_status: Some(f.ip_status.clone()),
             deal_types: Some(f.deal_types.clone()),
             keywords: Some(split_list(&f.keywords)),
-            visibility,
+            visibility: Some(visibility),
             external_ref: f.external_ref.clone().map(Some),
             ..SeedPatch::default()
         };
-        match visit.services.update_seed(&live.member, seed.id, patch, version_of(&form), &visit.ctx).await {
-            Ok(seed) => return Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
+        visit.services.update_seed(member, id, patch, version, &visit.ctx).await
+    }
+
+    async fn set_status(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        to: RecordStatus,
+        version: Option<i32>,
+    ) -> Result<VisibleSeed, ServiceError> {
+        visit.services.set_seed_status(member, id, to, version, &visit.ctx).await
+    }
+}
+
+/// The record, when this member may edit it; the missing page otherwise.
+async fn editable<K: Kind>(visit: &Visit, raw_id: &str) -> Result<K::Record, WebError> {
+    let live = visit.member()?;
+    let id = crate::parse_id(visit, raw_id)?;
+    match K::load(visit, &live.member, id).await {
+        Ok(record) if K::head(&record).access == Access::Owner => Ok(record),
+        Ok(_) | Err(ServiceError::NotFound(_)) => Err(no_editor(visit)),
+        Err(err) => Err(WebError::from_service(&err, visit.chrome(K::TITLE))),
+    }
+}
+
+/// The editor of a stored record as it is stored.
+fn stored_page<K: Kind>(visit: &Visit, record: &K::Record, errors: FieldErrors) -> K::Page {
+    let f = K::of(record, ours(visit, K::head(record).organization));
+    K::page(visit.chrome(K::EDIT_TITLE), Some(record), f, errors)
+}
+
+/// The visibility the form chose; without one, a problem beside its field.
+fn chosen_visibility(visit: &Visit, form: &Form, errors: &mut FieldErrors) -> Option<Visibility> {
+    let visibility = parse_visibility(form.get("visibility"));
+    if visibility.is_none() {
+        errors.add("visibility", visit.lang.t("form.required"));
+    }
+    visibility
+}
+
+/// `GET /seeds/new`, `GET /needs/new`.
+///
+/// # Errors
+/// The missing page for members who do not register records of the kind.
+pub(crate) async fn new_form<K: Kind>(visit: Visit) -> Result<HttpResponse, WebError> {
+    let live = visit.member()?;
+    if !K::registers(live.member.role) {
+        return Err(no_editor(&visit));
+    }
+    let page = K::page(visit.chrome(K::NEW_TITLE), None, K::blank(), FieldErrors::default());
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `POST /seeds/new` (then the new seed's confidential section's editor), `POST /needs/new`:
+/// registers a draft.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page for members who do not register records of
+/// the kind.
+pub(crate) async fn create<K: Kind>(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let live = visit.member()?;
+    if !K::registers(live.member.role) {
+        return Err(no_editor(&visit));
+    }
+    let f = K::from_form(&form, true);
+    let mut errors = FieldErrors::default();
+    if let Some(visibility) = chosen_visibility(&visit, &form, &mut errors) {
+        match K::create(&visit, &live.member, &f, visibility).await {
+            Ok(record) => return Ok(visit.see_other(&K::created(&record))),
             Err(err) => errors = editor_error(&visit, &err)?,
         }
     }
     let status = errors.status();
-    let page = SeedEditPage::new(visit.chrome("editor.edit_seed"), Some(&seed), f, errors);
+    let page = K::page(visit.chrome(K::NEW_TITLE), None, f, errors);
     render(&visit, status, &page)
+}
+
+/// `GET /seeds/{id}/edit`, `GET /needs/{id}/edit`.
+///
+/// # Errors
+/// The missing page unless the member may edit the record.
+pub(crate) async fn edit_form<K: Kind>(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
+    let record = editable::<K>(&visit, &id).await?;
+    render(&visit, StatusCode::OK, &stored_page::<K>(&visit, &record, FieldErrors::default()))
+}
+
+/// `POST /seeds/{id}/edit` (the public part: a seed's confidential section is left as it is),
+/// `POST /needs/{id}/edit`.
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the record.
+pub(crate) async fn edit<K: Kind>(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let record = editable::<K>(&visit, &id).await?;
+    let live = visit.member()?;
+    let f = K::from_form(&form, ours(&visit, K::head(&record).organization));
+    let mut errors = FieldErrors::default();
+    if let Some(visibility) = chosen_visibility(&visit, &form, &mut errors) {
+        match K::save(&visit, &live.member, K::head(&record).id, &f, visibility, version_of(&form)).await {
+            Ok(saved) => return Ok(visit.see_other(&format!("/{}/{}", K::PATH, K::head(&saved).id))),
+            Err(err) => errors = editor_error(&visit, &err)?,
+        }
+    }
+    let status = errors.status();
+    let page = K::page(visit.chrome(K::EDIT_TITLE), Some(&record), f, errors);
+    render(&visit, status, &page)
+}
+
+/// `POST /seeds/{id}/status`, `POST /needs/{id}/status`: publishes, archives or restores
+/// (`to=draft`).
+///
+/// # Errors
+/// 403 without a valid form token; the missing page unless the member may edit the record.
+pub(crate) async fn status<K: Kind>(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
+    form.check(&visit)?;
+    let record = editable::<K>(&visit, &id).await?;
+    let live = visit.member()?;
+    let Some(to) = parse_status(form.get("to")) else { return Err(no_editor(&visit)) };
+    match K::set_status(&visit, &live.member, K::head(&record).id, to, version_of(&form)).await {
+        Ok(moved) => Ok(visit.see_other(&format!("/{}/{}", K::PATH, K::head(&moved).id))),
+        Err(err) => {
+            let errors = editor_error(&visit, &err)?;
+            render(&visit, StatusCode::CONFLICT, &stored_page::<K>(&visit, &record, errors))
+        }
+    }
 }
 
 #[derive(Template)]
@@ -369,7 +502,7 @@ pub struct ConfidentialEditPage {
 /// # Errors
 /// The missing page unless the member may edit the seed.
 pub async fn confidential_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
-    let seed = editable_seed(&visit, &id).await?;
+    let seed = editable::<Seeds>(&visit, &id).await?;
     let section = seed.confidential.clone().unwrap_or_default();
     let page = ConfidentialEditPage {
         c: visit.chrome("editor.confidential"),
@@ -390,7 +523,7 @@ pub async fn confidential_form(visit: Visit, id: Path<String>) -> Result<HttpRes
 /// 403 without a valid form token; the missing page unless the member may edit the seed.
 pub async fn save_confidential(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
     form.check(&visit)?;
-    let seed = editable_seed(&visit, &id).await?;
+    let seed = editable::<Seeds>(&visit, &id).await?;
     let live = visit.member()?;
     let section = ConfidentialSection {
         details: form.get("details").to_owned(),
@@ -423,30 +556,6 @@ fn parse_status(raw: &str) -> Option<RecordStatus> {
         // Restoring: an archived record back to draft.
         "draft" => Some(RecordStatus::Draft),
         _ => None,
-    }
-}
-
-/// `POST /seeds/{id}/status`: publishes, archives or restores (`to=draft`).
-///
-/// # Errors
-/// 403 without a valid form token; the missing page unless the member may edit the seed.
-pub async fn seed_status(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let seed = editable_seed(&visit, &id).await?;
-    let live = visit.member()?;
-    let Some(to) = parse_status(form.get("to")) else { return Err(no_editor(&visit)) };
-    match visit.services.set_seed_status(&live.member, seed.id, to, version_of(&form), &visit.ctx).await {
-        Ok(seed) => Ok(visit.see_other(&format!("/seeds/{}", seed.id))),
-        Err(err) => {
-            let errors = editor_error(&visit, &err)?;
-            let page = SeedEditPage::new(
-                visit.chrome("editor.edit_seed"),
-                Some(&seed),
-                SeedFields::of(&seed, ours(&visit, Some(seed.organization.id))),
-                errors,
-            );
-            render(&visit, StatusCode::CONFLICT, &page)
-        }
     }
 }
 
@@ -593,6 +702,7 @@ pub async fn revoke(visit: Visit, path: Path<(String, String)>, form: Form) -> R
 // ---------------------------------------------------------------------------------------------
 // Needs
 
+#[derive(Default)]
 pub struct NeedFields {
     pub title: String,
     pub description: String,
@@ -604,39 +714,6 @@ pub struct NeedFields {
     pub anonymous: bool,
     pub visibility: &'static str,
     pub external_ref: Option<String>,
-}
-
-impl NeedFields {
-    fn of(need: &VisibleNeed, with_ref: bool) -> NeedFields {
-        let c = &need.content;
-        NeedFields {
-            title: c.title.clone(),
-            description: c.description.clone(),
-            modalities: c.modalities.clone(),
-            disease_areas: c.disease_areas.clone(),
-            stages: c.stages.clone(),
-            deal_types: c.deal_types.clone(),
-            keywords: c.keywords.join(", "),
-            anonymous: c.anonymous,
-            visibility: visibility_value(c.visibility),
-            external_ref: with_ref.then(|| need.external_ref.clone().unwrap_or_default()),
-        }
-    }
-
-    fn from_form(form: &Form, with_ref: bool) -> NeedFields {
-        NeedFields {
-            title: form.get("title").to_owned(),
-            description: form.get("description").to_owned(),
-            modalities: form.all("modalities"),
-            disease_areas: form.all("disease_areas"),
-            stages: form.all("stages"),
-            deal_types: form.all("deal_types"),
-            keywords: form.get("keywords").to_owned(),
-            anonymous: form.get("anonymous") == "true",
-            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
-            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
-        }
-    }
 }
 
 #[derive(Template)]
@@ -671,58 +748,79 @@ impl NeedEditPage {
     }
 }
 
-async fn editable_need(visit: &Visit, raw_id: &str) -> Result<VisibleNeed, WebError> {
-    let live = visit.member()?;
-    let id = crate::parse_id(visit, raw_id)?;
-    match visit.services.need(&live.member, id).await {
-        Ok(need) if need.access == Access::Owner => Ok(need),
-        Ok(_) | Err(ServiceError::NotFound(_)) => Err(no_editor(visit)),
-        Err(err) => Err(WebError::from_service(&err, visit.chrome("need.title"))),
-    }
-}
+/// The needs' editor.
+pub(crate) struct Needs;
 
-/// `GET /needs/new`.
-///
-/// # Errors
-/// The missing page for members who are not company staff.
-pub async fn new_need_form(visit: Visit) -> Result<HttpResponse, WebError> {
-    let live = visit.member()?;
-    if live.member.role != Role::Company {
-        return Err(no_editor(&visit));
-    }
-    let f = NeedFields {
-        title: String::new(),
-        description: String::new(),
-        modalities: Vec::new(),
-        disease_areas: Vec::new(),
-        stages: Vec::new(),
-        deal_types: Vec::new(),
-        keywords: String::new(),
-        anonymous: false,
-        visibility: "members",
-        external_ref: Some(String::new()),
-    };
-    let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, FieldErrors::default());
-    render(&visit, StatusCode::OK, &page)
-}
+impl Kind for Needs {
+    type Record = VisibleNeed;
+    type Fields = NeedFields;
+    type Page = NeedEditPage;
+    const PATH: &'static str = "needs";
+    const NEW_TITLE: &'static str = "editor.new_need";
+    const EDIT_TITLE: &'static str = "editor.edit_need";
+    const TITLE: &'static str = "need.title";
 
-/// `POST /needs/new`.
-///
-/// # Errors
-/// 403 without a valid form token; the missing page for members who are not company staff.
-pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let live = visit.member()?;
-    if live.member.role != Role::Company {
-        return Err(no_editor(&visit));
+    fn registers(role: Role) -> bool {
+        role == Role::Company
     }
-    let f = NeedFields::from_form(&form, true);
-    let mut errors = FieldErrors::default();
-    let visibility = parse_visibility(form.get("visibility"));
-    if visibility.is_none() {
-        errors.add("visibility", visit.lang.t("form.required"));
+
+    fn blank() -> NeedFields {
+        NeedFields { visibility: "members", external_ref: Some(String::new()), ..NeedFields::default() }
     }
-    if errors.is_empty() {
+
+    fn of(need: &VisibleNeed, with_ref: bool) -> NeedFields {
+        let c = &need.content;
+        NeedFields {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            modalities: c.modalities.clone(),
+            disease_areas: c.disease_areas.clone(),
+            stages: c.stages.clone(),
+            deal_types: c.deal_types.clone(),
+            keywords: c.keywords.join(", "),
+            anonymous: c.anonymous,
+            visibility: visibility_value(c.visibility),
+            external_ref: with_ref.then(|| need.external_ref.clone().unwrap_or_default()),
+        }
+    }
+
+    fn from_form(form: &Form, with_ref: bool) -> NeedFields {
+        NeedFields {
+            title: form.get("title").to_owned(),
+            description: form.get("description").to_owned(),
+            modalities: form.all("modalities"),
+            disease_areas: form.all("disease_areas"),
+            stages: form.all("stages"),
+            deal_types: form.all("deal_types"),
+            keywords: form.get("keywords").to_owned(),
+            anonymous: form.get("anonymous") == "true",
+            visibility: parse_visibility(form.get("visibility")).map_or("", visibility_value),
+            external_ref: with_ref.then(|| form.get("external_ref").to_owned()),
+        }
+    }
+
+    fn page(c: Chrome, need: Option<&VisibleNeed>, f: NeedFields, errors: FieldErrors) -> NeedEditPage {
+        NeedEditPage::new(c, need, f, errors)
+    }
+
+    fn head(need: &VisibleNeed) -> Head {
+        Head { id: need.id, access: need.access, organization: need.organization.as_ref().map(|o| o.id) }
+    }
+
+    fn created(need: &VisibleNeed) -> String {
+        format!("/needs/{}", need.id)
+    }
+
+    async fn load(visit: &Visit, member: &Authenticated, id: uuid::Uuid) -> Result<VisibleNeed, ServiceError> {
+        visit.services.need(member, id).await
+    }
+
+    async fn create(
+        visit: &Visit,
+        member: &Authenticated,
+        f: &NeedFields,
+        visibility: Visibility,
+    ) -> Result<VisibleNeed, ServiceError> {
         let input = NeedInput {
             title: f.title.clone(),
             description: f.description.clone(),
@@ -732,52 +830,21 @@ pub async fn create_need(visit: Visit, form: Form) -> Result<HttpResponse, WebEr
             deal_types: f.deal_types.clone(),
             keywords: split_list(&f.keywords),
             anonymous: f.anonymous,
-            visibility: visibility.unwrap_or(Visibility::Members),
+            visibility,
             language: None,
             external_ref: None,
         };
-        let created =
-            visit.services.create_need_with_ref(&live.member, input.into_content(), f.external_ref.clone(), &visit.ctx);
-        match created.await {
-            Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
-            Err(err) => errors = editor_error(&visit, &err)?,
-        }
+        visit.services.create_need_with_ref(member, input.into_content(), f.external_ref.clone(), &visit.ctx).await
     }
-    let status = errors.status();
-    let page = NeedEditPage::new(visit.chrome("editor.new_need"), None, f, errors);
-    render(&visit, status, &page)
-}
 
-/// `GET /needs/{id}/edit`.
-///
-/// # Errors
-/// The missing page unless the member may edit the need.
-pub async fn edit_need_form(visit: Visit, id: Path<String>) -> Result<HttpResponse, WebError> {
-    let need = editable_need(&visit, &id).await?;
-    let page = NeedEditPage::new(
-        visit.chrome("editor.edit_need"),
-        Some(&need),
-        NeedFields::of(&need, ours(&visit, need.organization.as_ref().map(|o| o.id))),
-        FieldErrors::default(),
-    );
-    render(&visit, StatusCode::OK, &page)
-}
-
-/// `POST /needs/{id}/edit`.
-///
-/// # Errors
-/// 403 without a valid form token; the missing page unless the member may edit the need.
-pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let need = editable_need(&visit, &id).await?;
-    let live = visit.member()?;
-    let f = NeedFields::from_form(&form, ours(&visit, need.organization.as_ref().map(|o| o.id)));
-    let mut errors = FieldErrors::default();
-    let visibility = parse_visibility(form.get("visibility"));
-    if visibility.is_none() {
-        errors.add("visibility", visit.lang.t("form.required"));
-    }
-    if errors.is_empty() {
+    async fn save(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        f: &NeedFields,
+        visibility: Visibility,
+        version: Option<i32>,
+    ) -> Result<VisibleNeed, ServiceError> {
         let patch = NeedPatch {
             title: Some(f.title.clone()),
             description: Some(f.description.clone()),
@@ -787,41 +854,21 @@ pub async fn edit_need(visit: Visit, id: Path<String>, form: Form) -> Result<Htt
             deal_types: Some(f.deal_types.clone()),
             keywords: Some(split_list(&f.keywords)),
             anonymous: Some(f.anonymous),
-            visibility,
+            visibility: Some(visibility),
             language: None,
             external_ref: f.external_ref.clone().map(Some),
         };
-        match visit.services.update_need(&live.member, need.id, patch, version_of(&form), &visit.ctx).await {
-            Ok(need) => return Ok(visit.see_other(&format!("/needs/{}", need.id))),
-            Err(err) => errors = editor_error(&visit, &err)?,
-        }
+        visit.services.update_need(member, id, patch, version, &visit.ctx).await
     }
-    let status = errors.status();
-    let page = NeedEditPage::new(visit.chrome("editor.edit_need"), Some(&need), f, errors);
-    render(&visit, status, &page)
-}
 
-/// `POST /needs/{id}/status`.
-///
-/// # Errors
-/// 403 without a valid form token; the missing page unless the member may edit the need.
-pub async fn need_status(visit: Visit, id: Path<String>, form: Form) -> Result<HttpResponse, WebError> {
-    form.check(&visit)?;
-    let need = editable_need(&visit, &id).await?;
-    let live = visit.member()?;
-    let Some(to) = parse_status(form.get("to")) else { return Err(no_editor(&visit)) };
-    match visit.services.set_need_status(&live.member, need.id, to, version_of(&form), &visit.ctx).await {
-        Ok(need) => Ok(visit.see_other(&format!("/needs/{}", need.id))),
-        Err(err) => {
-            let errors = editor_error(&visit, &err)?;
-            let page = NeedEditPage::new(
-                visit.chrome("editor.edit_need"),
-                Some(&need),
-                NeedFields::of(&need, ours(&visit, need.organization.as_ref().map(|o| o.id))),
-                errors,
-            );
-            render(&visit, StatusCode::CONFLICT, &page)
-        }
+    async fn set_status(
+        visit: &Visit,
+        member: &Authenticated,
+        id: uuid::Uuid,
+        to: RecordStatus,
+        version: Option<i32>,
+    ) -> Result<VisibleNeed, ServiceError> {
+        visit.services.set_need_status(member, id, to, version, &visit.ctx).await
     }
 }
 

@@ -7,7 +7,6 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::until;
 use crate::web::Browser;
 use crate::world::{Member, World, marker};
 
@@ -60,16 +59,20 @@ async fn named_company(world: &World, who: &Member, need: Uuid) -> [Option<Strin
     let name = |v: &Value| v["name"].as_str().map(ToOwned::to_owned);
     let page = world.call(who, Method::GET, &format!("/api/v1/needs/{need}"), None).await;
     assert_eq!(page.status, 200, "{}", page.text);
-    let hit = until("the need in search", async || {
-        let res = world.call(who, Method::GET, "/api/v1/search?kind=need&q=exon", None).await;
-        res.body["items"].as_array()?.iter().find(|h| h["id"] == need.to_string()).cloned()
-    })
-    .await;
-    let matched = until("the need's match", async || {
-        let res = world.call(who, Method::GET, "/api/v1/matches", None).await;
-        res.body["items"].as_array()?.iter().find(|m| m["need"]["id"] == need.to_string()).cloned()
-    })
-    .await;
+    let hit = world
+        .app
+        .until("the need in search", async || {
+            let res = world.call(who, Method::GET, "/api/v1/search?kind=need&q=exon", None).await;
+            res.body["items"].as_array()?.iter().find(|h| h["id"] == need.to_string()).cloned()
+        })
+        .await;
+    let matched = world
+        .app
+        .until("the need's match", async || {
+            let res = world.call(who, Method::GET, "/api/v1/matches", None).await;
+            res.body["items"].as_array()?.iter().find(|m| m["need"]["id"] == need.to_string()).cloned()
+        })
+        .await;
     [name(&page.body["organization"]), name(&hit["organization"]), name(&matched["need"]["organization"])]
 }
 

@@ -21,7 +21,7 @@ use futures_util::FutureExt as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, until};
+use crate::helpers::PASSWORD;
 use crate::world::{World, marker};
 
 /// axe-core from npm (MPL-2.0, its licence beside it), for the tests only: never served.
@@ -424,12 +424,14 @@ async fn the_story_in_chromium_from_search_to_the_confidential_section() {
     let world = World::new().await;
     let secret = marker();
     let seed = japanese_seed(&world, &secret).await;
-    until("the seed in the company's search", async || {
-        let q: String = form_urlencoded::byte_serialize(QUERY.as_bytes()).collect();
-        let res = world.call(&world.company_c, Method::GET, &format!("/api/v1/search?q={q}"), None).await;
-        res.body["items"].as_array()?.iter().any(|h| h["id"] == seed.to_string()).then_some(())
-    })
-    .await;
+    world
+        .app
+        .until("the seed in the company's search", async || {
+            let q: String = form_urlencoded::byte_serialize(QUERY.as_bytes()).collect();
+            let res = world.call(&world.company_c, Method::GET, &format!("/api/v1/search?q={q}"), None).await;
+            res.body["items"].as_array()?.iter().any(|h| h["id"] == seed.to_string()).then_some(())
+        })
+        .await;
 
     let driver = start_driver(&tools).await;
     let browser = open_browser(&tools, &driver).await;

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use kakehashi::Settings;
 use kakehashi_domain::{OrganizationKind, Role};
 use kakehashi_service::Services;
+pub use kakehashi_service::progress::Stage;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -228,9 +229,36 @@ impl TestApp {
         mails.into_iter().map(|(_, raw)| decode_eml(&raw)).collect()
     }
 
-    /// The latest e-mail to `to`, waiting for it to arrive (some are sent after the answer).
+    /// Waits until this server's background work has reached `stage` for everything written so
+    /// far: woken by each pass of its indexer, matcher and e-mail delivery, not by a timer.
+    pub async fn settled(&self, stage: Stage) {
+        let reached = self.services.settled(stage, std::time::Duration::from_secs(60)).await.unwrap();
+        assert!(reached, "the background work never reached {stage:?}");
+    }
+
+    /// Tries `probe` again after each pass of this server's indexer, matcher or e-mail delivery
+    /// until it yields a value (what a background pass produces: a match, a notification, an
+    /// e-mail). Gives up after 30 s.
+    pub async fn until<T>(&self, what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+        use std::time::Duration;
+        let mut passes = self.services.progress.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            passes.mark_unchanged();
+            if let Some(value) = probe().await {
+                return value;
+            }
+            self.services.index_wake.notify_one();
+            let woken = tokio::time::timeout_at(deadline, passes.changed()).await;
+            assert!(woken.is_ok(), "timed out waiting for {what}");
+        }
+    }
+
+    /// The latest e-mail to `to`, once everything due has been sent; one written after the answer
+    /// (a password reset's) is waited for over the delivery's next passes.
     pub async fn await_mail(&self, to: &str) -> String {
-        until(&format!("an e-mail to {to}"), async || self.mails_to(to).pop()).await
+        self.settled(Stage::Delivered).await;
+        self.until(&format!("an e-mail to {to}"), async || self.mails_to(to).pop()).await
     }
 
     /// The token in the link of the e-mail to `to`, waiting for it to arrive.
@@ -283,7 +311,8 @@ pub fn assert_problem(res: &Response, status: u16, code: &str) {
     assert_eq!(res.body["status"], status);
 }
 
-/// Polls `probe` until it yields a value (background work such as matching and e-mail delivery).
+/// Polls `probe` until it yields a value, on a clock: for what no worker reports, such as a
+/// database coming back after an outage. Background work is waited for with [`TestApp::until`].
 pub async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     use std::time::{Duration, Instant};
     let deadline = Instant::now() + Duration::from_secs(30);

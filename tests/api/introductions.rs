@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Response, assert_problem, until};
+use crate::helpers::{Response, assert_problem};
 use crate::world::{Member, World, marker};
 
 async fn request(world: &World, who: &Member, seed: Uuid, need: Option<Uuid>) -> Response {
@@ -53,11 +53,13 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
     let need = world.need(true, "members", true).await;
 
     let owners_match = async || {
-        until("the owner's match", async || {
-            let res = world.call(&world.researcher_a, Method::GET, "/api/v1/matches", None).await;
-            (res.body["total"] == 1).then(|| res.body["items"][0]["need"]["organization"].clone())
-        })
-        .await
+        world
+            .app
+            .until("the owner's match", async || {
+                let res = world.call(&world.researcher_a, Method::GET, "/api/v1/matches", None).await;
+                (res.body["total"] == 1).then(|| res.body["items"][0]["need"]["organization"].clone())
+            })
+            .await
     };
     assert_eq!(owners_match().await, Value::Null, "the matched need's company is anonymous");
 
@@ -337,33 +339,41 @@ async fn each_step_tells_the_parties_who_must_act_without_naming_an_anonymous_co
     let need = world.need(true, "members", true).await;
     let id = request(&world, &world.company_c, seed, Some(need)).await.body["id"].as_str().unwrap().to_owned();
 
-    let liaison_mail = until("the liaison's e-mail", async || {
-        world.app.mails_to("liaison@example.org").into_iter().find(|m| m.contains(&id))
-    })
-    .await;
+    let liaison_mail = world
+        .app
+        .until("the liaison's e-mail", async || {
+            world.app.mails_to("liaison@example.org").into_iter().find(|m| m.contains(&id))
+        })
+        .await;
     assert!(liaison_mail.contains("日本創薬"), "the liaison knows the company: {liaison_mail}");
     assert!(world.app.mails_to("researcher_a@example.org").is_empty(), "the owner hears nothing yet");
 
     ok(step(&world, &world.liaison, &id, "forward", None).await).await;
-    let owner_mail = until("the owner's e-mail", async || {
-        world.app.mails_to("researcher_a@example.org").into_iter().find(|m| m.contains(&id))
-    })
-    .await;
+    let owner_mail = world
+        .app
+        .until("the owner's e-mail", async || {
+            world.app.mails_to("researcher_a@example.org").into_iter().find(|m| m.contains(&id))
+        })
+        .await;
     assert!(!owner_mail.contains("日本創薬"), "the anonymous company stays unnamed: {owner_mail}");
     let notes = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/notifications", None).await).await;
     assert_eq!(notes["total"], 1);
     assert!(!notes.to_string().contains("日本創薬"));
     assert!(world.app.mails_to("tto_a@example.org").is_empty(), "the owner answers, not the TTO");
-    until("the company's e-mail", async || {
-        world.app.mails_to("company_c@example.org").into_iter().find(|m| m.contains(&id))
-    })
-    .await;
+    world
+        .app
+        .until("the company's e-mail", async || {
+            world.app.mails_to("company_c@example.org").into_iter().find(|m| m.contains(&id))
+        })
+        .await;
 
     ok(step(&world, &world.researcher_a, &id, "accept", None).await).await;
-    until("the acceptance e-mail", async || {
-        world.app.mails_to("company_c@example.org").into_iter().filter(|m| m.contains(&id)).nth(1)
-    })
-    .await;
+    world
+        .app
+        .until("the acceptance e-mail", async || {
+            world.app.mails_to("company_c@example.org").into_iter().filter(|m| m.contains(&id)).nth(1)
+        })
+        .await;
     // The actor is not told of their own step.
     let company = ok(world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await).await;
     assert_eq!(company["total"], 2, "forwarded and accepted: {company}");
@@ -377,11 +387,13 @@ async fn the_funnel_counts_exactly_what_happened() {
     let seed = world.seed(&marker(), "members", true).await;
     world.need(false, "members", true).await;
     // The seed and the need fit each other: one match.
-    until("the match", async || {
-        let res = world.call(&world.admin, Method::GET, "/api/v1/matches", None).await;
-        (res.body["total"] == 1).then_some(())
-    })
-    .await;
+    world
+        .app
+        .until("the match", async || {
+            let res = world.call(&world.admin, Method::GET, "/api/v1/matches", None).await;
+            (res.body["total"] == 1).then_some(())
+        })
+        .await;
     // Three requests: one stops at the liaison, one is accepted, one reaches a licence.
     let screened = request(&world, &world.company_d, seed, None).await.body["id"].as_str().unwrap().to_owned();
     ok(step(&world, &world.liaison, &screened, "decline", Some(json!({ "reason_code": "not_a_fit" }))).await).await;

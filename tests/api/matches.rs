@@ -1,25 +1,19 @@
 //! Matching through HTTP: a fitting seed and need become a match that each viewer sees within
 //! their tier; dismissal survives re-scoring; liaison coverage narrows the list.
 
-use std::time::{Duration, Instant};
-
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::assert_problem;
+use crate::helpers::{Stage, assert_problem};
 use crate::world::{Member, World, marker};
 
+/// The matches once every record written so far has been indexed and matched, checked by `ready`.
 async fn matches_until(world: &World, who: &Member, query: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let res = world.call(who, Method::GET, &format!("/api/v1/matches{query}"), None).await;
-        assert_eq!(res.status, 200, "{}", res.text);
-        if ready(&res.body) {
-            return res.body;
-        }
-        assert!(Instant::now() < deadline, "matches never became {query}: {}", res.text);
-        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
-    }
+    world.app.settled(Stage::Matched).await;
+    let res = world.call(who, Method::GET, &format!("/api/v1/matches{query}"), None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(ready(&res.body), "matches are not as expected for {query}: {}", res.text);
+    res.body
 }
 
 fn total(body: &Value) -> u64 {
@@ -232,8 +226,8 @@ async fn two_processes_matching_one_database_make_and_tell_each_pair_once() {
         assert_eq!(res.status, 200, "{}", res.text);
     }
     let listed = matches_until(&world, &world.liaison, "?per_page=100", |b| total(b) == EACH * EACH).await;
-    // Both matchers have had time to go over every record again.
-    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    // Neither matcher has anything left to go over.
+    other.settled(Stage::Matched).await;
     let listed_again = world.call(&world.liaison, Method::GET, "/api/v1/matches?per_page=100", None).await.body;
     assert_eq!(total(&listed_again), EACH * EACH, "{listed_again}");
     let mut pairs: Vec<(String, String)> = listed["items"]

@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use actix_web::http::Method;
 use serde_json::json;
@@ -18,17 +17,19 @@ async fn a_new_match_tells_the_liaison_once_in_app_and_by_email() {
     let m = marker();
     let seed = world.seed(&m, "members", true).await;
     world.need(true, "members", true).await;
-    let unread = until("a notification", async || {
-        let body = world.call(&world.liaison, Method::GET, "/api/v1/notifications?unread=true", None).await.body;
-        (body["total"] == 1).then_some(body)
-    })
-    .await;
+    let unread = world
+        .app
+        .until("a notification", async || {
+            let body = world.call(&world.liaison, Method::GET, "/api/v1/notifications?unread=true", None).await.body;
+            (body["total"] == 1).then_some(body)
+        })
+        .await;
     let item = &unread["items"][0];
     assert_eq!(item["kind"], "match.new");
     assert!(item["title_en"].as_str().unwrap().starts_with("New match: 筋ジストロフィー"), "{item}");
     let id = item["id"].as_str().unwrap().to_owned();
 
-    let mail = until("the e-mail", async || world.app.mails_to("liaison@example.org").pop()).await;
+    let mail = world.app.until("the e-mail", async || world.app.mails_to("liaison@example.org").pop()).await;
     assert!(
         mail.contains("シーズ: 筋ジストロフィーに対するエクソンスキッピング核酸"),
         "Japanese for a Japanese-speaking liaison: {mail}"
@@ -60,11 +61,13 @@ async fn a_new_match_tells_the_liaison_once_in_app_and_by_email() {
             Some(json!({ "keywords": ["DMD", "antisense"] })),
         )
         .await;
-    let rescored = until("re-scoring", async || {
-        let body = world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body;
-        (body["items"][0]["updated_at"] != body["items"][0]["created_at"]).then_some(body)
-    })
-    .await;
+    let rescored = world
+        .app
+        .until("re-scoring", async || {
+            let body = world.call(&world.liaison, Method::GET, "/api/v1/matches", None).await.body;
+            (body["items"][0]["updated_at"] != body["items"][0]["created_at"]).then_some(body)
+        })
+        .await;
     assert_eq!(rescored["total"], 1);
     let all = world.call(&world.liaison, Method::GET, "/api/v1/notifications", None).await.body;
     assert_eq!(all["total"], 1);
@@ -200,7 +203,7 @@ async fn mail_waits_for_a_server_that_is_down_and_is_sent_once() {
     })
     .await;
     assert_eq!(restarted.get("/healthz", None).await.status, 200);
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    restarted.settled(crate::helpers::Stage::Delivered).await;
     assert_eq!(server.delivered().len(), 1, "nothing is sent twice");
 }
 
@@ -229,19 +232,23 @@ async fn saved_searches_alert_their_owner_about_new_visible_records() {
     let m = marker();
     world.seed(&m, "liaison_only", true).await;
     let visible = world.seed(&m, "members", true).await;
-    let alert = until("an alert", async || {
-        let body = world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await.body;
-        (body["total"] == 1).then_some(body)
-    })
-    .await;
+    let alert = world
+        .app
+        .until("an alert", async || {
+            let body = world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await.body;
+            (body["total"] == 1).then_some(body)
+        })
+        .await;
     assert_eq!(alert["items"][0]["kind"], "saved_search.new");
     assert_eq!(alert["items"][0]["object_id"], visible.to_string());
-    until("the other company's alert", async || {
-        let body = world.call(&world.company_d, Method::GET, "/api/v1/notifications", None).await.body;
-        (body["total"] == 1).then_some(())
-    })
-    .await;
-    let mail = until("the e-mail", async || world.app.mails_to("company_c@example.org").pop()).await;
+    world
+        .app
+        .until("the other company's alert", async || {
+            let body = world.call(&world.company_d, Method::GET, "/api/v1/notifications", None).await.body;
+            (body["total"] == 1).then_some(())
+        })
+        .await;
+    let mail = world.app.until("the e-mail", async || world.app.mails_to("company_c@example.org").pop()).await;
     assert!(mail.contains("DMD 核酸"), "{mail}");
     assert!(!mail.contains(&m));
 
@@ -279,25 +286,27 @@ async fn a_liaison_who_chose_the_daily_digest_gets_the_days_matches_in_one_email
     world.seed(&marker(), "members", true).await;
     world.need(true, "members", true).await;
     // The in-app notification comes at once …
-    let created = until("the in-app notification", async || {
-        let res = world.call(&world.liaison, Method::GET, "/api/v1/notifications", None).await;
-        (res.body["total"] == 1).then(|| res.body["items"][0]["created_at"].as_str().unwrap().to_owned())
-    })
-    .await;
+    let created = world
+        .app
+        .until("the in-app notification", async || {
+            let res = world.call(&world.liaison, Method::GET, "/api/v1/notifications", None).await;
+            (res.body["total"] == 1).then(|| res.body["items"][0]["created_at"].as_str().unwrap().to_owned())
+        })
+        .await;
     // … the e-mail waits for the digest.
-    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    world.app.settled(crate::helpers::Stage::Delivered).await;
     assert!(world.app.mails_to("liaison@example.org").is_empty(), "no immediate e-mail");
 
     let next_day = chrono::DateTime::parse_from_rfc3339(&created).unwrap().to_utc() + chrono::Duration::days(1);
     assert_eq!(world.app.services.send_due_digests(next_day).await.unwrap(), 1);
     assert_eq!(world.app.services.send_due_digests(next_day).await.unwrap(), 0, "once per day");
-    let mail = until("the digest", async || world.app.mails_to("liaison@example.org").pop()).await;
+    let mail = world.app.until("the digest", async || world.app.mails_to("liaison@example.org").pop()).await;
     assert!(mail.contains("1 new matches today"), "{mail}");
     assert!(mail.contains("筋ジストロフィー"), "the seed's title is listed: {mail}");
     assert!(!mail.contains("MARKER"), "no confidential text");
     // The next day has nothing new: no empty digest.
     let later = next_day + chrono::Duration::days(1);
     assert_eq!(world.app.services.send_due_digests(later).await.unwrap(), 0);
-    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    world.app.settled(crate::helpers::Stage::Delivered).await;
     assert_eq!(world.app.mails_to("liaison@example.org").len(), 1);
 }

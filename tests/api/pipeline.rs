@@ -2,15 +2,13 @@
 //! import), nothing left unmatched across a restart or a transient failure, and changes made through
 //! the API ahead of a bulk backlog.
 
-use std::time::{Duration, Instant};
-
 use actix_web::http::Method;
 use kakehashi_domain::{OrganizationKind, Role};
 use kakehashi_store::{changes::RecordKind, match_work};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::until;
+use crate::helpers::Stage;
 use crate::world::{Member, World};
 
 /// Seeds written as a TTO's export would be: the same field, each with its own angle.
@@ -74,24 +72,15 @@ async fn waiting(world: &World) -> u64 {
     match_work::waiting(&world.app.services.db).await.unwrap()
 }
 
-/// Waits until the index has applied every change written so far and serves `docs` documents.
+/// Waits until the index has applied every change written so far; it then serves `docs` documents.
 async fn indexed(world: &World, docs: u64) {
-    let services = &world.app.services;
-    until("the index to apply every change", async || {
-        let written = kakehashi_store::changes::last_seq(&services.db).await.unwrap();
-        let applied = services.search.last_seq().unwrap().unwrap_or(0);
-        (applied >= written && services.search.num_docs() >= docs).then_some(())
-    })
-    .await;
+    world.app.settled(Stage::Indexed).await;
+    assert!(world.app.services.search.num_docs() >= docs);
 }
 
 /// Waits until the matcher has nothing left to do.
 async fn settled(world: &World) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while waiting(world).await > 0 {
-        assert!(Instant::now() < deadline, "the matcher never finished its work");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    world.app.settled(Stage::Matched).await;
 }
 
 async fn matches_of(world: &World, query: &str) -> Value {
@@ -198,11 +187,9 @@ async fn an_import_tells_each_covering_liaison_once_and_never_of_a_pruned_pair()
     }
     assert!(notifications(&world, &covering_b).await.is_empty(), "liaisons of other organisations hear nothing");
 
-    let mail = until("the digest", async || world.app.mails_to("liaison@example.org").pop()).await;
+    let mail = world.app.await_mail("liaison@example.org").await;
     assert!(mail.contains("一括登録されたシーズ・ニーズから、担当する機関の新しいマッチが 2 件"), "{mail}");
-    until("the covering liaison's digest", async || world.app.mails_to("liaison-a@example.org").pop()).await;
-    // The delivery worker polls every 500 ms: anything more would have arrived by now.
-    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    // Everything due has been sent: nothing more is on its way.
     assert_eq!(world.app.mails_to("liaison@example.org").len(), 1, "one e-mail for the whole import");
     assert_eq!(world.app.mails_to("liaison-a@example.org").len(), 1);
     assert!(world.app.mails_to("liaison-b@example.org").is_empty());
@@ -214,11 +201,9 @@ async fn a_restart_in_the_middle_of_a_backlog_leaves_nothing_unmatched() {
     let world = World::with(|s| s.matching.enabled = false).await;
     world.need(false, "members", true).await;
     import(&world, 30).await;
-    until("the import indexed", async || {
-        let res = world.call(&world.liaison, Method::GET, "/api/v1/search?kind=seed&per_page=1", None).await;
-        (res.body["total"] == 30).then_some(())
-    })
-    .await;
+    world.app.settled(Stage::Indexed).await;
+    let res = world.call(&world.liaison, Method::GET, "/api/v1/search?kind=seed&per_page=1", None).await;
+    assert_eq!(res.body["total"], 30, "the import indexed");
     assert_eq!(waiting(&world).await, 31, "every record is owed its matching");
     assert_eq!(matches_of(&world, "").await["total"], 0);
 
@@ -227,8 +212,7 @@ async fn a_restart_in_the_middle_of_a_backlog_leaves_nothing_unmatched() {
     assert_eq!(matches_of(&world, "").await["total"], 20, "the need's list is full");
     // The need goes first and names what it finds in one e-mail; the import's seeds add the rest
     // to its list, in the import's one digest.
-    until("the e-mail", async || world.app.mails_to("liaison@example.org").pop()).await;
-    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    world.app.await_mail("liaison@example.org").await;
     let mails = world.app.mails_to("liaison@example.org");
     assert!((1..=2).contains(&mails.len()), "{} e-mails", mails.len());
 
@@ -247,11 +231,13 @@ async fn a_transient_failure_is_retried() {
     world.app.services.matcher.inject_transient_failures(2);
     world.seed("unused", "members", true).await;
     world.need(false, "members", true).await;
-    until("the match, after two failed attempts", async || {
-        let body = matches_of(&world, "").await;
-        (body["total"] == 1).then_some(())
-    })
-    .await;
+    world
+        .app
+        .until("the match, after two failed attempts", async || {
+            let body = matches_of(&world, "").await;
+            (body["total"] == 1).then_some(())
+        })
+        .await;
     assert_eq!(world.app.services.matcher.injected_failures_left(), 0, "both failures happened");
     settled(&world).await;
     assert_eq!(notifications(&world, &world.liaison).await.len(), 1, "told once");

@@ -1,28 +1,22 @@
 //! Search through HTTP: both languages, facets, the confidential tiers, and the index following
 //! the database (read-your-writes, several processes, rebuilds).
 
-use std::time::{Duration, Instant};
-
 use actix_web::http::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app_with};
+use crate::helpers::{Stage, TestApp, assert_problem, spawn_app_with};
 use crate::world::{Member, World, marker};
 
-/// Searches until `ready` accepts the answer (the index follows the database asynchronously),
-/// failing after a generous deadline. The delay is reported by the benchmark, not asserted here.
+/// Searches once the index has applied every change written so far (it follows the database
+/// asynchronously), and checks the answer with `ready`. The delay is reported by the benchmark,
+/// not asserted here.
 async fn search_until(app: &TestApp, who: &Member, query: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let res = app.get(&format!("/api/v1/search?{query}"), Some(&who.token)).await;
-        assert_eq!(res.status, 200, "{}", res.text);
-        if ready(&res.body) {
-            return res.body;
-        }
-        assert!(Instant::now() < deadline, "search never returned what was expected for {query}: {}", res.text);
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.settled(Stage::Indexed).await;
+    let res = app.get(&format!("/api/v1/search?{query}"), Some(&who.token)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(ready(&res.body), "search did not return what was expected for {query}: {}", res.text);
+    res.body
 }
 
 fn total(body: &Value) -> u64 {
@@ -208,16 +202,8 @@ async fn two_processes_on_one_database_see_each_others_writes() {
         publish_seed(&world, "iPS細胞由来心筋シート", "重症心不全に対する再生医療", "regenerative_medicine", "members")
             .await;
     // Written through the first process, found through the second.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let res = other.get(&format!("/api/v1/search?{}", q("心筋")), Some(&world.company_c.token)).await;
-        if res.body["total"] == 1 {
-            assert_eq!(res.body["items"][0]["id"], id.to_string());
-            break;
-        }
-        assert!(Instant::now() < deadline, "{}", res.text);
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let found = search_until(&other, &world.company_c, &q("心筋"), |b| total(b) == 1).await;
+    assert_eq!(found["items"][0]["id"], id.to_string());
     // Written through the second, found through the first.
     let res = other.post(&format!("/api/v1/seeds/{id}/publish"), Some(&world.researcher_a.token), json!({})).await;
     assert_eq!(res.status, 409, "already published");
@@ -288,16 +274,8 @@ async fn changes_committed_before_a_crash_are_replayed() {
     })
     .await;
     assert!(restarted.services.search.last_seq().unwrap().unwrap_or(0) >= stopped_at);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let res = restarted.get(&format!("/api/v1/search?{}", q("抗菌")), Some(&world.company_c.token)).await;
-        if res.body["total"] == 1 {
-            assert_eq!(res.body["items"][0]["id"], id.to_string());
-            break;
-        }
-        assert!(Instant::now() < deadline, "{}", res.text);
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let found = search_until(&restarted, &world.company_c, &q("抗菌"), |b| total(b) == 1).await;
+    assert_eq!(found["items"][0]["id"], id.to_string());
 }
 
 /// The invariant any speed-up of search must keep: for every member, the hits are exactly the

@@ -3,12 +3,11 @@
 //! not an English seed that only shares its taxonomy; search finds synonyms and the other
 //! language through the glossary; confidential text reaches no concept, reason or snippet.
 
-use std::time::{Duration, Instant};
-
 use actix_web::http::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::helpers::Stage;
 use crate::world::{Member, World, marker};
 
 async fn publish(world: &World, who: &Member, kind: &str, body: Value) -> Uuid {
@@ -33,16 +32,11 @@ fn seed(title: &str, summary: &str, confidential: &str) -> Value {
 /// Polls `path` as `who` until `ready` accepts the body (matching and indexing run in the
 /// background), and returns the body.
 async fn until(world: &World, who: &Member, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let res = world.call(who, Method::GET, path, None).await;
-        assert_eq!(res.status, 200, "{}", res.text);
-        if ready(&res.body) {
-            return res.body;
-        }
-        assert!(Instant::now() < deadline, "{path} never became ready: {}", res.text);
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    world.app.settled(Stage::Matched).await;
+    let res = world.call(who, Method::GET, path, None).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(ready(&res.body), "{path} is not as expected: {}", res.text);
+    res.body
 }
 
 fn seed_ids(body: &Value) -> Vec<String> {
@@ -124,7 +118,6 @@ async fn a_japanese_need_without_keywords_matches_what_says_the_same_in_either_l
         .call(&world.researcher_a, Method::PATCH, &format!("/api/v1/seeds/{en}"), Some(json!({ "keywords": ["PDAC"] })))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let body = until(&world, &world.liaison, &path, |b| seed_ids(b).contains(&en.to_string())).await;
     assert!(seed_ids(&body).contains(&ja.to_string()), "{body}");
 

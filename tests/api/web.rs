@@ -386,13 +386,15 @@ async fn pages_speak_the_members_language_and_carry_strict_headers() {
 }
 
 async fn match_exists(world: &World, seed: Uuid) {
-    until("a match for the seed", async || {
-        let res = world
-            .call(&world.liaison, actix_web::http::Method::GET, &format!("/api/v1/matches?seed_id={seed}"), None)
-            .await;
-        (res.body["total"].as_u64().unwrap_or(0) > 0).then_some(())
-    })
-    .await;
+    world
+        .app
+        .until("a match for the seed", async || {
+            let res = world
+                .call(&world.liaison, actix_web::http::Method::GET, &format!("/api/v1/matches?seed_id={seed}"), None)
+                .await;
+            (res.body["total"].as_u64().unwrap_or(0) > 0).then_some(())
+        })
+        .await;
 }
 
 /// Every page a member can reach for the world's objects.

@@ -182,6 +182,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
         organization_cache: kakehashi_service::members::OrganizationCache::default(),
         access_cache: kakehashi_service::access::AccessCache::default(),
         matcher: kakehashi_service::matching::Matcher::default(),
+        progress: kakehashi_service::progress::Progress::default(),
     };
     let state = match mode {
         IndexMode::InMemory => IndexerState::default(),

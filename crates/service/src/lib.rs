@@ -17,6 +17,7 @@ pub mod members;
 pub mod needs;
 pub mod notifications;
 pub mod passwords;
+pub mod progress;
 mod records;
 pub mod reports;
 pub mod saved_searches;
@@ -60,6 +61,8 @@ pub struct Services {
     pub organization_cache: members::OrganizationCache,
     /// Members, sessions and grants as of the database's access generation ([`access`]).
     pub access_cache: access::AccessCache,
+    /// The passes of the background workers, for those who wait on them ([`progress`]).
+    pub progress: progress::Progress,
 }
 
 /// Where a request came from, for rate limits and the audit trail.

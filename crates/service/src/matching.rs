@@ -578,7 +578,9 @@ impl Services {
     pub async fn run_matcher(self: Arc<Self>) {
         let mut indexed = self.matcher.indexed.subscribe();
         loop {
-            match self.match_due().await {
+            let done = self.match_due().await;
+            self.progress.passed();
+            match done {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %crate::error_chain(&err), "reading the matcher's work failed"),

@@ -265,7 +265,9 @@ impl Services {
     /// Delivers the outbox until the process ends.
     pub async fn run_delivery(self: Arc<Self>) {
         loop {
-            match self.deliver_due().await {
+            let sent = self.deliver_due().await;
+            self.progress.passed();
+            match sent {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %crate::error_chain(&err), "e-mail delivery loop failed"),

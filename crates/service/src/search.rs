@@ -334,7 +334,9 @@ impl Services {
                 tokio::time::sleep(interval * 5).await;
                 continue;
             }
-            if let Err(err) = self.apply_changes(&mut state).await {
+            let applied = self.apply_changes(&mut state).await;
+            self.progress.passed();
+            if let Err(err) = applied {
                 tracing::error!(error = %crate::error_chain(&err), "indexing failed; retrying");
                 tokio::time::sleep(interval * 5).await;
             }

@@ -93,6 +93,19 @@ pub async fn enqueue(conn: &impl ConnectionTrait, new: NewMessage) -> Result<boo
     }
 }
 
+/// How many messages wait to be sent: never tried yet (a worker may be sending one now), or due
+/// for another try. One whose retry is later does not count.
+///
+/// # Errors
+/// On a database failure.
+pub async fn pending(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::Attempts.eq(0).or(outbox::Column::NextAttemptAt.lte(Utc::now())))
+        .count(conn)
+        .await?)
+}
+
 /// Claims up to `limit` due messages for `lease`: they are not due again until then, so another
 /// worker will not pick them up while this one sends.
 ///

@@ -37,6 +37,9 @@ pub struct Options {
     pub connections: usize,
     /// Measured seconds of HTTP load (after a warm-up of a fifth as long, at least one second).
     pub http_seconds: u64,
+    /// Seeds written in one batch, as an import writes them, for the bulk matching measure; 0
+    /// skips it.
+    pub bulk: usize,
 }
 
 /// One query of the mix.
@@ -146,7 +149,20 @@ struct Figures {
     match_times: Vec<Duration>,
     /// Publish to searchable, sorted.
     visibility: Vec<Duration>,
+    bulk: Option<BulkRun>,
     http: Option<HttpRun>,
+}
+
+/// A backlog written in one batch and drained by the matcher.
+struct BulkRun {
+    /// Records the matcher claimed and matched until nothing was left.
+    records: usize,
+    /// Writing the batch.
+    write: Duration,
+    /// From the end of the write until the backlog was empty (indexing included).
+    drain: Duration,
+    /// Open matches afterwards.
+    matches: u64,
 }
 
 /// A company member of no organisation in the data: the most restrictive audience, so the
@@ -186,8 +202,8 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     };
     eprintln!("matching needs against every seed …");
     let match_times = match_needs(&services).await?;
-    eprintln!("measuring write-to-searchable delay …");
-    let visibility = publish_to_search(&services, background, &settings).await?;
+    eprintln!("matching a backlog of {} seeds, then measuring write-to-searchable delay …", options.bulk);
+    let (bulk, visibility) = with_indexer(&services, background, &settings, options.bulk).await?;
 
     let browser = browser(&services).await?;
     let searches = http_mix(&services).await?;
@@ -202,7 +218,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     } else {
         None
     };
-    let figures = Figures { load, reindex, records, segments, results, baseline, match_times, visibility, http };
+    let figures = Figures { load, reindex, records, segments, results, baseline, match_times, visibility, bulk, http };
     Ok(report::render(options, &figures))
 }
 
@@ -265,20 +281,54 @@ async fn match_needs(services: &kakehashi_service::Services) -> anyhow::Result<V
     Ok(match_times)
 }
 
-/// Runs the indexer as the server does and times publish → searchable.
-async fn publish_to_search(
+/// Runs the indexer as the server does while a backlog is matched and publish → searchable is
+/// timed.
+async fn with_indexer(
     services: &std::sync::Arc<kakehashi_service::Services>,
     background: startup::Background,
     settings: &Settings,
-) -> anyhow::Result<Vec<Duration>> {
+    bulk: usize,
+) -> anyhow::Result<(Option<BulkRun>, Vec<Duration>)> {
     let mut state = background.indexer;
     state.last_seq = kakehashi_store::changes::last_seq(&services.db).await?;
     let interval = Duration::from_millis(settings.search.poll_interval_ms);
     let indexer_task = tokio::spawn(std::sync::Arc::clone(services).run_indexer(state, interval));
-    let visibility = write_to_search_delays(services, 30).await;
+    let outcome = async {
+        let bulk = if bulk > 0 { Some(bulk_matching(services, bulk).await?) } else { None };
+        anyhow::Ok((bulk, write_to_search_delays(services, 30).await?))
+    }
+    .await;
     indexer_task.abort();
     let _ = indexer_task.await;
-    visibility
+    outcome
+}
+
+/// Bulk matching after an import: the generated data's own backlog is set aside (as though it
+/// had been matched, so the measure does not take an hour), `n` more seeds are written in one
+/// batch as an import writes them, and the matcher drains the backlog as the server's does, one
+/// claimed batch after another, while the indexer applies the batch.
+async fn bulk_matching(services: &kakehashi_service::Services, n: usize) -> anyhow::Result<BulkRun> {
+    use sea_orm::ConnectionTrait as _;
+    services.db.execute_unprepared("DELETE FROM match_work").await?;
+    let started = Instant::now();
+    kakehashi::demo_data::generate(services, n, 0, 4242, &|_| {}).await?;
+    let write = started.elapsed();
+    let started = Instant::now();
+    let mut records = 0;
+    while kakehashi_store::match_work::waiting(&services.db).await? > 0 {
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "the backlog was not drained in ten minutes");
+        match services.match_due().await? {
+            0 => tokio::time::sleep(Duration::from_millis(1)).await,
+            claimed => records += claimed,
+        }
+    }
+    let drain = started.elapsed();
+    let matches = {
+        use kakehashi_store::entity::match_;
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+        match_::Entity::find().filter(match_::Column::Status.eq("open")).count(&services.db).await?
+    };
+    Ok(BulkRun { records, write, drain, matches })
 }
 
 /// The PostgreSQL baseline: its load time, its version and the mix timed against it.

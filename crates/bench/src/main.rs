@@ -33,6 +33,10 @@ struct Cli {
     /// Measured seconds of HTTP load.
     #[arg(long, default_value_t = 10)]
     http_secs: u64,
+    /// Seeds written in one batch (as an import writes them) and then matched as a backlog; 0
+    /// skips the bulk matching measure.
+    #[arg(long, default_value_t = 2_000)]
+    bulk: usize,
     /// Where to write the report.
     #[arg(long, default_value = "docs/benchmarks.md")]
     output: PathBuf,
@@ -78,7 +82,7 @@ fn main() -> ExitCode {
 }
 
 async fn measure(cli: Cli) -> anyhow::Result<()> {
-    let Cli { seeds, needs, iterations, postgres_url, no_postgres, connections, http_secs, output, .. } = cli;
+    let Cli { seeds, needs, iterations, postgres_url, no_postgres, connections, http_secs, bulk, output, .. } = cli;
     let options = kakehashi_bench::Options {
         seeds,
         needs,
@@ -86,6 +90,7 @@ async fn measure(cli: Cli) -> anyhow::Result<()> {
         postgres_url: (!no_postgres).then_some(postgres_url),
         connections,
         http_seconds: http_secs,
+        bulk,
     };
     let report = kakehashi_bench::run(&options).await?;
     println!("{report}");

@@ -19,11 +19,11 @@ pub(crate) fn render(options: &Options, figures: &Figures) -> String {
 /// Every measure, its target and the ratio to it.
 fn summary(out: &mut String, options: &Options, figures: &Figures) {
     let Options { seeds, needs, iterations, .. } = *options;
-    let Figures { load, reindex, records, segments, results, baseline, match_times, visibility, http } = figures;
+    let Figures { load, reindex, records, segments, results, baseline, match_times, visibility, bulk, http } = figures;
     let all = sorted_class(results, None);
     let mut command = format!(
-        "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --connections {} --http-secs {}",
-        options.connections, options.http_seconds
+        "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --bulk {} --connections {} --http-secs {}",
+        options.bulk, options.connections, options.http_seconds
     );
     if options.postgres_url.is_none() {
         command.push_str(" --no-postgres");
@@ -77,13 +77,25 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
     );
     let _ = writeln!(
         out,
-        "| match one need against {seeds} seeds, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 50 ms | p50 {:.2}×, max {:.2}× |",
+        "| match one need against {seeds} seeds, p50 / max of {} | {:.1} ms / {:.1} ms | p50 ≤ 25 ms, max ≤ 50 ms | p50 {:.2}×, max {:.2}× |",
         match_times.len(),
         ms(percentile(match_times, 50.0)),
         ms(percentile(match_times, 100.0)),
-        ms(percentile(match_times, 50.0)) / 50.0,
+        ms(percentile(match_times, 50.0)) / 25.0,
         ms(percentile(match_times, 100.0)) / 50.0
     );
+    if let Some(b) = bulk {
+        let rate = b.records as f64 / b.drain.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "| bulk matching: {} records written in one batch ({:.1} s), the backlog drained by the matcher ({} open matches after) | {:.1} s ({rate:.0} records/s) | ≥ 1,000 records/s | {:.2}× |",
+            b.records,
+            b.write.as_secs_f64(),
+            b.matches,
+            b.drain.as_secs_f64(),
+            rate / 1000.0
+        );
+    }
     if let Some(HttpRun { load, searches, ceiling, memory, cpu_per_request, .. }) = http {
         let connections = options.connections;
         let _ = writeln!(

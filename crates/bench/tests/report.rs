@@ -14,7 +14,7 @@ fn bench_reports_every_measure() {
         .env("KAKEHASHI__DATA_DIR", dir.path())
         .env("KAKEHASHI__DATABASE__URL", "")
         .env("KAKEHASHI__LOG__LEVEL", "warn");
-    command.args(["--seeds", "120", "--needs", "24", "--iterations", "10", "--connections", "4"]);
+    command.args(["--seeds", "120", "--needs", "24", "--iterations", "10", "--connections", "4", "--bulk", "30"]);
     command.args(["--http-secs", "1", "--output"]).arg(&output);
     let postgres = std::env::var("KAKEHASHI_TEST_DATABASE_URL").ok();
     match &postgres {
@@ -29,6 +29,7 @@ fn bench_reports_every_measure() {
         "full reindex",
         "in-process search p99",
         "match one need against 120 seeds",
+        "bulk matching: ",
         "HTTP searches/s at 4 connections",
         "answering `/healthz` at 4 connections",
         "server memory: peak RSS",

@@ -17,6 +17,31 @@ use crate::settings::Settings;
 use crate::startup::{self, Application, IndexMode};
 use crate::{demo, demo_data, relevance as quality};
 
+/// The benchmark's executable: beside `exe` when built there (`cargo build --release -p
+/// kakehashi-bench` puts both in one directory), else looked up on the PATH.
+#[must_use]
+pub fn bench_program(exe: &Path) -> PathBuf {
+    let name = format!("kakehashi-bench{}", std::env::consts::EXE_SUFFIX);
+    exe.parent().map(|dir| dir.join(&name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// `kakehashi bench ARGS…`: runs `kakehashi-bench ARGS…` and answers with its exit status. The
+/// benchmark is its own crate so that this binary carries none of its code or dependencies.
+#[must_use]
+pub fn bench(args: &[String]) -> std::process::ExitCode {
+    let program = std::env::current_exe().map_or_else(|_| PathBuf::from("kakehashi-bench"), |e| bench_program(&e));
+    match std::process::Command::new(&program).args(args).status() {
+        Ok(status) => std::process::ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)),
+        Err(err) => {
+            eprintln!(
+                "error: cannot run {}: {err}; build it with `cargo build --release -p kakehashi-bench`",
+                program.display()
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// `kakehashi serve [--demo]`: applies migrations and serves until stopped.
 ///
 /// # Errors
@@ -220,4 +245,19 @@ pub async fn create_admin(settings: &Settings, email: &str, name: &str, organiza
     let member = services.create_admin(email, name, password, organization).await?;
     println!("Created admin {} ({})", member.email, member.id);
     Ok(())
+}
+
+#[cfg(test)]
+mod bench_tests {
+    use super::bench_program;
+
+    #[test]
+    fn the_benchmark_is_taken_from_beside_the_executable_then_from_the_path() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let exe = dir.path().join("kakehashi");
+        let name = format!("kakehashi-bench{}", std::env::consts::EXE_SUFFIX);
+        assert_eq!(bench_program(&exe), std::path::PathBuf::from(&name));
+        std::fs::write(dir.path().join(&name), b"").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bench_program(&exe), dir.path().join(&name));
+    }
 }

@@ -34,6 +34,13 @@ enum Command {
     },
     /// Rebuild the search index from the database (stop the server first: it holds the index).
     Reindex,
+    /// Run the benchmark: `kakehashi-bench` (built by `cargo build --release -p kakehashi-bench`),
+    /// looked for beside this executable, then on the PATH, with every argument passed on
+    /// (`kakehashi bench -- --help` lists them).
+    Bench {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
     /// Measure search and matching quality: the small set in memory, then the real-style set
     /// among synthetic distractors, beside a TF-IDF baseline and the targets.
     Relevance {
@@ -118,6 +125,10 @@ enum AdminCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The benchmark reads its own settings; nothing here is set up for it.
+    if let Command::Bench { args } = &cli.command {
+        return commands::bench(args);
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
@@ -147,6 +158,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Serve { demo } => commands::serve(&settings, demo).await,
         Command::Migrate => commands::migrate(&settings).await,
         Command::Reindex => commands::reindex(&settings).await,
+        Command::Bench { .. } => Ok(()),
         Command::Relevance { set, real, distractors, sample, rng_seed } => {
             commands::relevance(&settings, &commands::RelevanceRun { set, real, distractors, sample, rng_seed }).await
         }

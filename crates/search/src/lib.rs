@@ -33,7 +33,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -163,6 +163,9 @@ pub(crate) struct Fields {
     pub concepts: Field,
     pub facet: Field,
     pub published_at: Field,
+    /// The words and concepts of the title and body with their counts, as matching weighs them
+    /// ([`similar`]): stored so that a candidate is not analysed again.
+    pub bag: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -195,6 +198,7 @@ fn schema() -> (Schema, Fields) {
         ),
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
+        bag: b.add_text_field("bag", STORED),
     };
     (b.build(), fields)
 }
@@ -235,6 +239,8 @@ pub struct SearchIndex {
     filters: std::sync::Arc<filters::FilterCache>,
     /// Each segment's facet values, laid out for counting.
     facet_layouts: std::sync::Arc<facets::FacetLayouts>,
+    /// Term rarities of the current searcher, for matching.
+    idf: Mutex<similar::IdfCache>,
 }
 
 /// No position is known to be complete.
@@ -343,6 +349,7 @@ impl SearchIndex {
             complete_to: AtomicI64::new(UNKNOWN),
             filters: std::sync::Arc::default(),
             facet_layouts: std::sync::Arc::default(),
+            idf: Mutex::new(similar::IdfCache::default()),
         })
     }
 
@@ -408,6 +415,7 @@ impl SearchIndex {
         for term in concept_terms(&doc.title, &doc.body) {
             d.add_text(f.concepts, term);
         }
+        d.add_text(f.bag, similar::Bag::of(&mut analysis::words_analyzer(), &doc.title, &doc.body).encode());
         let facets = [
             ("modality", &doc.modalities),
             ("disease_area", &doc.disease_areas),
@@ -455,6 +463,9 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        if let Ok(mut idf) = self.idf.lock() {
+            idf.reloaded(self.reader.searcher().generation().generation_id());
+        }
         self.complete_to.store(complete_to, Ordering::Release);
         Ok(())
     }

@@ -2,9 +2,14 @@
 //! bag of weighted terms, never as phrases.
 //!
 //! A record's [`Profile`] holds two vectors: its words (English stems, Japanese morphemes) and the
-//! glossary concepts it names (with their broader concepts, lightly), each term weighted by
-//! `(1 + ln tf) × idf` over the index and the vector scaled to length 1, keeping its strongest
-//! [`MAX_WORDS`] words. Two records compare by the cosine of each vector, so a score means the same
+//! glossary concepts it names (and, lightly, the concepts directly broader than those), each term
+//! weighted by `(1 + ln tf) × idf` over the index and the vector scaled to length 1, keeping its
+//! strongest [`MAX_WORDS`] words. A concept counts toward two records' similarity only when at
+//! least one of them names it: both name it, or one names it and the other names a concept
+//! directly narrower (muscular dystrophy and Duchenne muscular dystrophy). Concepts both only reach
+//! through narrower ones (cancer through 膵臓がん and through head and neck cancer), or that lie
+//! further up (tumour through 膵臓がん), are no evidence that the two say the same; and every
+//! concept that counts is one the match's reasons name. Two records compare by the cosine of each vector, so a score means the same
 //! for a short need and a long seed, and it is the same whichever of the two is being matched:
 //! re-matching either side of a pair gives the pair the same score. Candidates come from one query
 //! over the index built from the profile's terms (BM25), and are then compared on their stored
@@ -18,24 +23,25 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, TantivyDocument, Term};
 use uuid::Uuid;
 
-use crate::glossary::{self, Glossary};
+use crate::glossary;
 use crate::{Kind, Result, SearchIndex, analysis, concept_term};
 
 /// The strongest words a profile keeps.
 pub const MAX_WORDS: usize = 40;
 /// Title words count this many times.
 const TITLE_TF: f32 = 2.0;
-/// A broader concept of one the record names weighs this much of a named one.
+/// A concept directly broader than one the record names weighs this much of a named one.
 const BROADER: f32 = 0.15;
 /// How many of the profile's strongest words the candidate query asks for.
 const QUERY_WORDS: usize = 25;
 
 /// A record's words and concepts, weighted and scaled to length 1.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
     /// Word → (weight, the word as first written).
     words: HashMap<String, (f32, String)>,
-    /// Concept id → weight; named directly or only through a narrower one.
+    /// Concept id → (weight, whether the text names it rather than only a concept directly
+    /// narrower).
     concepts: HashMap<String, (f32, bool)>,
 }
 
@@ -48,7 +54,8 @@ pub struct Similarity {
     pub concepts: f64,
     /// The words both use, strongest first, as the first record writes them.
     pub shared_words: Vec<String>,
-    /// The concepts both name, strongest first (ids).
+    /// The concepts that count: named by both, or by one of them and directly narrower than one
+    /// the other names; strongest first (ids).
     pub shared_concepts: Vec<String>,
 }
 
@@ -61,20 +68,20 @@ impl Profile {
             .iter()
             .filter_map(|(t, (w, surface))| other.words.get(t).map(|(v, _)| (w * v, surface.as_str())))
             .collect();
-        let mut concepts: Vec<(f32, &str, bool)> = self
+        let mut concepts: Vec<(f32, &str)> = self
             .concepts
             .iter()
             .filter_map(|(id, (w, named))| {
-                other.concepts.get(id).map(|(v, theirs)| (w * v, id.as_str(), *named && *theirs))
+                other.concepts.get(id).filter(|(_, theirs)| *named || *theirs).map(|(v, _)| (w * v, id.as_str()))
             })
             .collect();
-        words.sort_by(|a, b| b.0.total_cmp(&a.0));
-        concepts.sort_by(|a, b| b.0.total_cmp(&a.0));
+        words.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        concepts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         Similarity {
             words: f64::from(words.iter().map(|w| w.0).sum::<f32>()).clamp(0.0, 1.0),
             concepts: f64::from(concepts.iter().map(|c| c.0).sum::<f32>()).clamp(0.0, 1.0),
             shared_words: words.iter().map(|w| w.1.to_owned()).collect(),
-            shared_concepts: concepts.iter().filter(|c| c.2).map(|c| c.1.to_owned()).collect(),
+            shared_concepts: concepts.iter().map(|c| c.1.to_owned()).collect(),
         }
     }
 
@@ -92,44 +99,148 @@ pub struct SimilarHit {
     pub similarity: Similarity,
 }
 
-/// Builds profiles against one view of the index, remembering the rarity of each term.
+/// What a record's text says before the index weighs it: its words with their counts (title
+/// words counting [`TITLE_TF`] times) and the glossary concepts it names with theirs. Built once
+/// when the record is indexed and stored with it, so matching weighs a candidate without
+/// analysing its text again; a profile built from the text itself goes through the same bag.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Bag {
+    /// (word as indexed, count, the word as first written), in order of first appearance.
+    words: Vec<(String, f32, String)>,
+    /// (concept id, count), in order of first mention.
+    named: Vec<(String, f32)>,
+}
+
+impl Bag {
+    pub(crate) fn of(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str) -> Bag {
+        let glossary = glossary::builtin();
+        let mut bag = Bag::default();
+        let (mut words, mut named): (HashMap<String, usize>, HashMap<&str, usize>) = Default::default();
+        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
+            let found = glossary::words(analyzer, text);
+            for f in glossary.find_in_words(text, &found) {
+                let id = glossary.concepts()[f.concept].id.as_str();
+                let at = *named.entry(id).or_insert_with(|| {
+                    bag.named.push((id.to_owned(), 0.0));
+                    bag.named.len() - 1
+                });
+                bag.named[at].1 += weight;
+            }
+            for w in found {
+                // The stored form separates fields by tabs and lines: a token never holds them.
+                if w.text.contains(['\t', '\n']) {
+                    continue;
+                }
+                let surface = text.get(w.start..w.end).unwrap_or_default().replace(['\t', '\n'], " ");
+                let at = match words.get(&w.text) {
+                    Some(at) => *at,
+                    None => {
+                        words.insert(w.text.clone(), bag.words.len());
+                        bag.words.push((w.text, 0.0, surface));
+                        bag.words.len() - 1
+                    }
+                };
+                bag.words[at].1 += weight;
+            }
+        }
+        bag
+    }
+
+    /// The stored form: one line per word (`w`, count, word, as written) and per concept (`c`,
+    /// count, id), fields separated by tabs.
+    pub(crate) fn encode(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for (term, n, surface) in &self.words {
+            let _ = writeln!(out, "w\t{n}\t{term}\t{surface}");
+        }
+        for (id, n) in &self.named {
+            let _ = writeln!(out, "c\t{n}\t{id}");
+        }
+        out
+    }
+
+    pub(crate) fn decode(stored: &str) -> Bag {
+        let mut bag = Bag::default();
+        for line in stored.lines() {
+            let mut parts = line.split('\t');
+            let (Some(tag), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f32>)) else { continue };
+            match (tag, parts.next(), parts.next()) {
+                ("w", Some(term), Some(surface)) => bag.words.push((term.to_owned(), n, surface.to_owned())),
+                ("c", Some(id), None) => bag.named.push((id.to_owned(), n)),
+                _ => {}
+            }
+        }
+        bag
+    }
+}
+
+/// The rarity of terms in the newest generation of the index's searcher, shared by every
+/// matching run on it (a candidate's words are mostly those of the candidates before it).
+/// Emptied whenever the reader reloads ([`IdfCache::reloaded`]); a run on an older searcher
+/// neither reads nor writes it, so a rarity is always that of the searcher that asks.
+#[derive(Debug, Default)]
+pub(crate) struct IdfCache {
+    generation: u64,
+    values: HashMap<Term, f32>,
+}
+
+/// Terms remembered per generation at most; beyond it the cache starts again.
+const IDF_CACHE: usize = 200_000;
+
+impl IdfCache {
+    /// The reader now serves `generation`: forget the rarities of the one before.
+    pub(crate) fn reloaded(&mut self, generation: u64) {
+        if generation != self.generation {
+            self.generation = generation;
+            self.values.clear();
+        }
+    }
+
+    fn get(&self, generation: u64, term: &Term) -> Option<f32> {
+        (self.generation == generation).then(|| self.values.get(term).copied()).flatten()
+    }
+
+    fn put(&mut self, generation: u64, term: Term, value: f32) {
+        if generation > self.generation {
+            self.reloaded(generation);
+        }
+        if generation == self.generation {
+            if self.values.len() >= IDF_CACHE {
+                self.values.clear();
+            }
+            self.values.insert(term, value);
+        }
+    }
+}
+
+/// Builds profiles against one view of the index, using the rarity of each term in it.
 struct Profiler<'a> {
     index: &'a SearchIndex,
     searcher: Searcher,
-    glossary: &'a Glossary,
-    analyzer: tantivy::tokenizer::TextAnalyzer,
     docs: f32,
-    idf: HashMap<Term, f32>,
 }
 
 impl Profiler<'_> {
-    fn idf(&mut self, term: Term) -> f32 {
-        if let Some(v) = self.idf.get(&term) {
-            return *v;
+    fn idf(&self, term: Term) -> f32 {
+        let generation = self.searcher.generation().generation_id();
+        if let Some(v) = self.index.idf.lock().ok().and_then(|c| c.get(generation, &term)) {
+            return v;
         }
         let df = self.searcher.doc_freq(&term).unwrap_or(0) as f32;
         let v = (1.0 + (self.docs - df + 0.5) / (df + 0.5)).ln();
-        self.idf.insert(term, v);
+        if let Ok(mut cache) = self.index.idf.lock() {
+            cache.put(generation, term, v);
+        }
         v
     }
 
-    fn profile(&mut self, title: &str, body: &str) -> Profile {
+    fn profile(&self, bag: Bag) -> Profile {
         let f = self.index.fields;
-        let mut tf: HashMap<String, (f32, String)> = HashMap::new();
-        let mut named: HashMap<&str, f32> = HashMap::new();
-        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
-            let words = glossary::words(&mut self.analyzer, text);
-            for found in self.glossary.find_in_words(text, &words) {
-                *named.entry(self.glossary.concepts()[found.concept].id.as_str()).or_default() += weight;
-            }
-            for w in words {
-                let surface = text.get(w.start..w.end).unwrap_or_default();
-                tf.entry(w.text).or_insert_with(|| (0.0, surface.to_owned())).0 += weight;
-            }
-        }
-        let mut words: Vec<(String, (f32, String))> = tf
+        let mut words: Vec<(String, (f32, String))> = bag
+            .words
             .into_iter()
-            .map(|(t, (n, surface))| {
+            .map(|(t, n, surface)| {
                 let idf = self.idf(Term::from_field_text(f.body, &t)).max(self.idf(Term::from_field_text(f.title, &t)));
                 let weight = (1.0 + n.ln()) * idf;
                 (t, (weight, surface))
@@ -138,15 +249,16 @@ impl Profiler<'_> {
         words.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
         words.truncate(MAX_WORDS);
         let mut concepts: HashMap<String, (f32, bool)> = HashMap::new();
-        for (id, n) in &named {
+        for (id, n) in &bag.named {
             let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(id)));
-            concepts.insert((*id).to_owned(), ((1.0 + n.ln()) * idf, true));
+            concepts.insert(id.clone(), ((1.0 + n.ln()) * idf, true));
         }
-        for id in named.keys() {
-            for b in self.glossary.broader(id) {
-                if !named.contains_key(b) && !concepts.contains_key(b) {
+        let glossary = glossary::builtin();
+        for (id, _) in &bag.named {
+            for b in glossary.get(id).map(|c| c.broader.as_slice()).unwrap_or_default() {
+                if !concepts.contains_key(b) {
                     let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(b)));
-                    concepts.insert(b.to_owned(), (BROADER * idf, false));
+                    concepts.insert(b.clone(), (BROADER * idf, false));
                 }
             }
         }
@@ -162,30 +274,21 @@ impl Profiler<'_> {
         Profile { words, concepts }
     }
 
-    fn stored_profile(&mut self, doc: &TantivyDocument) -> Profile {
-        let f = self.index.fields;
-        let (title, body) = (SearchIndex::stored_text(doc, f.title), SearchIndex::stored_text(doc, f.body));
-        self.profile(&title, &body)
+    fn stored_profile(&self, doc: &TantivyDocument) -> Profile {
+        self.profile(Bag::decode(&SearchIndex::stored_text(doc, self.index.fields.bag)))
     }
 }
 
 impl SearchIndex {
     fn profiler(&self) -> Profiler<'_> {
         let searcher = self.reader.searcher();
-        Profiler {
-            index: self,
-            docs: searcher.num_docs() as f32,
-            searcher,
-            glossary: glossary::builtin(),
-            analyzer: analysis::words_analyzer(),
-            idf: HashMap::new(),
-        }
+        Profiler { index: self, docs: searcher.num_docs() as f32, searcher }
     }
 
     /// The profile of a record's (non-confidential) title and body.
     #[must_use]
     pub fn profile(&self, title: &str, body: &str) -> Profile {
-        self.profiler().profile(title, body)
+        self.profiler().profile(Bag::of(&mut analysis::words_analyzer(), title, body))
     }
 
     /// The records of kind `other` most like `title` and `body` (record `id`): up to `limit`
@@ -204,8 +307,8 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<SimilarHit>> {
         let f = self.fields;
-        let mut profiler = self.profiler();
-        let own = profiler.profile(title, body);
+        let profiler = self.profiler();
+        let own = profiler.profile(Bag::of(&mut analysis::words_analyzer(), title, body));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut strongest: Vec<(&String, f32)> = own.words.iter().map(|(t, (w, _))| (t, *w)).collect();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
@@ -326,5 +429,119 @@ mod tests {
         // A record asked for by id is compared whatever the query finds.
         let also = index.similar(need.id, "x", "y", Kind::Seed, &[other.id], 0).unwrap();
         assert_eq!(also.iter().map(|h| h.id).collect::<Vec<_>>(), [other.id]);
+    }
+
+    #[test]
+    fn records_sharing_only_broader_concepts_have_no_evidence_in_common() {
+        let index = SearchIndex::in_memory().unwrap();
+        let need =
+            doc(Kind::Need, "膵臓がんの早期発見", "膵臓がんの早期発見につながる血中バイオマーカーを探しています。");
+        // It names tumours, two steps above 膵臓がん (pancreatic cancer → cancer → tumour).
+        let tumours = doc(
+            Kind::Seed,
+            "Companion imaging agent for radiotherapy planning",
+            "A PET tracer that visualises hypoxic regions of head and neck tumours to guide dose painting.",
+        );
+        // It names head and neck cancer: cancer is broader than both, and neither names it.
+        let sibling = doc(
+            Kind::Seed,
+            "Radiosensitiser for head and neck cancer",
+            "A radiosensitiser that makes head and neck cancer respond to lower doses of radiotherapy.",
+        );
+        let filler: Vec<SearchDoc> = (0..6)
+            .map(|i| doc(Kind::Seed, &format!("Antibody {i}"), "A monoclonal antibody against a kinase target."))
+            .collect();
+        let ops: Vec<Op> =
+            [&need, &tumours, &sibling].into_iter().cloned().chain(filler).map(|d| Op::Upsert(Box::new(d))).collect();
+        index.apply(&ops, Some(1)).unwrap();
+        let glossary = glossary::builtin();
+        let own = index.profile(&need.title, &need.body);
+        assert!(own.concepts.get("pancreatic-cancer").is_some_and(|c| c.1), "{own:?}");
+        assert!(glossary.broader("pancreatic-cancer").contains(&"tumor"));
+        let weights =
+            kakehashi_domain::matching::Weights { text: 0.6, taxonomy: 0.4, threshold: 0.45, min_evidence: 0.3 };
+        let fit = kakehashi_domain::matching::Fit {
+            score: 1.0,
+            modalities: vec!["diagnostic_biomarker".into()],
+            disease_areas: vec!["oncology".into()],
+            stage: None,
+            deal_types: vec![],
+        };
+        let hits = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[tumours.id, sibling.id], 10).unwrap();
+        for (seed, named) in [(&tumours, "tumor"), (&sibling, "head-and-neck-cancer")] {
+            let theirs = index.profile(&seed.title, &seed.body);
+            assert!(theirs.concepts.get(named).is_some_and(|c| c.1), "{theirs:?}");
+            let similarity = own.similarity(&theirs);
+            assert_eq!((similarity.words, similarity.concepts), (0.0, 0.0), "{}: {similarity:?}", seed.title);
+            assert!(similarity.shared_concepts.is_empty() && similarity.shared_words.is_empty(), "{similarity:?}");
+            // Whatever taxonomy the two share, the pair is no match.
+            let evidence =
+                kakehashi_domain::matching::TextEvidence { words: similarity.words, concepts: similarity.concepts };
+            assert_eq!(weights.score(&evidence, &fit, false), 0.0);
+            // And the same when matched through the index.
+            let hit = hits.iter().find(|h| h.id == seed.id).unwrap();
+            assert_eq!(hit.similarity, similarity, "{}", seed.title);
+        }
+    }
+
+    #[test]
+    fn a_concept_one_record_names_counts_for_another_naming_one_directly_narrower_and_is_named() {
+        let index = SearchIndex::in_memory().unwrap();
+        let need =
+            doc(Kind::Need, "筋ジストロフィーの治療薬", "筋ジストロフィーの治療につながるシーズを探しています。");
+        let seed = doc(
+            Kind::Seed,
+            "Gene therapy for Duchenne muscular dystrophy",
+            "An AAV micro-dystrophin vector for Duchenne muscular dystrophy.",
+        );
+        index.apply(&[Op::Upsert(Box::new(need.clone())), Op::Upsert(Box::new(seed.clone()))], Some(1)).unwrap();
+        let similarity = index.profile(&need.title, &need.body).similarity(&index.profile(&seed.title, &seed.body));
+        assert!(similarity.concepts > 0.0, "{similarity:?}");
+        assert!(similarity.shared_concepts.contains(&"muscular-dystrophy".to_owned()), "{similarity:?}");
+    }
+
+    /// The same terms with the same labels, and weights equal but for rounding (sums over hash
+    /// maps add in no fixed order).
+    fn assert_same_weights(a: &Profile, b: &Profile, what: &str) {
+        let close = |x: f32, y: f32| (x - y).abs() <= 1e-5 * x.abs().max(y.abs()).max(1.0);
+        assert_eq!(a.words.len(), b.words.len(), "{what}: {a:?} against {b:?}");
+        for (word, (weight, label)) in &a.words {
+            let (other, other_label) = b.words.get(word).unwrap_or_else(|| panic!("{what}: no {word} in {b:?}"));
+            assert!(close(*weight, *other) && label == other_label, "{what}: {word} {weight} against {other}");
+        }
+        assert_eq!(a.concepts.len(), b.concepts.len(), "{what}: {a:?} against {b:?}");
+        for (concept, (weight, named)) in &a.concepts {
+            let (other, other_named) =
+                b.concepts.get(concept).unwrap_or_else(|| panic!("{what}: no {concept} in {b:?}"));
+            assert!(close(*weight, *other) && named == other_named, "{what}: {concept} {weight} against {other}");
+        }
+    }
+
+    #[test]
+    fn a_candidate_weighed_from_its_stored_bag_is_weighed_as_from_its_text() {
+        let index = SearchIndex::in_memory().unwrap();
+        let docs = [
+            doc(
+                Kind::Seed,
+                "膵がん早期診断マーカー",
+                "血液中の微量なタンパク質を測定し、膵がんを早期に検出する診断法を開発した。膵がん",
+            ),
+            doc(Kind::Seed, "Antibody-drug conjugate\tfor gastric cancer", "A HER2-targeted ADC; antibody antibodies."),
+            doc(Kind::Need, "", ""),
+        ];
+        index.apply(&docs.iter().map(|d| Op::Upsert(Box::new(d.clone()))).collect::<Vec<_>>(), Some(1)).unwrap();
+        let profiler = index.profiler();
+        for d in &docs {
+            let bag = Bag::of(&mut analysis::words_analyzer(), &d.title, &d.body);
+            assert_eq!(Bag::decode(&bag.encode()), bag);
+            let term = Term::from_field_text(index.fields.id, &d.id.to_string());
+            let found = profiler
+                .searcher
+                .search(&TermQuery::new(term, IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())
+                .unwrap();
+            let stored: TantivyDocument = profiler.searcher.doc(found[0].1).unwrap();
+            assert_same_weights(&profiler.stored_profile(&stored), &index.profile(&d.title, &d.body), &d.title);
+        }
+        assert!(!index.profile(&docs[0].title, &docs[0].body).is_empty());
     }
 }

@@ -133,23 +133,120 @@ pub struct MatchRun {
     pub new: Vec<Uuid>,
 }
 
+/// One published record of a batch, to be scored against the other side.
+#[derive(Clone, Copy)]
+enum Probe<'a> {
+    Seed(&'a seeds::Seed),
+    Need(&'a needs::Need),
+}
+
 impl Services {
-    /// The other side's records like this one ([`kakehashi_search::similar`]): those its words and
+    /// Scores published records against the other side, together: one read of the pairs they
+    /// already have, one index searcher per share of the records, one read of every candidate
+    /// found. Each record gets every pair at or above the threshold, best first (the matcher
+    /// decides which of them each record keeps).
+    ///
+    /// Text relevance comes from [`kakehashi_search::similar`]: the records its words and
     /// concepts find, and those it is already paired with, so that re-matching either side of a
     /// pair compares the pair again with the same, symmetric, evidence.
-    async fn similar(&self, kind: RecordKind, doc: SearchDoc, other: Kind) -> Result<Vec<SimilarHit>> {
-        let (seeds, needs) = match kind {
-            RecordKind::Seed => (vec![doc.id], vec![]),
-            RecordKind::Need => (vec![], vec![doc.id]),
-        };
-        let paired: Vec<Uuid> = matches::lists_of(&self.db, &seeds, &needs)
-            .await?
-            .into_iter()
-            .map(|l| if kind == RecordKind::Seed { l.need_id } else { l.seed_id })
+    async fn score_probes(&self, probes: &[Probe<'_>]) -> Result<Vec<Vec<Scored>>> {
+        let seed_ids: Vec<Uuid> =
+            probes.iter().filter_map(|p| if let Probe::Seed(s) = p { Some(s.id) } else { None }).collect();
+        let need_ids: Vec<Uuid> =
+            probes.iter().filter_map(|p| if let Probe::Need(n) = p { Some(n.id) } else { None }).collect();
+        let mut paired: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        let (own_seeds, own_needs): (HashSet<Uuid>, HashSet<Uuid>) =
+            (seed_ids.iter().copied().collect(), need_ids.iter().copied().collect());
+        for l in matches::lists_of(&self.db, &seed_ids, &need_ids).await? {
+            if own_seeds.contains(&l.seed_id) {
+                paired.entry(l.seed_id).or_default().push(l.need_id);
+            }
+            if own_needs.contains(&l.need_id) {
+                paired.entry(l.need_id).or_default().push(l.seed_id);
+            }
+        }
+        let requests: Vec<(SearchDoc, Kind, Vec<Uuid>)> = probes
+            .iter()
+            .map(|p| {
+                let (doc, other) = match p {
+                    Probe::Seed(seed) => (seed_doc(seed), Kind::Need),
+                    Probe::Need(need) => (need_doc(need), Kind::Seed),
+                };
+                let also = paired.remove(&doc.id).unwrap_or_default();
+                (doc, other, also)
+            })
             .collect();
-        let index = Arc::clone(&self.search);
+        let hits = self.similar_many(requests).await?;
+
+        let mut wanted_seeds: Vec<Uuid> = Vec::new();
+        let mut wanted_needs: Vec<Uuid> = Vec::new();
+        for (p, found) in probes.iter().zip(&hits) {
+            let ids = found.iter().map(|h| h.id);
+            match p {
+                Probe::Seed(_) => wanted_needs.extend(ids),
+                Probe::Need(_) => wanted_seeds.extend(ids),
+            }
+        }
+        let mut candidate_seeds: HashMap<Uuid, seeds::Seed> = HashMap::new();
+        for chunk in chunks(wanted_seeds) {
+            let found = seeds::get_many(&self.db, &chunk).await?;
+            candidate_seeds
+                .extend(found.into_iter().filter(|s| s.status == RecordStatus::Published).map(|s| (s.id, s)));
+        }
+        let mut candidate_needs: HashMap<Uuid, needs::Need> = HashMap::new();
+        for chunk in chunks(wanted_needs) {
+            let found = needs::get_many(&self.db, &chunk).await?;
+            candidate_needs
+                .extend(found.into_iter().filter(|n| n.status == RecordStatus::Published).map(|n| (n.id, n)));
+        }
+        let mut out = Vec::with_capacity(probes.len());
+        for (p, found) in probes.iter().zip(hits) {
+            let mut scored = Vec::new();
+            for hit in found {
+                let pair = match *p {
+                    Probe::Seed(seed) => candidate_needs.get(&hit.id).map(|need| (seed, need)),
+                    Probe::Need(need) => candidate_seeds.get(&hit.id).map(|seed| (seed, need)),
+                };
+                if let Some((seed, need)) = pair
+                    && let Some(s) = self.score_pair(seed, need, &hit.similarity)
+                {
+                    scored.push(s);
+                }
+            }
+            scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+            out.push(scored);
+        }
+        Ok(out)
+    }
+
+    /// [`SearchIndex::similar`] for each request, the requests shared among a few index
+    /// searches running at the same time on the blocking pool.
+    async fn similar_many(&self, requests: Vec<(SearchDoc, Kind, Vec<Uuid>)>) -> Result<Vec<Vec<SimilarHit>>> {
         let candidates = self.matching.candidates;
-        blocking(move || index.similar(doc.id, &doc.title, &doc.body, other, &paired, candidates)).await
+        let share = requests.len().div_ceil(SCORING_CONCURRENCY).max(1);
+        let mut running = Vec::new();
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            let chunk: Vec<(SearchDoc, Kind, Vec<Uuid>)> = requests.by_ref().take(share).collect();
+            let index = Arc::clone(&self.search);
+            running.push(blocking(move || {
+                chunk
+                    .iter()
+                    .map(|(doc, other, also)| index.similar(doc.id, &doc.title, &doc.body, *other, also, candidates))
+                    .collect::<kakehashi_search::Result<Vec<_>>>()
+            }));
+        }
+        Ok(futures_util::future::try_join_all(running).await?.into_iter().flatten().collect())
+    }
+
+    /// The pair of `seed` and `need` with their text similarity, when it scores at or above the
+    /// threshold.
+    fn score_pair(&self, seed: &seeds::Seed, need: &needs::Need, similarity: &Similarity) -> Option<Scored> {
+        let weights = self.matching.weights;
+        let fit = taxonomy_fit(&seed.content, &need.content);
+        let same_language = seed.content.language == need.content.language;
+        let score = weights.score(&evidence(similarity), &fit, same_language);
+        (score >= weights.threshold).then(|| self.scored(seed, need, score, similarity, same_language, &fit))
     }
 
     /// Scores a published seed against the published needs: every pair at or above the
@@ -158,25 +255,7 @@ impl Services {
     /// # Errors
     /// On a database or index failure.
     pub async fn score_seed(&self, seed: &seeds::Seed) -> Result<Vec<Scored>> {
-        let weights = self.matching.weights;
-        let hits = self.similar(RecordKind::Seed, seed_doc(seed), Kind::Need).await?;
-        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-        let mut found: HashMap<Uuid, needs::Need> =
-            needs::get_many(&self.db, &ids).await?.into_iter().map(|n| (n.id, n)).collect();
-        let mut scored = Vec::new();
-        for hit in hits {
-            let Some(need) = found.remove(&hit.id).filter(|n| n.status == RecordStatus::Published) else {
-                continue;
-            };
-            let fit = taxonomy_fit(&seed.content, &need.content);
-            let same_language = seed.content.language == need.content.language;
-            let score = weights.score(&evidence(&hit.similarity), &fit, same_language);
-            if score >= weights.threshold {
-                scored.push(self.scored(seed, &need, score, &hit.similarity, same_language, &fit));
-            }
-        }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(scored)
+        Ok(self.score_probes(&[Probe::Seed(seed)]).await?.pop().unwrap_or_default())
     }
 
     /// Scores a published need against the published seeds: every pair at or above the
@@ -185,25 +264,7 @@ impl Services {
     /// # Errors
     /// On a database or index failure.
     pub async fn score_need(&self, need: &needs::Need) -> Result<Vec<Scored>> {
-        let weights = self.matching.weights;
-        let hits = self.similar(RecordKind::Need, need_doc(need), Kind::Seed).await?;
-        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-        let mut found: HashMap<Uuid, seeds::Seed> =
-            seeds::get_many(&self.db, &ids).await?.into_iter().map(|s| (s.id, s)).collect();
-        let mut scored = Vec::new();
-        for hit in hits {
-            let Some(seed) = found.remove(&hit.id).filter(|s| s.status == RecordStatus::Published) else {
-                continue;
-            };
-            let fit = taxonomy_fit(&seed.content, &need.content);
-            let same_language = seed.content.language == need.content.language;
-            let score = weights.score(&evidence(&hit.similarity), &fit, same_language);
-            if score >= weights.threshold {
-                scored.push(self.scored(&seed, need, score, &hit.similarity, same_language, &fit));
-            }
-        }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(scored)
+        Ok(self.score_probes(&[Probe::Need(need)]).await?.pop().unwrap_or_default())
     }
 
     fn scored(
@@ -249,6 +310,13 @@ const REASON_TERMS: usize = 8;
 
 fn evidence(similarity: &Similarity) -> TextEvidence {
     TextEvidence { words: similarity.words, concepts: similarity.concepts }
+}
+
+/// Ids read a thousand at a time, each once.
+fn chunks(mut ids: Vec<Uuid>) -> Vec<Vec<Uuid>> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids.chunks(1000).map(<[Uuid]>::to_vec).collect()
 }
 
 /// The top lists of the records a batch touches, as read at the start of its transaction and
@@ -408,52 +476,38 @@ enum Scoring {
 }
 
 impl Services {
-    async fn score_work(
-        &self,
-        work: &Work,
-        seeds: &HashMap<Uuid, seeds::Seed>,
-        needs: &HashMap<Uuid, needs::Need>,
-    ) -> Result<Scoring> {
-        match work.kind {
-            RecordKind::Seed => match seeds.get(&work.record_id).filter(|s| s.status == RecordStatus::Published) {
-                Some(seed) => Ok(Scoring::Pairs(self.score_seed(seed).await?)),
-                None => Ok(Scoring::Withdrawn),
-            },
-            RecordKind::Need => match needs.get(&work.record_id).filter(|n| n.status == RecordStatus::Published) {
-                Some(need) => Ok(Scoring::Pairs(self.score_need(need).await?)),
-                None => Ok(Scoring::Withdrawn),
-            },
-        }
-    }
-
     /// Scores a batch and writes it in one transaction. With `claim`, only records still claimed
     /// by it are written (a newer change queues the record again), their work rows are removed, and
-    /// settled pairs are told of. Returns each written record's outcome and the records whose
-    /// scoring failed, with the error.
-    async fn match_batch(
-        &self,
-        work: &[Work],
-        claim: Option<Uuid>,
-    ) -> Result<(HashMap<Uuid, MatchRun>, Vec<(Uuid, ServiceError)>)> {
+    /// settled pairs are told of. Returns each written record's outcome.
+    async fn match_batch(&self, work: &[Work], claim: Option<Uuid>) -> Result<HashMap<Uuid, MatchRun>> {
         let seed_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Seed).map(|w| w.record_id).collect();
         let need_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Need).map(|w| w.record_id).collect();
         let seeds: HashMap<Uuid, seeds::Seed> =
             seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
         let needs: HashMap<Uuid, needs::Need> =
             needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
-        let mut scorings: Vec<Result<Scoring>> = Vec::with_capacity(work.len());
-        for chunk in work.chunks(SCORING_CONCURRENCY) {
-            let running: Vec<_> = chunk.iter().map(|w| self.score_work(w, &seeds, &needs)).collect();
-            scorings.extend(futures_util::future::join_all(running).await);
-        }
-        let mut failed = Vec::new();
-        let mut ready = Vec::new();
-        for (w, scoring) in work.iter().zip(scorings) {
-            match scoring {
-                Ok(s) => ready.push((w, s)),
-                Err(err) => failed.push((w.record_id, err)),
-            }
-        }
+        // Published records are scored together; the others lose their matches. Written in the
+        // order claimed.
+        let probes: Vec<Option<Probe<'_>>> = work
+            .iter()
+            .map(|w| match w.kind {
+                RecordKind::Seed => {
+                    seeds.get(&w.record_id).filter(|s| s.status == RecordStatus::Published).map(Probe::Seed)
+                }
+                RecordKind::Need => {
+                    needs.get(&w.record_id).filter(|n| n.status == RecordStatus::Published).map(Probe::Need)
+                }
+            })
+            .collect();
+        let mut scored = self.score_probes(&probes.iter().flatten().copied().collect::<Vec<_>>()).await?.into_iter();
+        let ready: Vec<(&Work, Scoring)> = work
+            .iter()
+            .zip(&probes)
+            .map(|(w, probe)| match probe {
+                Some(_) => (w, Scoring::Pairs(scored.next().unwrap_or_default())),
+                None => (w, Scoring::Withdrawn),
+            })
+            .collect();
         // Every record whose list the batch may change, read once.
         let (mut list_seeds, mut list_needs) = (seed_ids.clone(), need_ids.clone());
         for (_, scoring) in &ready {
@@ -505,7 +559,7 @@ impl Services {
             self.tell_settled_matches(&txn).await?;
         }
         txn.commit().await?;
-        Ok((outcomes, failed))
+        Ok(outcomes)
     }
 
     /// Scores one record against the other side and stores its list now, outside the queue (the
@@ -517,11 +571,7 @@ impl Services {
     #[tracing::instrument(skip_all, fields(id = %id))]
     pub async fn match_record(&self, kind: RecordKind, id: Uuid) -> Result<MatchRun> {
         let work = Work { kind, record_id: id, seq: 0, priority: match_work::INTERACTIVE, batch: None, attempts: 0 };
-        let (mut outcomes, mut failed) = self.match_batch(std::slice::from_ref(&work), None).await?;
-        if let Some((_, err)) = failed.pop() {
-            return Err(err);
-        }
-        Ok(outcomes.remove(&id).unwrap_or_default())
+        Ok(self.match_batch(std::slice::from_ref(&work), None).await?.remove(&id).unwrap_or_default())
     }
 
     /// Matches one batch of due records, if any: returns how many were claimed.
@@ -535,24 +585,15 @@ impl Services {
         if work.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<Uuid> = work.iter().map(|w| w.record_id).collect();
-        match self.match_batch(&work, Some(claim)).await {
-            Ok((_, failed)) => {
-                for (id, err) in failed {
-                    let attempts = work.iter().find(|w| w.record_id == id).map_or(0, |w| w.attempts);
-                    self.retry_later(&[id], attempts, &err).await;
-                }
-            }
-            Err(err) => {
-                let attempts = work.iter().map(|w| w.attempts).max().unwrap_or(0);
-                self.retry_later(&ids, attempts, &err).await;
-                return Ok(work.len());
-            }
+        if let Err(err) = self.match_batch(&work, Some(claim)).await {
+            let ids: Vec<Uuid> = work.iter().map(|w| w.record_id).collect();
+            let attempts = work.iter().map(|w| w.attempts).max().unwrap_or(0);
+            self.retry_later(&ids, attempts, &err).await;
+            return Ok(work.len());
         }
-        for w in &work {
-            if let Err(err) = self.alert_saved_searches(w.kind, w.record_id).await {
-                tracing::error!(error = %crate::error_chain(&err), id = %w.record_id, "saved-search alerts failed");
-            }
+        let records: Vec<(RecordKind, Uuid)> = work.iter().map(|w| (w.kind, w.record_id)).collect();
+        if let Err(err) = self.alert_saved_searches(&records).await {
+            tracing::error!(error = %crate::error_chain(&err), records = records.len(), "saved-search alerts failed");
         }
         Ok(work.len())
     }

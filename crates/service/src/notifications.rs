@@ -72,16 +72,12 @@ impl Services {
     /// thousands of seeds must not send thousands of e-mails), the others told of together in one
     /// e-mail (a single pair in its own), or nothing now for those who take the daily digest.
     pub(crate) async fn tell_settled_matches(&self, conn: &impl ConnectionTrait) -> Result<usize> {
-        let untold = kakehashi_store::matches::untold(conn).await?;
-        if untold.is_empty() {
-            return Ok(0);
-        }
-        let mut batches: Vec<Uuid> = untold.iter().filter_map(|m| m.origin).collect();
-        batches.sort_unstable();
-        batches.dedup();
+        // Only the pairs told of now are read whole: those of an import still being matched
+        // stay where they are until its last record is done.
+        let batches = kakehashi_store::matches::untold_origins(conn).await?;
         let unfinished = kakehashi_store::match_work::unfinished_batches(conn, &batches).await?;
-        let mut settled: Vec<_> =
-            untold.into_iter().filter(|m| m.origin.is_none_or(|b| !unfinished.contains(&b))).collect();
+        let finished: Vec<Uuid> = batches.into_iter().filter(|b| !unfinished.contains(b)).collect();
+        let mut settled = kakehashi_store::matches::untold(conn, &finished).await?;
         if settled.is_empty() {
             return Ok(0);
         }

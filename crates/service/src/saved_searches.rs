@@ -3,6 +3,8 @@
 //! owner would search, so an alert never names a record the owner may not find; each pair of search
 //! and record alerts once.
 
+use std::collections::HashMap;
+
 use kakehashi_domain::{MemberStatus, RecordStatus, TaxonomyKind};
 use kakehashi_notify::templates::saved_search_mail;
 use kakehashi_search::{FacetFilters, Kind, SearchRequest};
@@ -104,21 +106,30 @@ impl Services {
         }
     }
 
-    /// Checks a record against every saved search and alerts the owners it newly matches.
+    /// Checks records (a batch the matcher has matched) against every saved search and alerts the
+    /// owners they newly match: each saved search is run once over the whole batch, as its owner
+    /// may see it now.
     ///
     /// # Errors
     /// On a database or index failure.
-    #[tracing::instrument(skip_all, fields(id = %id))]
-    pub async fn alert_saved_searches(&self, kind: RecordKind, id: Uuid) -> Result<usize> {
-        let title = match kind {
-            RecordKind::Seed => {
-                seeds::get(&self.db, id).await?.filter(|s| s.status == RecordStatus::Published).map(|s| s.content.title)
+    #[tracing::instrument(skip_all, fields(records = records.len()))]
+    pub async fn alert_saved_searches(&self, records: &[(RecordKind, Uuid)]) -> Result<usize> {
+        let ids =
+            |kind: RecordKind| -> Vec<Uuid> { records.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect() };
+        let mut titles: HashMap<Uuid, (RecordKind, String)> = HashMap::new();
+        for seed in seeds::get_many(&self.db, &ids(RecordKind::Seed)).await? {
+            if seed.status == RecordStatus::Published {
+                titles.insert(seed.id, (RecordKind::Seed, seed.content.title));
             }
-            RecordKind::Need => {
-                needs::get(&self.db, id).await?.filter(|n| n.status == RecordStatus::Published).map(|n| n.content.title)
+        }
+        for need in needs::get_many(&self.db, &ids(RecordKind::Need)).await? {
+            if need.status == RecordStatus::Published {
+                titles.insert(need.id, (RecordKind::Need, need.content.title));
             }
-        };
-        let Some(title) = title else { return Ok(0) };
+        }
+        if titles.is_empty() {
+            return Ok(0);
+        }
         let mut alerted = 0;
         for search in saved_searches::all(&self.db).await? {
             let Ok(query) = serde_json::from_value::<StoredQuery>(search.query.clone()) else { continue };
@@ -138,8 +149,8 @@ impl Services {
                 text: query.q.clone(),
                 kind: query.kind,
                 filters: query.filters(),
-                only: vec![id],
-                limit: 1,
+                only: titles.keys().copied().collect(),
+                limit: titles.len(),
                 ranking_only: true,
                 ..Default::default()
             };
@@ -148,46 +159,60 @@ impl Services {
                 .await
                 .map_err(|e| ServiceError::internal("the search task", e))?
                 .map_err(|e| ServiceError::internal("searching for a saved search", e))?
-                .total;
-            if found == 0 {
-                continue;
+                .hits;
+            for hit in found {
+                let Some((kind, title)) = titles.get(&hit.id) else { continue };
+                if self.alert_saved_search(&search, &owner, *kind, hit.id, title).await? {
+                    alerted += 1;
+                }
             }
-            let link = format!(
-                "{}/{}s/{id}",
-                self.public_url.trim_end_matches('/'),
-                if kind == RecordKind::Seed { "seed" } else { "need" }
-            );
-            let mail = saved_search_mail(owner.locale, &owner.email, &owner.name, &search.name, &title, &link);
-            let txn = self.write_txn().await?;
-            let new = outbox::enqueue(
+        }
+        Ok(alerted)
+    }
+
+    /// Tells the owner of `search` of a record it newly finds; whether it was new to them.
+    async fn alert_saved_search(
+        &self,
+        search: &saved_searches::SavedSearch,
+        owner: &members::Member,
+        kind: RecordKind,
+        id: Uuid,
+        title: &str,
+    ) -> Result<bool> {
+        let link = format!(
+            "{}/{}s/{id}",
+            self.public_url.trim_end_matches('/'),
+            if kind == RecordKind::Seed { "seed" } else { "need" }
+        );
+        let mail = saved_search_mail(owner.locale, &owner.email, &owner.name, &search.name, title, &link);
+        let txn = self.write_txn().await?;
+        let new = outbox::enqueue(
+            &txn,
+            NewMessage {
+                idempotency_key: format!("saved_search:{}:{id}", search.id),
+                member_id: Some(owner.id),
+                to_address: mail.to,
+                subject: mail.subject,
+                text_body: mail.text,
+                html_body: mail.html,
+            },
+        )
+        .await?;
+        if new {
+            notifications::insert(
                 &txn,
-                NewMessage {
-                    idempotency_key: format!("saved_search:{}:{id}", search.id),
-                    member_id: Some(owner.id),
-                    to_address: mail.to,
-                    subject: mail.subject,
-                    text_body: mail.text,
-                    html_body: mail.html,
+                NewNotification {
+                    member_id: owner.id,
+                    kind: "saved_search.new",
+                    title_ja: format!("保存した検索「{}」に新着: {title}", search.name),
+                    title_en: format!("New for \"{}\": {title}", search.name),
+                    object_type: if kind == RecordKind::Seed { "seed" } else { "need" },
+                    object_id: id,
                 },
             )
             .await?;
-            if new {
-                notifications::insert(
-                    &txn,
-                    NewNotification {
-                        member_id: owner.id,
-                        kind: "saved_search.new",
-                        title_ja: format!("保存した検索「{}」に新着: {title}", search.name),
-                        title_en: format!("New for \"{}\": {title}", search.name),
-                        object_type: if kind == RecordKind::Seed { "seed" } else { "need" },
-                        object_id: id,
-                    },
-                )
-                .await?;
-                alerted += 1;
-            }
-            txn.commit().await?;
         }
-        Ok(alerted)
+        txn.commit().await?;
+        Ok(new)
     }
 }

@@ -174,14 +174,39 @@ pub async fn remove_open(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u6
     Ok(removed)
 }
 
-/// Open pairs the liaisons have not been told of yet, oldest first.
+/// The bulk imports that open pairs nobody has been told of yet came from (one column of the
+/// untold pairs: cheap while an import's pairs pile up).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn untold(conn: &impl ConnectionTrait) -> Result<Vec<Match>> {
+pub async fn untold_origins(conn: &impl ConnectionTrait) -> Result<Vec<Uuid>> {
+    let origins: Vec<Option<Uuid>> = match_::Entity::find()
+        .select_only()
+        .column(match_::Column::Origin)
+        .filter(match_::Column::NotifiedAt.is_null())
+        .filter(match_::Column::Status.eq(MatchStatus::Open.as_str()))
+        .filter(match_::Column::Origin.is_not_null())
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(origins.into_iter().flatten().collect())
+}
+
+/// Open pairs the liaisons have not been told of yet that were made one at a time or by one of
+/// the imports `origins`, oldest first.
+///
+/// # Errors
+/// On a database failure.
+pub async fn untold(conn: &impl ConnectionTrait, origins: &[Uuid]) -> Result<Vec<Match>> {
+    let mut made = Condition::any().add(match_::Column::Origin.is_null());
+    if !origins.is_empty() {
+        made = made.add(match_::Column::Origin.is_in(origins.iter().copied()));
+    }
     match_::Entity::find()
         .filter(match_::Column::NotifiedAt.is_null())
         .filter(match_::Column::Status.eq(MatchStatus::Open.as_str()))
+        .filter(made)
         .order_by_asc(match_::Column::Id)
         .all(conn)
         .await?

@@ -66,13 +66,29 @@ impl FromRequest for CurrentMember {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let services = services(req);
         let token = bearer(req);
+        let req = req.clone();
         Box::pin(async move {
             let token =
                 token.ok_or_else(|| ApiError::new(Code::Unauthorized).detail("a Bearer access token is required"))?;
-            let member = services?.authenticate(&token).await?;
+            let (member, stands) = services?.authenticate_standing(&token).await?;
             kakehashi_service::span::record_member(member.id);
+            req.extensions_mut().insert(Standing(stands));
             Ok(CurrentMember(member))
         })
+    }
+}
+
+/// Where the database stood when the request's member was authenticated (read in the same
+/// statement as the check), kept in the request's extensions by [`CurrentMember`] for a handler
+/// that goes on to read what depends on it: a search need not read it a second time.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing(pub kakehashi_service::access::Generation);
+
+impl Standing {
+    /// The position [`CurrentMember`] read for this request, if it ran.
+    #[must_use]
+    pub fn of(req: &HttpRequest) -> Option<Standing> {
+        req.extensions().get::<Standing>().copied()
     }
 }
 

@@ -15,10 +15,13 @@ use anyhow::Context as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-/// The server child, killed when dropped.
+/// The server child, killed when dropped; its memory sampled from its start.
 pub struct Server {
     child: Child,
     pub addr: std::net::SocketAddr,
+    memory: crate::memory::Sampler,
+    /// From starting the process to its first ready answer (the index rebuild included).
+    pub started_in: Duration,
 }
 
 impl Drop for Server {
@@ -26,13 +29,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Resident memory of a process, in bytes: now and at its peak.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Memory {
-    pub rss: u64,
-    pub peak: u64,
 }
 
 impl Server {
@@ -58,12 +54,14 @@ impl Server {
             .stderr(log)
             .spawn()
             .context("starting the server")?;
-        let mut server = Server { child, addr };
         let started = Instant::now();
+        let memory = crate::memory::Sampler::start(child.id());
+        let mut server = Server { child, addr, memory, started_in: Duration::ZERO };
         loop {
             if let Ok(mut conn) = Connection::open(addr).await
                 && matches!(conn.request(b"GET /readyz HTTP/1.1\r\nHost: bench\r\n\r\n").await, Ok((200, _)))
             {
+                server.started_in = started.elapsed();
                 return Ok(server);
             }
             if let Some(status) = server.child.try_wait()? {
@@ -74,30 +72,21 @@ impl Server {
         }
     }
 
-    /// The server's resident memory now and at its peak (Linux).
+    /// Marks the start of phase `index` of [`crate::memory::PHASES`] for the memory sampler.
+    pub fn enter(&self, index: usize) {
+        self.memory.enter(index);
+    }
+
+    /// The server's resident memory over its life so far: its peak and what made it up (Linux).
     #[must_use]
-    pub fn memory(&self) -> Memory {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse::<u64>().ok())
-                .map_or(0, |kb| kb * 1024)
-        };
-        Memory { rss: field("VmRSS:"), peak: field("VmHWM:") }
+    pub fn memory(&self) -> crate::memory::Peaks {
+        self.memory.peaks()
     }
 
     /// CPU time the server has used so far, user and system (Linux).
     #[must_use]
     pub fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // The fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        // utime and stime are fields 14 and 15 of the line, in clock ticks of 1/100 s.
-        Duration::from_millis((ticks(11) + ticks(12)) * 10)
+        cpu_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// Logs in and returns the access token.
@@ -116,6 +105,17 @@ impl Server {
         let value: serde_json::Value = serde_json::from_slice(&body)?;
         value["access_token"].as_str().map(str::to_owned).context("no access_token in the login answer")
     }
+}
+
+/// CPU time a process has used so far, user and system, from its `/proc/…/stat` (Linux).
+#[must_use]
+pub fn cpu_of(stat_path: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the line, in clock ticks of 1/100 s.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// One keep-alive connection.

@@ -6,6 +6,7 @@
 //! `docs/benchmarks.md`.
 
 mod http;
+mod memory;
 mod postgres;
 pub mod queries;
 mod report;
@@ -389,8 +390,14 @@ struct HttpRun {
     /// Distinct searches in the mix.
     searches: usize,
     ceiling: http::Load,
-    memory: http::Memory,
+    /// The server's memory over its whole life.
+    memory: memory::Peaks,
+    /// From starting the server to its first ready answer: it rebuilds the index meanwhile.
+    started_in: Duration,
     cpu_per_request: Duration,
+    /// CPUs' worth of time that processes other than the server and this benchmark used while
+    /// the searches were measured (other work on a shared machine skews every figure).
+    others_cpus: f64,
     pages: Vec<PageTiming>,
 }
 
@@ -500,22 +507,32 @@ async fn http_load(
     let duration = Duration::from_secs(options.http_seconds.max(1));
     let warmup = (duration / 5).max(Duration::from_secs(1));
     let (addr, connections) = (server.addr, options.connections);
+    server.enter(1);
     let cpu_before = server.cpu();
+    let (machine_before, own_before) = (machine_busy(), http::cpu_of("/proc/self/stat"));
     let load = {
         let token = token.clone();
         tokio::task::spawn_blocking(move || http::load(addr, &token, &paths, connections, warmup, duration)).await??
     };
     let cpu = server.cpu().saturating_sub(cpu_before);
+    let others = machine_busy()
+        .saturating_sub(machine_before)
+        .saturating_sub(cpu)
+        .saturating_sub(http::cpu_of("/proc/self/stat").saturating_sub(own_before));
+    let others_cpus = others.as_secs_f64() / (warmup + duration).as_secs_f64();
     let cpu_per_request = cpu / u32::try_from(load.all_requests.max(1)).unwrap_or(u32::MAX);
-    let memory = server.memory();
+    server.enter(2);
     eprintln!("loading /healthz the same way …");
     let ceiling = {
         let (token, paths) = (token.clone(), vec!["/healthz".to_owned()]);
         tokio::task::spawn_blocking(move || http::load(addr, &token, &paths, connections, warmup, duration)).await??
     };
     eprintln!("timing the web pages beside the JSON API …");
+    server.enter(3);
     let pages = time_pages(server.addr, &token, browser).await?;
-    Ok(HttpRun { memory, load, searches: searches.len(), ceiling, cpu_per_request, pages })
+    let memory = server.memory();
+    let started_in = server.started_in;
+    Ok(HttpRun { memory, started_in, load, searches: searches.len(), ceiling, cpu_per_request, others_cpus, pages })
 }
 
 /// Publishes seeds through the service, as the API does, and times until each is found by search.
@@ -581,4 +598,14 @@ async fn write_to_search_delays(
     }
     delays.sort_unstable();
     Ok(delays)
+}
+
+/// CPU time every process of the machine has used since boot, user and system (Linux).
+fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user, nice, system, then idle and iowait (not busy), then irq and softirq.
+    let busy = ticks.iter().take(3).sum::<u64>() + ticks.iter().skip(5).take(2).sum::<u64>();
+    Duration::from_millis(busy * 10)
 }

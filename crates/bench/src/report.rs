@@ -21,6 +21,7 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
     let Options { seeds, needs, iterations, .. } = *options;
     let Figures { load, reindex, records, segments, results, baseline, match_times, visibility, bulk, http } = figures;
     let all = sorted_class(results, None);
+    let targets = &Targets::for_records(seeds + needs);
     let mut command = format!(
         "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --bulk {} --connections {} --http-secs {}",
         options.bulk, options.connections, options.http_seconds
@@ -47,14 +48,21 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
     let reindex_rate = *records as f64 / reindex.as_secs_f64();
     let _ = writeln!(
         out,
-        "| full reindex ({records} published records) | {:.2} s ({reindex_rate:.0} records/s) | ≥ 20,000 records/s | {:.2}× |",
+        "| full reindex ({records} published records) | {:.2} s ({reindex_rate:.0} records/s) | ≥ {} records/s | {:.2}× |",
         reindex.as_secs_f64(),
-        reindex_rate / 20_000.0
+        thousands(targets.reindex_per_second),
+        reindex_rate / targets.reindex_per_second
     );
     let _ = writeln!(out, "| index segments after the rebuild | {segments} | — | — |");
     let p99 = percentile(&all, 99.0);
     let _ = writeln!(out, "| in-process search p50, whole mix | {:.2} ms | — | — |", ms(percentile(&all, 50.0)));
-    let _ = writeln!(out, "| in-process search p99, whole mix | {:.2} ms | ≤ 5 ms | {:.2}× |", ms(p99), ms(p99) / 5.0);
+    let _ = writeln!(
+        out,
+        "| in-process search p99, whole mix | {:.2} ms | ≤ {} ms | {:.2}× |",
+        ms(p99),
+        targets.search_p99_ms,
+        ms(p99) / targets.search_p99_ms
+    );
     if let Some(b) = baseline {
         let pg_all = sorted_class(&b.results, None);
         let pg_p99 = percentile(&pg_all, 99.0);
@@ -96,15 +104,16 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
             rate / 1000.0
         );
     }
-    if let Some(HttpRun { load, searches, ceiling, memory, cpu_per_request, .. }) = http {
+    if let Some(run @ HttpRun { load, searches, ceiling, cpu_per_request, .. }) = http {
         let connections = options.connections;
         let _ = writeln!(
             out,
-            "| HTTP searches/s at {connections} connections ({searches} distinct searches; {} requests, {} errors) | {:.0} | ≥ 3,000 | {:.2}× |",
+            "| HTTP searches/s at {connections} connections ({searches} distinct searches; {} requests, {} errors) | {:.0} | ≥ {} | {:.2}× |",
             load.requests,
             load.errors,
             load.per_second(),
-            load.per_second() / 3000.0
+            thousands(targets.http_per_second),
+            load.per_second() / targets.http_per_second
         );
         let _ = writeln!(
             out,
@@ -117,26 +126,112 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
         let http_p99 = percentile(&load.latencies, 99.0);
         let _ = writeln!(
             out,
-            "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ 20 ms | {:.2}× |",
+            "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ {} ms | {:.2}× |",
             ms(percentile(&load.latencies, 50.0)),
             ms(http_p99),
-            ms(http_p99) / 20.0
+            targets.http_p99_ms,
+            ms(http_p99) / targets.http_p99_ms
         );
         let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let _ = writeln!(
             out,
-            "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | ≤ 0.6 ms | {:.2}× |",
+            "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | {} | {} |",
             cpus as f64 / cpu_per_request.as_secs_f64().max(1e-9),
             ms(*cpu_per_request),
-            ms(*cpu_per_request) / 0.6
+            targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("≤ {t} ms")),
+            targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("{:.2}×", ms(*cpu_per_request) / t))
         );
-        let _ = writeln!(
-            out,
-            "| server memory: peak RSS, the index rebuilt at start included (RSS after the load) | {:.0} MiB ({:.0} MiB) | ≤ 300 MiB | {:.2}× |",
-            mib(memory.peak),
-            mib(memory.rss),
-            mib(memory.peak) / 300.0
-        );
+        memory_lines(out, run, targets);
+    }
+}
+
+/// The server's memory over its whole life, what its peak was made of, and how long its start
+/// (the index rebuild) took.
+fn memory_lines(out: &mut String, http: &HttpRun, targets: &Targets) {
+    let HttpRun { memory, started_in, others_cpus, .. } = http;
+    let _ = writeln!(
+        out,
+        "| server start to ready, rebuilding the index from the database | {:.1} s | — | — |",
+        started_in.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "| server memory: peak RSS over its whole life (`VmHWM`), the index rebuilt at start included (RSS at the end) | {:.0} MiB ({:.0} MiB) | ≤ {} MiB | {:.2}× |",
+        mib(memory.hwm),
+        mib(memory.rss),
+        targets.peak_mib,
+        mib(memory.hwm) / targets.peak_mib as f64
+    );
+    let parts: Vec<String> = memory
+        .at_peak
+        .parts
+        .iter()
+        .filter(|(_, b)| *b >= 1 << 20)
+        .map(|(w, b)| format!("{w} {:.0} MiB", mib(*b)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "| what the largest sampled RSS ({:.0} MiB, {}) was made of | {} | — | — |",
+        mib(memory.at_peak.total),
+        memory.at_peak.phase,
+        parts.join("; ")
+    );
+    let phases: Vec<String> =
+        memory.by_phase.iter().filter(|(_, b)| *b > 0).map(|(p, b)| format!("{p} {:.0} MiB", mib(*b))).collect();
+    let _ = writeln!(
+        out,
+        "| largest RSS sampled in each phase (heap and anonymous at most {:.0} MiB, in {}; mapped files at most {:.0} MiB, in {}) | {} | — | — |",
+        mib(memory.anon.0),
+        memory.anon.1,
+        mib(memory.file.0),
+        memory.file.1,
+        phases.join("; ")
+    );
+    let _ = writeln!(
+        out,
+        "| CPU used by other processes on this machine while the searches were measured | {others_cpus:.2} CPUs | — | — |"
+    );
+}
+
+/// 3000.0 as "3,000".
+fn thousands(n: f64) -> String {
+    let n = n.round() as u64;
+    if n >= 1000 { format!("{},{:03}", n / 1000, n % 1000) } else { n.to_string() }
+}
+
+/// The issue's targets: for 100,000 seeds and 20,000 needs, and for a million records (from a
+/// million records on).
+pub(crate) struct Targets {
+    pub(crate) reindex_per_second: f64,
+    pub(crate) search_p99_ms: f64,
+    pub(crate) http_per_second: f64,
+    pub(crate) http_p99_ms: f64,
+    /// None at a million: the issue sets none there.
+    pub(crate) cpu_per_search_ms: Option<f64>,
+    pub(crate) peak_mib: u64,
+}
+
+impl Targets {
+    pub(crate) fn for_records(records: usize) -> Targets {
+        if records >= 1_000_000 {
+            Targets {
+                reindex_per_second: 25_000.0,
+                search_p99_ms: 10.0,
+                http_per_second: 1_500.0,
+                http_p99_ms: 40.0,
+                cpu_per_search_ms: None,
+                peak_mib: 1_536,
+            }
+        } else {
+            Targets {
+                reindex_per_second: 20_000.0,
+                search_p99_ms: 5.0,
+                http_per_second: 3_000.0,
+                http_p99_ms: 20.0,
+                cpu_per_search_ms: Some(0.6),
+                peak_mib: 300,
+            }
+        }
     }
 }
 

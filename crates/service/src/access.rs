@@ -20,6 +20,9 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::{Result, Services};
 
+/// Where the database stands: its access generation and last change-log position.
+pub use kakehashi_store::generation::Generation;
+
 /// Beyond this many entries the cache starts over.
 const CAPACITY: usize = 100_000;
 

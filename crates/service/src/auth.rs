@@ -8,6 +8,7 @@ use kakehashi_store::{audit, members, tokens as stored};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::Generation;
 use crate::tokens::{self, digest};
 use crate::{RequestContext, Result, ServiceError, Services, passwords};
 
@@ -223,6 +224,23 @@ impl Services {
     pub async fn authenticate(&self, bearer: &str) -> Result<Authenticated> {
         let claims = self.tokens.verify_access(bearer)?;
         let generation = self.access_generation().await?;
+        self.member_of(&claims, generation).await
+    }
+
+    /// [`Services::authenticate`], and where the database stood when the member was checked, in
+    /// the same one read: a request that goes on to search passes it to
+    /// [`Services::search_as_of`] instead of reading it again.
+    ///
+    /// # Errors
+    /// [`ServiceError::Unauthorized`] as [`Services::authenticate`].
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate_standing(&self, bearer: &str) -> Result<(Authenticated, Generation)> {
+        let claims = self.tokens.verify_access(bearer)?;
+        let stands = kakehashi_store::generation::now(&self.db).await?;
+        Ok((self.member_of(&claims, stands.access).await?, stands))
+    }
+
+    async fn member_of(&self, claims: &tokens::AccessClaims, generation: i64) -> Result<Authenticated> {
         let member = self.active_member(generation, claims.sub).await?.ok_or(ServiceError::Unauthorized)?;
         if !self.session_open(generation, member.id, claims.sid).await? {
             return Err(ServiceError::Unauthorized);

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Code, Problem};
-use crate::extract::CurrentMember;
+use crate::extract::{CurrentMember, Standing};
 use crate::routes::views::{OrganizationView, PageQuery};
 
 /// Query parameters (documentation; parsed by hand so facet parameters can repeat).
@@ -248,6 +248,9 @@ pub async fn search(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = parse(req.query_string())?;
-    let page = svc.search(&member, query).await?;
+    let page = match Standing::of(&req) {
+        Some(Standing(stands)) => svc.search_as_of(&member, query, stands).await?,
+        None => svc.search(&member, query).await?,
+    };
     Ok(HttpResponse::Ok().json(results_view(page)))
 }

@@ -1,6 +1,6 @@
 //! Kakehashi's database schema as an ordered list of reversible migrations.
 //!
-//! Every migration runs on SQLite (the embedded default) and PostgreSQL alike, so only portable
+//! Every migration runs on `SQLite` (the embedded default) and `PostgreSQL` alike, so only portable
 //! column types are used: UUIDs, text, integers, booleans, JSON and UTC timestamps.
 
 pub use sea_orm_migration::prelude::*;

@@ -4,7 +4,7 @@
 //!
 //! Triggers move it on: any write to `members`, a grant given, changed or removed, and a session
 //! revoked or removed. Being written in the changing transaction, the new value becomes visible
-//! with the change, never before it. On PostgreSQL the counter is written when the transaction
+//! with the change, never before it. On `PostgreSQL` the counter is written when the transaction
 //! commits (a deferred trigger), so a transaction takes the counter's row lock last and holds it
 //! only while committing, and no two transactions can deadlock over it.
 

@@ -1,4 +1,4 @@
-//! The story in a real browser: Debian's Chromium driven over WebDriver (fantoccini, plain HTTP to
+//! The story in a real browser: Debian's Chromium driven over `WebDriver` (fantoccini, plain HTTP to
 //! a chromedriver this test starts on a free port) against the real server. A company logs in in
 //! Japanese, searches, opens a seed and requests an introduction; the liaison forwards it; the
 //! researcher accepts; the liaison marks the CDA signed; a TTO member imports a file and the
@@ -254,6 +254,7 @@ async fn step(browser: &Client, base: &str, camera: &mut Camera, intro: &str, st
     camera.screen(browser, name).await;
 }
 
+#[allow(clippy::too_many_lines, reason = "the whole story in one walk, step after step, as a member takes it")]
 async fn walk(world: &World, browser: &Client, camera: &mut Camera, seed: Uuid, secret: &str) {
     let base = &world.app.base;
 

@@ -100,7 +100,7 @@ async fn the_binary_serves_with_demo_data() {
         .spawn()
         .unwrap();
     let client = awc::Client::default();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
     let ready = loop {
         if let Ok(mut res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
             && res.status() == 200

@@ -277,8 +277,8 @@ async fn an_index_damaged_while_serving_is_rebuilt_without_a_manual_step() {
 }
 
 /// A transaction that wrote a seed's change and its change-log row, and commits long after the
-/// indexer has moved past its position (even across a restart), is still indexed. PostgreSQL
-/// only: SQLite serialises writers, so a position there is committed before the next is taken.
+/// indexer has moved past its position (even across a restart), is still indexed. `PostgreSQL`
+/// only: `SQLite` serialises writers, so a position there is committed before the next is taken.
 #[actix_web::test]
 async fn a_change_that_commits_after_its_gap_was_passed_is_still_indexed() {
     let Ok(_) = std::env::var("KAKEHASHI_TEST_DATABASE_URL") else {

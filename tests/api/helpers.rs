@@ -30,8 +30,8 @@ pub struct Response {
     pub text: String,
 }
 
-/// The database URL for a new test: a fresh PostgreSQL database when
-/// `KAKEHASHI_TEST_DATABASE_URL` is set, otherwise empty (embedded SQLite in the data directory).
+/// The database URL for a new test: a fresh `PostgreSQL` database when
+/// `KAKEHASHI_TEST_DATABASE_URL` is set, otherwise empty (embedded `SQLite` in the data directory).
 pub async fn fresh_database_url() -> String {
     let Ok(base) = std::env::var("KAKEHASHI_TEST_DATABASE_URL") else {
         return String::new();
@@ -232,7 +232,7 @@ impl TestApp {
     /// Waits until this server's background work has reached `stage` for everything written so
     /// far: woken by each pass of its indexer, matcher and e-mail delivery, not by a timer.
     pub async fn settled(&self, stage: Stage) {
-        let reached = self.services.settled(stage, std::time::Duration::from_secs(60)).await.unwrap();
+        let reached = self.services.settled(stage, std::time::Duration::from_mins(1)).await.unwrap();
         assert!(reached, "the background work never reached {stage:?}");
     }
 

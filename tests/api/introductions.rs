@@ -33,7 +33,7 @@ fn allowed(res: &Response) -> Vec<String> {
     res.body["allowed_steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
-async fn ok(res: Response) -> Value {
+fn ok(res: Response) -> Value {
     assert_eq!(res.status, 200, "{}", res.text);
     res.body
 }
@@ -77,7 +77,7 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
         let list = world.call(who, Method::GET, "/api/v1/introductions", None).await;
         assert_eq!(list.body["total"], 0, "{}", list.text);
     }
-    let liaison = ok(show(&world, &world.liaison, &id).await).await;
+    let liaison = ok(show(&world, &world.liaison, &id).await);
     assert_eq!(steps(&liaison), ["forward", "decline"]);
     assert_eq!(liaison["requester_organization"]["id"], world.pharma_c.to_string());
 
@@ -87,18 +87,17 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
 
     let forwarded =
         ok(step(&world, &world.liaison, &id, "forward", Some(json!({ "comment": "A good fit, please consider." })))
-            .await)
-        .await;
+            .await);
     assert_eq!(forwarded["status"], "forwarded");
 
     // The owner now sees it, without the anonymous company's name.
-    let owner = ok(show(&world, &world.researcher_a, &id).await).await;
+    let owner = ok(show(&world, &world.researcher_a, &id).await);
     assert_eq!(owner["party"], "seed_owner");
     assert_eq!(owner["requester"], Value::Null);
     assert_eq!(owner["requester_organization"], Value::Null);
     assert_eq!(steps(&owner), ["accept", "decline"]);
     assert!(!owner.to_string().contains("日本創薬") && !owner.to_string().contains(&world.pharma_c.to_string()));
-    let tto = ok(show(&world, &world.tto_a, &id).await).await;
+    let tto = ok(show(&world, &world.tto_a, &id).await);
     assert_eq!(tto["party"], "seed_owner");
 
     // Nobody else takes part.
@@ -122,21 +121,21 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
     let res =
         world.call(&world.researcher_a, Method::POST, &thread, Some(json!({ "body": "Yes, in mdx mice." }))).await;
     assert_eq!(res.status, 201, "{}", res.text);
-    let seen_by_owner = ok(world.call(&world.researcher_a, Method::GET, &thread, None).await).await;
+    let seen_by_owner = ok(world.call(&world.researcher_a, Method::GET, &thread, None).await);
     let items = seen_by_owner["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "the liaison's comment, the company's and the owner's messages");
     assert_eq!(items[0]["party"], "liaison");
     assert_eq!(items[1]["party"], "requester");
     assert_eq!(items[1]["author"], Value::Null, "the anonymous company's author is hidden");
     assert!(!seen_by_owner.to_string().contains("company_c"));
-    let seen_by_company = ok(world.call(&world.company_c, Method::GET, &thread, None).await).await;
+    let seen_by_company = ok(world.call(&world.company_c, Method::GET, &thread, None).await);
     assert_eq!(seen_by_company["items"][2]["author"]["name"], "researcher_a@example.org");
 
-    let accepted = ok(step(&world, &world.researcher_a, &id, "accept", None).await).await;
+    let accepted = ok(step(&world, &world.researcher_a, &id, "accept", None).await);
     assert_eq!(accepted["status"], "accepted");
-    let owner = ok(show(&world, &world.researcher_a, &id).await).await;
+    let owner = ok(show(&world, &world.researcher_a, &id).await);
     assert_eq!(owner["requester_organization"]["id"], world.pharma_c.to_string(), "named once accepted");
-    let seen_by_owner = ok(world.call(&world.researcher_a, Method::GET, &thread, None).await).await;
+    let seen_by_owner = ok(world.call(&world.researcher_a, Method::GET, &thread, None).await);
     assert_eq!(seen_by_owner["items"][1]["author"]["name"], "company_c@example.org");
     assert_eq!(owners_match().await["id"], world.pharma_c.to_string(), "and in the owner's matches too");
 
@@ -150,14 +149,14 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
     // Accepting twice is illegal.
     assert_problem(&step(&world, &world.researcher_a, &id, "accept", None).await, 409, "conflict");
 
-    ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "sent" }))).await).await;
+    ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "sent" }))).await);
     let res = step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "sent" }))).await;
     assert_problem(&res, 409, "conflict");
     assert_eq!(allowed(&res), ["cda:negotiating", "cda:signed", "cda:not_concluded"]);
-    ok(step(&world, &world.researcher_a, &id, "cda", Some(json!({ "status": "negotiating" }))).await).await;
+    ok(step(&world, &world.researcher_a, &id, "cda", Some(json!({ "status": "negotiating" }))).await);
     assert_eq!(confidential(&world, &world.company_c, seed).await, None, "not before signing");
 
-    let signed = ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "signed" }))).await).await;
+    let signed = ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "signed" }))).await);
     assert_eq!(signed["cda_status"], "signed");
     assert!(signed["cda_signed_at"].is_string());
     for who in [&world.company_c, &world.colleague_c] {
@@ -165,12 +164,11 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
         assert!(details.contains(&m));
     }
     assert_eq!(confidential(&world, &world.company_d, seed).await, None, "only the requesting organisation");
-    let audit =
-        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=seed.access_granted", None).await).await;
+    let audit = ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=seed.access_granted", None).await);
     assert_eq!(audit["total"], 1, "{audit}");
     assert_eq!(audit["items"][0]["details"]["introduction_id"], id.as_str());
 
-    let done = ok(step(&world, &world.researcher_a, &id, "outcome", Some(json!({ "outcome": "license" }))).await).await;
+    let done = ok(step(&world, &world.researcher_a, &id, "outcome", Some(json!({ "outcome": "license" }))).await);
     assert_eq!(done["outcome"], "license");
     assert_eq!(done["closed"], true);
     assert_eq!(steps(&done), Vec::<String>::new());
@@ -187,7 +185,7 @@ async fn a_request_goes_from_the_company_through_the_liaison_to_a_signed_cda_and
     assert_eq!(request(&world, &world.company_c, seed, None).await.status, 201);
 
     let steps_audited =
-        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=introduction.step", None).await).await;
+        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=introduction.step", None).await);
     assert_eq!(steps_audited["total"], 6);
 }
 
@@ -198,7 +196,7 @@ async fn declines_carry_their_reason_and_a_failed_cda_after_signing_closes_the_t
     let seed = world.seed(&m, "members", true).await;
 
     // The reasons are listed with the taxonomies, for forms.
-    let taxonomy = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/taxonomy", None).await).await;
+    let taxonomy = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/taxonomy", None).await);
     let reasons: Vec<&str> =
         taxonomy["decline_reasons"].as_array().unwrap().iter().map(|r| r["value"].as_str().unwrap()).collect();
     assert!(reasons.contains(&"needs_more_data") && reasons.contains(&"already_licensed"), "{reasons:?}");
@@ -217,10 +215,9 @@ async fn declines_carry_their_reason_and_a_failed_cda_after_signing_closes_the_t
         "decline",
         Some(json!({ "reason_code": "needs_more_data", "comment": "Ask again after the PoC study." })),
     )
-    .await)
-    .await;
+    .await);
     assert_eq!(declined["status"], "declined");
-    let company = ok(show(&world, &world.company_c, &id).await).await;
+    let company = ok(show(&world, &world.company_c, &id).await);
     assert_eq!(company["decline"]["reason_code"], "needs_more_data");
     assert_eq!(company["decline"]["label_en"], "Not yet: needs more data");
     assert_eq!(company["decline"]["comment"], "Ask again after the PoC study.");
@@ -229,11 +226,11 @@ async fn declines_carry_their_reason_and_a_failed_cda_after_signing_closes_the_t
 
     // The owner declines another, and the company reads why.
     let id = request(&world, &world.company_c, seed, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &id, "forward", None).await).await;
-    let owner = ok(show(&world, &world.researcher_a, &id).await).await;
+    ok(step(&world, &world.liaison, &id, "forward", None).await);
+    let owner = ok(show(&world, &world.researcher_a, &id).await);
     assert_eq!(owner["requester_organization"]["id"], world.pharma_c.to_string(), "not anonymous: named at once");
-    ok(step(&world, &world.tto_a, &id, "decline", Some(json!({ "reason_code": "already_licensed" }))).await).await;
-    let company = ok(show(&world, &world.company_c, &id).await).await;
+    ok(step(&world, &world.tto_a, &id, "decline", Some(json!({ "reason_code": "already_licensed" }))).await);
+    let company = ok(show(&world, &world.company_c, &id).await);
     assert_eq!(company["decline"]["by"], "seed_owner");
     assert_eq!(company["closed"], true);
     assert_problem(&step(&world, &world.company_c, &id, "withdraw", None).await, 409, "conflict");
@@ -241,7 +238,7 @@ async fn declines_carry_their_reason_and_a_failed_cda_after_signing_closes_the_t
     // A company withdraws before an answer.
     let id = request(&world, &world.company_d, seed, None).await.body["id"].as_str().unwrap().to_owned();
     assert_problem(&step(&world, &world.company_c, &id, "withdraw", None).await, 404, "not_found");
-    let withdrawn = ok(step(&world, &world.company_d, &id, "withdraw", None).await).await;
+    let withdrawn = ok(step(&world, &world.company_d, &id, "withdraw", None).await);
     assert_eq!(withdrawn["status"], "withdrawn");
 
     // The owner had granted pharma_c access by hand; a CDA that fails after signing revokes only
@@ -256,16 +253,16 @@ async fn declines_carry_their_reason_and_a_failed_cda_after_signing_closes_the_t
         .await;
     assert_eq!(grant.status, 201, "{}", grant.text);
     let id = request(&world, &world.company_c, seed, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &id, "forward", None).await).await;
-    ok(step(&world, &world.researcher_a, &id, "accept", None).await).await;
-    ok(step(&world, &world.researcher_a, &id, "cda", Some(json!({ "status": "signed" }))).await).await;
+    ok(step(&world, &world.liaison, &id, "forward", None).await);
+    ok(step(&world, &world.researcher_a, &id, "accept", None).await);
+    ok(step(&world, &world.researcher_a, &id, "cda", Some(json!({ "status": "signed" }))).await);
     assert!(confidential(&world, &world.company_c, seed).await.is_some());
-    let failed = ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "not_concluded" }))).await).await;
+    let failed = ok(step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "not_concluded" }))).await);
     assert_eq!(failed["closed"], true);
     assert_eq!(confidential(&world, &world.company_c, seed).await, None, "revoked with the failed CDA");
     assert!(confidential(&world, &world.company_d, seed).await.is_some(), "the hand-made grant stays");
     let revoked =
-        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=seed.access_revoked", None).await).await;
+        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/audit?action=seed.access_revoked", None).await);
     assert_eq!(revoked["total"], 1);
 }
 
@@ -314,9 +311,9 @@ async fn requests_are_refused_where_the_company_may_not_ask() {
         .await;
     assert_problem(&res, 422, "validation_failed");
     // Nothing was written by any of the refusals.
-    let list = ok(world.call(&world.liaison, Method::GET, "/api/v1/introductions", None).await).await;
+    let list = ok(world.call(&world.liaison, Method::GET, "/api/v1/introductions", None).await);
     assert_eq!(list["total"], 0);
-    assert_eq!(ok(world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await).await["total"], 0);
+    assert_eq!(ok(world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await)["total"], 0);
     let id = request(&world, &world.company_c, seed, None).await.body["id"].as_str().unwrap().to_owned();
     let res = step(&world, &world.liaison, &id, "cda", Some(json!({ "status": "done" }))).await;
     assert_problem(&res, 422, "validation_failed");
@@ -348,7 +345,7 @@ async fn each_step_tells_the_parties_who_must_act_without_naming_an_anonymous_co
     assert!(liaison_mail.contains("日本創薬"), "the liaison knows the company: {liaison_mail}");
     assert!(world.app.mails_to("researcher_a@example.org").is_empty(), "the owner hears nothing yet");
 
-    ok(step(&world, &world.liaison, &id, "forward", None).await).await;
+    ok(step(&world, &world.liaison, &id, "forward", None).await);
     let owner_mail = world
         .app
         .until("the owner's e-mail", async || {
@@ -356,7 +353,7 @@ async fn each_step_tells_the_parties_who_must_act_without_naming_an_anonymous_co
         })
         .await;
     assert!(!owner_mail.contains("日本創薬"), "the anonymous company stays unnamed: {owner_mail}");
-    let notes = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/notifications", None).await).await;
+    let notes = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/notifications", None).await);
     assert_eq!(notes["total"], 1);
     assert!(!notes.to_string().contains("日本創薬"));
     assert!(world.app.mails_to("tto_a@example.org").is_empty(), "the owner answers, not the TTO");
@@ -367,7 +364,7 @@ async fn each_step_tells_the_parties_who_must_act_without_naming_an_anonymous_co
         })
         .await;
 
-    ok(step(&world, &world.researcher_a, &id, "accept", None).await).await;
+    ok(step(&world, &world.researcher_a, &id, "accept", None).await);
     world
         .app
         .until("the acceptance e-mail", async || {
@@ -375,9 +372,9 @@ async fn each_step_tells_the_parties_who_must_act_without_naming_an_anonymous_co
         })
         .await;
     // The actor is not told of their own step.
-    let company = ok(world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await).await;
+    let company = ok(world.call(&world.company_c, Method::GET, "/api/v1/notifications", None).await);
     assert_eq!(company["total"], 2, "forwarded and accepted: {company}");
-    let owner = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/notifications", None).await).await;
+    let owner = ok(world.call(&world.researcher_a, Method::GET, "/api/v1/notifications", None).await);
     assert_eq!(owner["total"], 1, "{owner}");
 }
 
@@ -396,17 +393,17 @@ async fn the_funnel_counts_exactly_what_happened() {
         .await;
     // Three requests: one stops at the liaison, one is accepted, one reaches a licence.
     let screened = request(&world, &world.company_d, seed, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &screened, "decline", Some(json!({ "reason_code": "not_a_fit" }))).await).await;
+    ok(step(&world, &world.liaison, &screened, "decline", Some(json!({ "reason_code": "not_a_fit" }))).await);
     let accepted = request(&world, &world.company_c, seed, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &accepted, "forward", None).await).await;
-    ok(step(&world, &world.researcher_a, &accepted, "accept", None).await).await;
-    ok(step(&world, &world.researcher_a, &accepted, "cda", Some(json!({ "status": "signed" }))).await).await;
-    ok(step(&world, &world.liaison, &accepted, "outcome", Some(json!({ "outcome": "license" }))).await).await;
+    ok(step(&world, &world.liaison, &accepted, "forward", None).await);
+    ok(step(&world, &world.researcher_a, &accepted, "accept", None).await);
+    ok(step(&world, &world.researcher_a, &accepted, "cda", Some(json!({ "status": "signed" }))).await);
+    ok(step(&world, &world.liaison, &accepted, "outcome", Some(json!({ "outcome": "license" }))).await);
     let again = request(&world, &world.company_d, seed, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &again, "forward", None).await).await;
-    ok(step(&world, &world.researcher_a, &again, "accept", None).await).await;
+    ok(step(&world, &world.liaison, &again, "forward", None).await);
+    ok(step(&world, &world.researcher_a, &again, "accept", None).await);
 
-    let report = ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel", None).await).await;
+    let report = ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel", None).await);
     assert_eq!(
         report["totals"],
         json!({ "matches": 1, "introductions": 3, "forwarded": 2, "accepted": 2, "cda_signed": 1, "deals": 1 })
@@ -416,15 +413,14 @@ async fn the_funnel_counts_exactly_what_happened() {
     assert_eq!(report["groups"], json!([]));
 
     let by_modality =
-        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel?group_by=modality", None).await).await;
+        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel?group_by=modality", None).await);
     let groups = by_modality["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0]["key"], "nucleic_acid");
     assert_eq!(groups[0]["counts"], report["totals"]);
 
     let by_org =
-        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel?group_by=organization", None).await)
-            .await;
+        ok(world.call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel?group_by=organization", None).await);
     let count = |org: Uuid, stage: &str| {
         by_org["groups"].as_array().unwrap().iter().find(|g| g["key"] == org.to_string()).unwrap()["counts"][stage]
             .clone()
@@ -438,8 +434,7 @@ async fn the_funnel_counts_exactly_what_happened() {
     // A period before any of it counts nothing.
     let past = ok(world
         .call(&world.admin, Method::GET, "/api/v1/admin/reports/funnel?from=2020-01-01&to=2020-12-31", None)
-        .await)
-    .await;
+        .await);
     assert_eq!(past["totals"]["introductions"], 0);
     assert_eq!(past["from"], "2020-01-01T00:00:00Z");
     assert_eq!(past["to"], "2021-01-01T00:00:00Z");
@@ -483,7 +478,7 @@ async fn introductions_list_only_what_each_member_takes_part_in() {
     let seed_a = world.seed(&marker(), "members", true).await;
     let by_c = request(&world, &world.company_c, seed_a, None).await.body["id"].as_str().unwrap().to_owned();
     let by_d = request(&world, &world.company_d, seed_a, None).await.body["id"].as_str().unwrap().to_owned();
-    ok(step(&world, &world.liaison, &by_c, "forward", None).await).await;
+    ok(step(&world, &world.liaison, &by_c, "forward", None).await);
 
     let ids = async |who: &Member, query: &str| -> Vec<String> {
         let res = world.call(who, Method::GET, &format!("/api/v1/introductions{query}"), None).await;

@@ -1,6 +1,6 @@
 //! Black-box tests of Kakehashi: each test starts the real server on a free port with its own
-//! data directory and database (a fresh PostgreSQL database per test when
-//! `KAKEHASHI_TEST_DATABASE_URL` is set, SQLite otherwise) and talks HTTP to it.
+//! data directory and database (a fresh `PostgreSQL` database per test when
+//! `KAKEHASHI_TEST_DATABASE_URL` is set, `SQLite` otherwise) and talks HTTP to it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -337,20 +337,19 @@ async fn hits_totals_and_facet_counts_agree_with_what_each_member_may_open() {
             let mut hits: Vec<String> =
                 body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
             hits.sort();
-            let expected: Vec<String> = match query {
-                "per_page=100" => may_open.clone(),
-                _ => {
-                    let kind = if query.contains("kind=need") { "needs" } else { "seeds" };
-                    let ids: Vec<String> = published
-                        .iter()
-                        .filter(|(k, _)| *k == kind)
-                        .map(|(_, id)| id.to_string())
-                        .filter(|id| may_open.contains(id))
-                        .collect();
-                    let mut ids = ids;
-                    ids.sort();
-                    ids
-                }
+            let expected: Vec<String> = if query == "per_page=100" {
+                may_open.clone()
+            } else {
+                let kind = if query.contains("kind=need") { "needs" } else { "seeds" };
+                let ids: Vec<String> = published
+                    .iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, id)| id.to_string())
+                    .filter(|id| may_open.contains(id))
+                    .collect();
+                let mut ids = ids;
+                ids.sort();
+                ids
             };
             assert_eq!(hits, expected, "{} searching {query}", member.name);
             assert_eq!(total(&body), hits.len() as u64, "{} searching {query}", member.name);

@@ -157,7 +157,7 @@ async fn beside_with(world: &crate::world::World, customize: impl FnOnce(&mut ka
         url => url.to_owned(),
     };
     spawn_app_with(|s| {
-        s.database.url = shared_url.clone();
+        s.database.url.clone_from(&shared_url);
         customize(s);
     })
     .await

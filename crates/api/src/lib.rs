@@ -1,4 +1,4 @@
-//! Kakehashi's HTTP API on actix-web: routes under `/api/v1`, operations endpoints, the OpenAPI
+//! Kakehashi's HTTP API on actix-web: routes under `/api/v1`, operations endpoints, the `OpenAPI`
 //! document and its offline documentation UI.
 //!
 //! Every response that is not a success is `application/problem+json`; a last-resort middleware
@@ -150,7 +150,7 @@ fn json_errors(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()));
 }
 
-/// The methods each path of the OpenAPI document takes, for the `Allow` of a 405. Routes are
+/// The methods each path of the `OpenAPI` document takes, for the `Allow` of a 405. Routes are
 /// matched by method first, so a request with another method reaches the default service; this
 /// tells it whether the path itself exists.
 #[derive(Debug)]
@@ -185,6 +185,7 @@ impl AllowedMethods {
 }
 
 /// Turns a framework error response without a problem body into one, keeping the status.
+#[expect(clippy::unnecessary_wraps, reason = "the signature actix's ErrorHandlers take")]
 fn problem_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {

@@ -1,4 +1,4 @@
-//! The OpenAPI document, generated from the handlers' annotations. Every route registered in
+//! The `OpenAPI` document, generated from the handlers' annotations. Every route registered in
 //! [`crate::api_v1`] and the operations endpoints are listed here; a test compares the two.
 //!
 //! The error answers every operation of a kind can give (a malformed body, a missing token, a

@@ -32,7 +32,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts the server (this binary's [`crate::SERVE`] mode) on `data_dir` (SQLite, its index) with matching off, and waits
+    /// Starts the server (this binary's [`crate::SERVE`] mode) on `data_dir` (`SQLite`, its index) with matching off, and waits
     /// until it is ready.
     ///
     /// # Errors
@@ -67,7 +67,7 @@ impl Server {
             if let Some(status) = server.child.try_wait()? {
                 anyhow::bail!("the server exited ({status}); see {}", data_dir.join("server.log").display());
             }
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "the server did not become ready");
+            anyhow::ensure!(started.elapsed() < Duration::from_mins(2), "the server did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -227,15 +227,14 @@ pub fn load(
                                 }
                                 let request = &requests[i % requests.len()];
                                 i += 1;
-                                let ok = match conn.request(request).await {
-                                    Ok((status, _)) => status == 200,
-                                    Err(_) => {
-                                        conn = match Connection::open(addr).await {
-                                            Ok(c) => c,
-                                            Err(_) => break,
-                                        };
-                                        false
-                                    }
+                                let ok = if let Ok((status, _)) = conn.request(request).await {
+                                    status == 200
+                                } else {
+                                    conn = match Connection::open(addr).await {
+                                        Ok(c) => c,
+                                        Err(_) => break,
+                                    };
+                                    false
                                 };
                                 answered += usize::from(ok);
                                 if sent >= measure_from {

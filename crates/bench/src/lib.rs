@@ -1,6 +1,6 @@
 //! `kakehashi-bench`: builds a synthetic data set in a scratch directory and measures, in one
 //! run: bulk loading, a full reindex, in-process search latency for a fixed query mix, the same
-//! mix against a PostgreSQL full-text baseline over the same records, matching one need against
+//! mix against a `PostgreSQL` full-text baseline over the same records, matching one need against
 //! every seed, the delay from publishing to searchable, and throughput, latency and memory of the
 //! real server under concurrent HTTP load. It prints a table and writes it to
 //! `docs/benchmarks.md`.
@@ -31,7 +31,7 @@ pub struct Options {
     pub needs: usize,
     /// Timed runs of each query of the mix in process (the baseline runs a quarter as many).
     pub iterations: usize,
-    /// The PostgreSQL server for the baseline (a scratch database is created and dropped);
+    /// The `PostgreSQL` server for the baseline (a scratch database is created and dropped);
     /// `None` skips it.
     pub postgres_url: Option<String>,
     /// Concurrent connections of the HTTP load; 0 skips it.
@@ -223,7 +223,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
     Ok(report::render(options, &figures))
 }
 
-/// The settings of a run: SQLite and the index in `dir`, matching off (the benchmark times it
+/// The settings of a run: `SQLite` and the index in `dir`, matching off (the benchmark times it
 /// itself).
 fn scratch_settings(dir: &std::path::Path) -> anyhow::Result<Settings> {
     let mut settings = Settings::load(None)?;
@@ -317,7 +317,7 @@ async fn bulk_matching(services: &kakehashi_service::Services, n: usize) -> anyh
     let started = Instant::now();
     let mut records = 0;
     while kakehashi_store::match_work::waiting(&services.db).await? > 0 {
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "the backlog was not drained in ten minutes");
+        anyhow::ensure!(started.elapsed() < Duration::from_mins(10), "the backlog was not drained in ten minutes");
         match services.match_due().await? {
             0 => tokio::time::sleep(Duration::from_millis(1)).await,
             claimed => records += claimed,
@@ -332,7 +332,7 @@ async fn bulk_matching(services: &kakehashi_service::Services, n: usize) -> anyh
     Ok(BulkRun { records, write, drain, matches })
 }
 
-/// The PostgreSQL baseline: its load time, its version and the mix timed against it.
+/// The `PostgreSQL` baseline: its load time, its version and the mix timed against it.
 struct BaselineRun {
     version: String,
     load: Duration,
@@ -441,8 +441,8 @@ const PAGE_ROUNDS: usize = 200;
 
 async fn browser(services: &kakehashi_service::Services) -> anyhow::Result<Browser> {
     let timeouts = kakehashi_service::web_sessions::SessionTimeouts {
-        idle: Duration::from_secs(3600),
-        absolute: Duration::from_secs(8 * 3600),
+        idle: Duration::from_hours(1),
+        absolute: Duration::from_hours(8),
     };
     let opened = services
         .open_web_session(

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use kakehashi::{Application, Settings, telemetry};
 
 /// Measure, in one run on synthetic data in a scratch directory: bulk load, reindex, search
-/// latency in process and against a PostgreSQL full-text baseline, matching, and the server
+/// latency in process and against a `PostgreSQL` full-text baseline, matching, and the server
 /// under HTTP load with its memory; prints a table and writes it to docs/benchmarks.md.
 #[derive(Debug, Parser)]
 #[command(name = "kakehashi-bench", version)]
@@ -18,13 +18,13 @@ struct Cli {
     seeds: usize,
     #[arg(long, default_value_t = 20_000)]
     needs: usize,
-    /// Timed runs of each query in the mix (the PostgreSQL baseline runs a quarter as many).
+    /// Timed runs of each query in the mix (the `PostgreSQL` baseline runs a quarter as many).
     #[arg(long, default_value_t = 200)]
     iterations: usize,
-    /// The PostgreSQL server of the baseline; a scratch database is created there and dropped.
+    /// The `PostgreSQL` server of the baseline; a scratch database is created there and dropped.
     #[arg(long, env = "KAKEHASHI_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
-    /// Skip the PostgreSQL baseline.
+    /// Skip the `PostgreSQL` baseline.
     #[arg(long)]
     no_postgres: bool,
     /// Concurrent HTTP connections of the load test; 0 skips it.

@@ -1,7 +1,7 @@
 //! The server's memory over its whole life, from its start (the index rebuild included) to the
 //! end of the load: a thread samples `/proc/<pid>/status` every few milliseconds, and
 //! `/proc/<pid>/smaps` less often, so the report can say what the peak was made of — heap and
-//! other anonymous memory, the SQLite database and the index files mapped into memory, the
+//! other anonymous memory, the `SQLite` database and the index files mapped into memory, the
 //! program's code — and in which phase it was reached. The kernel's own peak (`VmHWM`) is read
 //! as well; it is the figure compared with the target.
 
@@ -80,7 +80,7 @@ impl Sampler {
                     // largest one read so far by a fiftieth (reading them costs a little).
                     let grown = status.rss > f.at_peak.total + f.at_peak.total / 50;
                     drop(f);
-                    if (grown || round % SMAPS_EVERY == 0)
+                    if (grown || round.is_multiple_of(SMAPS_EVERY))
                         && let Some(parts) = smaps(pid)
                     {
                         let total = parts.iter().map(|(_, b)| b).sum();

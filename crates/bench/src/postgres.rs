@@ -1,6 +1,6 @@
-//! The baseline a team would otherwise build: PostgreSQL full-text search over the same
+//! The baseline a team would otherwise build: `PostgreSQL` full-text search over the same
 //! records, with a `tsvector` column and a GIN index for English, `pg_trgm` trigrams for
-//! Japanese substrings (PostgreSQL has no Japanese text-search configuration), GIN indexes on
+//! Japanese substrings (`PostgreSQL` has no Japanese text-search configuration), GIN indexes on
 //! the facet arrays, and the same visibility filter and facet counts as the index answers.
 //! One SQL statement per search returns the page of hits with snippets, the total and every
 //! facet's counts.
@@ -76,7 +76,7 @@ impl Baseline {
     /// classification, so trigrams are taken of Japanese text too) and its schema.
     ///
     /// # Errors
-    /// When PostgreSQL cannot be reached or the database cannot be created.
+    /// When `PostgreSQL` cannot be reached or the database cannot be created.
     pub async fn create(admin_url: &str) -> anyhow::Result<Baseline> {
         let admin = connect(admin_url).await?;
         let name = format!("kk_bench_{}", Uuid::new_v4().simple());

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// The harness end to end on a tiny data set: every part of the report is there (the figures
-/// themselves are not judged here), and the PostgreSQL baseline runs when a server is configured.
+/// themselves are not judged here), and the `PostgreSQL` baseline runs when a server is configured.
 #[test]
 fn bench_reports_every_measure() {
     let dir = tempfile::tempdir().unwrap();

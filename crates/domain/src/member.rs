@@ -197,7 +197,7 @@ impl MemberStatus {
     /// # Errors
     /// The statuses the step applies to, in words, when it does not apply to this one.
     pub fn after(self, step: MemberStep) -> Result<MemberStatus, &'static str> {
-        use MemberStatus::*;
+        use MemberStatus::{Active, Invited, PendingApproval, PendingVerification, Rejected, Suspended};
         match (step, self) {
             (MemberStep::VerifyEmail, PendingVerification) => Ok(PendingApproval),
             (MemberStep::VerifyEmail, _) => {

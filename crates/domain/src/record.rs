@@ -268,7 +268,7 @@ mod tests {
             stage: "preclinical".into(),
             ip_status: "pre_filing".into(),
             deal_types: vec!["license".into()],
-            keywords: vec!["DMD".into(), "".into()],
+            keywords: vec!["DMD".into(), String::new()],
             visibility: Visibility::Members,
             language: Locale::Ja,
         }

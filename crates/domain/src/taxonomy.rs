@@ -16,7 +16,7 @@ const BUILTIN: &str = include_str!("../../../config/taxonomy.toml");
 /// One term of a vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Term {
-    /// Stable snake_case identifier; what records store and the API accepts.
+    /// Stable `snake_case` identifier; what records store and the API accepts.
     pub value: String,
     pub label_ja: String,
     pub label_en: String,
@@ -121,12 +121,18 @@ pub struct UnknownTerm {
 
 impl Taxonomy {
     /// The taxonomy shipped in `config/taxonomy.toml`.
+    ///
+    /// # Errors
+    /// When the shipped file does not parse or fails its checks (a build that changed it).
     pub fn builtin() -> Result<Taxonomy, TaxonomyError> {
         Taxonomy::from_toml(BUILTIN)
     }
 
     /// Parses and checks a taxonomy file. Refuses what would make lookups ambiguous (duplicate
     /// values, duplicate stage orders) or leave members with nothing to read (empty labels).
+    ///
+    /// # Errors
+    /// [`TaxonomyError`] naming what does not parse or what the checks refuse.
     pub fn from_toml(text: &str) -> Result<Taxonomy, TaxonomyError> {
         let mut taxonomy: Taxonomy = toml::from_str(text)?;
         taxonomy.check()?;
@@ -206,7 +212,10 @@ impl Taxonomy {
         self.stage(value).map(|stage| stage.order)
     }
 
-    /// Checks submitted values of one kind; the error names the first unknown one.
+    /// Checks submitted values of one kind.
+    ///
+    /// # Errors
+    /// [`UnknownTerm`] naming the first value the taxonomy does not know.
     pub fn validate(&self, kind: TaxonomyKind, values: &[String]) -> Result<(), UnknownTerm> {
         match values.iter().find(|value| !self.contains(kind, value)) {
             Some(value) => Err(UnknownTerm { field: kind.field_name(), value: value.clone() }),

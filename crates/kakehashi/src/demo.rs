@@ -6,6 +6,7 @@ use base64::Engine as _;
 use kakehashi_domain::{OrganizationKind, Role};
 use kakehashi_service::Services;
 use rand::RngCore;
+use std::fmt::Write as _;
 
 /// A member created for the demo, with the password to log in with.
 #[derive(Debug, Clone)]
@@ -72,13 +73,14 @@ pub fn table(logins: &[DemoLogin], base_url: &str) -> String {
         "role", "e-mail", "organization"
     );
     for l in logins {
-        out.push_str(&format!("{:<11} {:<45} {:<32} {}\n", l.role.as_str(), l.email, l.organization, l.password));
+        let _ = writeln!(out, "{:<11} {:<45} {:<32} {}", l.role.as_str(), l.email, l.organization, l.password);
     }
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "\nTry:  curl -s {base_url}/api/v1/auth/login -H 'content-type: application/json' \\\n        -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'\nDocs: {base_url}/api/docs/\n",
         logins.first().map_or("", |l| l.email.as_str()),
         logins.first().map_or("", |l| l.password.as_str()),
-    ));
+    );
     out
 }
 

@@ -475,6 +475,11 @@ pub fn percentile(values: &[usize], p: f64) -> usize {
     if sorted.is_empty() {
         return 0;
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a rank between 0 and the list's length"
+    )]
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }

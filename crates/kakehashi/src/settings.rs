@@ -161,14 +161,14 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        Self::from_figment(figment.merge(env))
+        Self::from_figment(&figment.merge(env))
     }
 
     /// Extracts and validates settings from prepared layers.
     ///
     /// # Errors
     /// As [`Settings::load`].
-    pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+    pub fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Parse(describe(&e)))?;
         settings.validate()?;
         Ok(settings)
@@ -230,7 +230,7 @@ impl Settings {
         }
     }
 
-    /// The database URL in effect: the configured one, or SQLite under `data_dir`.
+    /// The database URL in effect: the configured one, or `SQLite` under `data_dir`.
     #[must_use]
     pub fn database_url(&self) -> String {
         let url = self.database.url.trim();
@@ -265,7 +265,7 @@ impl Settings {
 }
 
 /// `value` lies in `range`, or the error says where it must lie.
-fn within<T: PartialOrd + std::fmt::Display>(
+fn within<T: PartialOrd + std::fmt::Display + Copy>(
     key: &'static str,
     value: T,
     range: std::ops::RangeInclusive<T>,
@@ -278,7 +278,7 @@ fn within<T: PartialOrd + std::fmt::Display>(
 }
 
 /// `value` is at least `min`.
-fn at_least<T: PartialOrd + std::fmt::Display>(key: &'static str, value: T, min: T) -> Result<(), ConfigError> {
+fn at_least<T: PartialOrd + std::fmt::Display + Copy>(key: &'static str, value: T, min: T) -> Result<(), ConfigError> {
     if value >= min { Ok(()) } else { Err(invalid(key, format!("must be at least {min}"))) }
 }
 
@@ -415,7 +415,7 @@ mod tests {
     use super::*;
 
     fn with(toml: &str) -> Result<Settings, ConfigError> {
-        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+        Settings::from_figment(&Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
     }
 
     fn message(toml: &str) -> String {

@@ -194,7 +194,7 @@ pub async fn services(settings: &Settings, mode: IndexMode) -> anyhow::Result<(S
     Ok((services, Background { indexer: state }))
 }
 
-/// Connects to the configured database, creating the data directory for embedded SQLite.
+/// Connects to the configured database, creating the data directory for embedded `SQLite`.
 ///
 /// # Errors
 /// When the directory cannot be created or the database cannot be opened.

@@ -3,6 +3,7 @@
 
 use kakehashi_domain::Locale;
 use kakehashi_domain::introduction::{CdaStatus, DeclineReason, Outcome};
+use std::fmt::Write as _;
 
 use crate::Message;
 
@@ -199,9 +200,9 @@ pub fn digest_mail(locale: Locale, to: &str, name: &str, lines: &[String], link:
             "See the details and the reasons here:",
         ),
     };
-    let list: String = lines.iter().map(|l| format!("- {l}\n")).collect();
+    let list = bullets(lines.iter());
     let text = format!("{salutation}\n\n{intro}\n\n{list}\n{action}\n{link}\n\n-- \nKakehashi\n");
-    let items: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    let items = list_items(lines.iter());
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{intro}</p><ul>{items}</ul>\
          <p>{action}<br><a href=\"{href}\">{href}</a></p><p>Kakehashi</p></body></html>",
@@ -255,8 +256,8 @@ pub fn matches_mail(locale: Locale, to: &str, name: &str, lines: &[String], link
         ),
     };
     let shown = &lines[..count.min(LISTED_MATCHES)];
-    let mut list: String = shown.iter().map(|l| format!("- {l}\n")).collect();
-    let mut items: String = shown.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    let mut list = bullets(shown.iter());
+    let mut items = list_items(shown.iter());
     if more > 0 {
         list.push_str("- ");
         list.push_str(&rest);
@@ -390,6 +391,22 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The plain-text lines of a list, each as `- line`.
+fn bullets<'a>(lines: impl Iterator<Item = &'a String>) -> String {
+    lines.fold(String::new(), |mut out, l| {
+        let _ = writeln!(out, "- {l}");
+        out
+    })
+}
+
+/// The HTML items of a list, each escaped.
+fn list_items<'a>(lines: impl Iterator<Item = &'a String>) -> String {
+    lines.fold(String::new(), |mut out, l| {
+        let _ = write!(out, "<li>{}</li>", escape(l));
+        out
+    })
 }
 
 #[cfg(test)]

@@ -53,7 +53,11 @@ impl Layout {
         for doc in 0..max_doc {
             starts.push(u32::try_from(values.len()).unwrap_or(u32::MAX));
             let from = values.len();
-            values.extend(facets.facet_ords(doc).filter_map(|ord| numbers.get(ord as usize).copied().flatten()));
+            values.extend(
+                facets
+                    .facet_ords(doc)
+                    .filter_map(|ord| numbers.get(usize::try_from(ord).unwrap_or(usize::MAX)).copied().flatten()),
+            );
             values[from..].sort_unstable();
             let mut kept = from;
             for i in from..values.len() {

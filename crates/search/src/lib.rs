@@ -83,7 +83,7 @@ pub enum Health {
 /// Change-log positions the indexer skipped because no committed row held them, kept (in the
 /// index's commit payload, across restarts) so that a transaction that commits late is still
 /// applied. `horizon` is the database's next transaction id when the gap was skipped
-/// (PostgreSQL), `since` when.
+/// (`PostgreSQL`), `since` when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     pub from: i64,
@@ -279,7 +279,7 @@ impl SearchIndex {
             match Self::open_existing(dir, &schema) {
                 Ok(Some((index, seq))) => return Ok((index, Opened::UpTo(seq))),
                 Ok(None) => {
-                    tracing::warn!(dir = %dir.display(), "search index is from another schema or was interrupted; rebuilding")
+                    tracing::warn!(dir = %dir.display(), "search index is from another schema or was interrupted; rebuilding");
                 }
                 Err(SearchError::Tantivy(tantivy::TantivyError::LockFailure(
                     tantivy::directory::error::LockError::LockBusy,

@@ -132,13 +132,12 @@ impl Bag {
                     continue;
                 }
                 let surface = text.get(w.start..w.end).unwrap_or_default().replace(['\t', '\n'], " ");
-                let at = match words.get(&w.text) {
-                    Some(at) => *at,
-                    None => {
-                        words.insert(w.text.clone(), bag.words.len());
-                        bag.words.push((w.text, 0.0, surface));
-                        bag.words.len() - 1
-                    }
+                let at = if let Some(at) = words.get(&w.text) {
+                    *at
+                } else {
+                    words.insert(w.text.clone(), bag.words.len());
+                    bag.words.push((w.text, 0.0, surface));
+                    bag.words.len() - 1
                 };
                 bag.words[at].1 += weight;
             }
@@ -265,11 +264,15 @@ impl Profiler<'_> {
         let mut words: HashMap<String, (f32, String)> = words.into_iter().collect();
         let norm = words.values().map(|(w, _)| w * w).sum::<f32>().sqrt();
         if norm > 0.0 {
-            words.values_mut().for_each(|(w, _)| *w /= norm);
+            for (w, _) in words.values_mut() {
+                *w /= norm;
+            }
         }
         let norm = concepts.values().map(|(w, _)| w * w).sum::<f32>().sqrt();
         if norm > 0.0 {
-            concepts.values_mut().for_each(|(w, _)| *w /= norm);
+            for (w, _) in concepts.values_mut() {
+                *w /= norm;
+            }
         }
         Profile { words, concepts }
     }

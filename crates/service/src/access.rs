@@ -135,15 +135,14 @@ impl Services {
     /// On a database failure.
     pub(crate) async fn grants_in_force(&self, generation: i64, organization_id: Uuid) -> Result<Vec<Uuid>> {
         let kept = self.access_cache.at(generation).and_then(|kept| kept.grants.get(&organization_id).cloned());
-        let grants = match kept {
-            Some(grants) => grants,
-            None => {
-                let grants: Arc<[GrantEnd]> = grants::in_force_for(&self.db, organization_id).await?.into();
-                self.access_cache.keep(generation, |kept| {
-                    kept.grants.insert(organization_id, Arc::clone(&grants));
-                });
-                grants
-            }
+        let grants = if let Some(grants) = kept {
+            grants
+        } else {
+            let grants: Arc<[GrantEnd]> = grants::in_force_for(&self.db, organization_id).await?.into();
+            self.access_cache.keep(generation, |kept| {
+                kept.grants.insert(organization_id, Arc::clone(&grants));
+            });
+            grants
         };
         let now = Utc::now();
         Ok(grants.iter().filter(|(_, end)| end.is_none_or(|end| end > now)).map(|(seed, _)| *seed).collect())

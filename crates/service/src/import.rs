@@ -276,7 +276,37 @@ pub struct Report {
     pub outcomes: Vec<RowOutcome>,
 }
 
+/// A row that passed its checks: its line, its content and its reference.
+type ValidRow = (usize, SeedContent, Option<String>);
+
 impl Services {
+    /// Each row checked as a seed of its own, and against the rows above it: a reference used on
+    /// an earlier line is refused. The valid rows with their lines, and the problems by line.
+    fn checked_rows(&self, rows: Vec<Row>) -> (Vec<ValidRow>, Vec<RowError>) {
+        let mut errors = Vec::new();
+        let mut valid: Vec<ValidRow> = Vec::with_capacity(rows.len());
+        let mut first_line: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for row in rows {
+            let mut checked =
+                row.content.and_then(|mut content| content.normalize_and_validate(&self.taxonomy).map(|()| content));
+            if let (Ok(_), Some(reference)) = (&checked, &row.external_ref)
+                && let Some(first) = first_line.insert(reference.clone(), row.line)
+            {
+                first_line.insert(reference.clone(), first);
+                checked = Err(problem("external_ref", format!("already used on line {first}")));
+            }
+            match checked {
+                Ok(content) => valid.push((row.line, content, row.external_ref)),
+                Err(problems) => errors.extend(problems.into_iter().map(|p| RowError {
+                    line: row.line,
+                    field: p.field,
+                    message: p.message,
+                })),
+            }
+        }
+        (valid, errors)
+    }
+
     /// Validates `rows` and, unless a dry run, writes the valid ones. `progress` is told how many
     /// rows are done after each batch.
     ///
@@ -309,27 +339,7 @@ impl Services {
             return Err(ServiceError::validation("organization_id", "seeds belong to academic organizations"));
         }
         let total = rows.len();
-        let mut errors = Vec::new();
-        let mut valid: Vec<(usize, SeedContent, Option<String>)> = Vec::with_capacity(total);
-        let mut first_line: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for row in rows {
-            let mut checked =
-                row.content.and_then(|mut content| content.normalize_and_validate(&self.taxonomy).map(|()| content));
-            if let (Ok(_), Some(reference)) = (&checked, &row.external_ref)
-                && let Some(first) = first_line.insert(reference.clone(), row.line)
-            {
-                first_line.insert(reference.clone(), first);
-                checked = Err(problem("external_ref", format!("already used on line {first}")));
-            }
-            match checked {
-                Ok(content) => valid.push((row.line, content, row.external_ref)),
-                Err(problems) => errors.extend(problems.into_iter().map(|p| RowError {
-                    line: row.line,
-                    field: p.field,
-                    message: p.message,
-                })),
-            }
-        }
+        let (valid, mut errors) = self.checked_rows(rows);
         let failed_rows = total - valid.len();
         let mut outcomes: Vec<RowOutcome> =
             errors.iter().map(|e| RowOutcome { line: e.line, outcome: Outcome::Failed }).collect();
@@ -450,7 +460,7 @@ impl Services {
 const ATTEMPTS: u32 = 5;
 
 /// Runs `write` again, after a growing pause, while it fails for a reason that passes by itself (a
-/// database busy with another process's writes: an import from the command line shares SQLite
+/// database busy with another process's writes: an import from the command line shares `SQLite`
 /// with a running server). Each write is one transaction, so trying it again is safe.
 async fn patiently<T, F, Fut>(what: &str, mut write: F) -> Result<T>
 where

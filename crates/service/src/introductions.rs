@@ -187,9 +187,9 @@ fn news_of(request: &StepRequest, party: Party) -> IntroductionNews {
     }
 }
 
-fn refused(refusal: Refusal) -> ServiceError {
+fn refused(refusal: &Refusal) -> ServiceError {
     match refusal {
-        Refusal::Illegal { ref allowed, .. } => {
+        Refusal::Illegal { allowed, .. } => {
             ServiceError::IllegalStep { message: refusal.to_string(), allowed: names_of(allowed) }
         }
         Refusal::NotYours { .. } => ServiceError::NotYourStep(refusal.to_string()),
@@ -427,7 +427,7 @@ impl Services {
         };
         let (intro, party) = self.visible_introduction(actor, id).await?;
         let step = request.step();
-        let next = intro.state.apply(step, party).map_err(refused)?;
+        let next = intro.state.apply(step, party).map_err(|r| refused(&r))?;
         let taking = Taking { actor, intro: &intro, party, request: &request, step, next, comment, ctx };
         let txn = self.write_txn().await?;
         let event_id = self.write_step(&txn, &taking).await?;
@@ -533,13 +533,12 @@ impl Services {
             let author = if hidden {
                 None
             } else {
-                let name = match names.get(&m.author_id) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = members::get(&self.db, m.author_id).await?.map(|a| a.name).unwrap_or_default();
-                        names.insert(m.author_id, name.clone());
-                        name
-                    }
+                let name = if let Some(name) = names.get(&m.author_id) {
+                    name.clone()
+                } else {
+                    let name = members::get(&self.db, m.author_id).await?.map(|a| a.name).unwrap_or_default();
+                    names.insert(m.author_id, name.clone());
+                    name
                 };
                 Some(PersonRef { id: m.author_id, name })
             };
@@ -635,8 +634,7 @@ impl Services {
         told: &[(Party, IntroductionNews)],
         actor_id: Uuid,
     ) -> Result<()> {
-        let seed_title =
-            seeds::get(conn, intro.seed_id).await?.map(|s| s.content.title).unwrap_or_else(|| "—".to_owned());
+        let seed_title = seeds::get(conn, intro.seed_id).await?.map_or_else(|| "—".to_owned(), |s| s.content.title);
         let company = organizations::get(conn, intro.requester_organization_id).await?;
         let link = format!("{}/introductions/{}", self.public_url.trim_end_matches('/'), intro.id);
         for &(party, news) in told {

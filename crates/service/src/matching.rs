@@ -416,19 +416,16 @@ impl Lists {
                 continue;
             }
             let score = s.score;
-            match self.pairs.get_mut(&key) {
-                Some(pair) => {
-                    pair.score = score;
-                    pair.scored = Some(s);
-                }
-                None => {
-                    self.pairs.insert(
-                        key,
-                        Pair { id: Uuid::now_v7(), score, open: true, stored: false, scored: Some(s), origin },
-                    );
-                    self.open.entry(key.0).or_default().insert(key);
-                    self.open.entry(key.1).or_default().insert(key);
-                }
+            if let Some(pair) = self.pairs.get_mut(&key) {
+                pair.score = score;
+                pair.scored = Some(s);
+            } else {
+                self.pairs.insert(
+                    key,
+                    Pair { id: Uuid::now_v7(), score, open: true, stored: false, scored: Some(s), origin },
+                );
+                self.open.entry(key.0).or_default().insert(key);
+                self.open.entry(key.1).or_default().insert(key);
             }
             kept.insert(key);
         }
@@ -604,9 +601,9 @@ impl Services {
         let retry_at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
         let error = crate::error_chain(err);
         if is_transient(err) {
-            tracing::warn!(records = ids.len(), attempts = attempts + 1, retry_in_ms = wait.as_millis() as u64, error = %error, "matching failed; will retry");
+            tracing::warn!(records = ids.len(), attempts = attempts + 1, retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %error, "matching failed; will retry");
         } else {
-            tracing::error!(records = ids.len(), attempts = attempts + 1, retry_in_ms = wait.as_millis() as u64, error = %error, "matching failed; will retry");
+            tracing::error!(records = ids.len(), attempts = attempts + 1, retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %error, "matching failed; will retry");
         }
         if let Err(record) = match_work::failed(&self.db, self.matcher.claim, ids, &error, retry_at).await {
             // The claim runs out instead, and the records are taken up again then.

@@ -43,7 +43,7 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 #[must_use]
 pub fn backoff(base: Duration, attempts: i32) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
-    let wait = base.saturating_mul(2u32.saturating_pow(exponent)).min(Duration::from_secs(3600));
+    let wait = base.saturating_mul(2u32.saturating_pow(exponent)).min(Duration::from_hours(1));
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
     wait.mul_f64(jitter)
 }
@@ -82,19 +82,7 @@ impl Services {
             return Ok(0);
         }
         settled.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let mut seed_ids: Vec<Uuid> = settled.iter().map(|m| m.seed_id).collect();
-        let mut need_ids: Vec<Uuid> = settled.iter().map(|m| m.need_id).collect();
-        let (mut seeds, mut needs) = (HashMap::new(), HashMap::new());
-        for ids in [&mut seed_ids, &mut need_ids] {
-            ids.sort_unstable();
-            ids.dedup();
-        }
-        for chunk in seed_ids.chunks(1000) {
-            seeds.extend(seeds::get_many(conn, chunk).await?.into_iter().map(|s| (s.id, s)));
-        }
-        for chunk in need_ids.chunks(1000) {
-            needs.extend(needs::get_many(conn, chunk).await?.into_iter().map(|n| (n.id, n)));
-        }
+        let (seeds, needs) = records_of(conn, &settled).await?;
         let liaisons = self.liaisons_with_coverage(conn).await?;
         // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
         let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Match>> = HashMap::new();
@@ -131,46 +119,35 @@ impl Services {
                 let need = needs.get(&m.need_id).map_or("", |n| n.content.title.as_str());
                 (seed.to_owned(), need.to_owned())
             };
-            let (key, mail) = match (batch, pairs.as_slice()) {
-                (None, [m]) => {
-                    let (seed_title, need_title) = title(m);
-                    let link = format!("{base}/matches/{}", m.id);
-                    let mail = match_mail(
-                        liaison.locale,
-                        &liaison.email,
-                        &liaison.name,
-                        &seed_title,
-                        &need_title,
-                        m.score,
-                        &link,
-                    );
-                    // Keyed by the pair, not the row: a pair pruned and found again is not mailed twice.
-                    (format!("match.new:{}:{}:{liaison_id}", m.seed_id, m.need_id), mail)
-                }
-                _ => {
-                    let lines: Vec<String> = pairs
-                        .iter()
-                        .map(|m| {
-                            let (seed_title, need_title) = title(m);
-                            let percent = (m.score * 100.0).round();
-                            match liaison.locale {
-                                Locale::Ja => format!("{seed_title} × {need_title}（{percent}%）"),
-                                Locale::En => format!("{seed_title} × {need_title} ({percent}%)"),
-                            }
-                        })
-                        .collect();
-                    let link = format!("{base}/matches");
-                    let mail =
-                        matches_mail(liaison.locale, &liaison.email, &liaison.name, &lines, &link, batch.is_some());
-                    // One e-mail per import; pairs told of together otherwise are named by the first.
-                    let key = match batch {
-                        Some(batch) => format!("match.batch:{batch}:{liaison_id}"),
-                        None => {
-                            format!("match.new:{}:{liaison_id}", pairs.iter().map(|m| m.id).min().unwrap_or_default())
+            let (key, mail) = if let (None, [m]) = (batch, pairs.as_slice()) {
+                let (seed_title, need_title) = title(m);
+                let link = format!("{base}/matches/{}", m.id);
+                let mail =
+                    match_mail(liaison.locale, &liaison.email, &liaison.name, &seed_title, &need_title, m.score, &link);
+                // Keyed by the pair, not the row: a pair pruned and found again is not mailed twice.
+                (format!("match.new:{}:{}:{liaison_id}", m.seed_id, m.need_id), mail)
+            } else {
+                let lines: Vec<String> = pairs
+                    .iter()
+                    .map(|m| {
+                        let (seed_title, need_title) = title(m);
+                        let percent = (m.score * 100.0).round();
+                        match liaison.locale {
+                            Locale::Ja => format!("{seed_title} × {need_title}（{percent}%）"),
+                            Locale::En => format!("{seed_title} × {need_title} ({percent}%)"),
                         }
-                    };
-                    (key, mail)
-                }
+                    })
+                    .collect();
+                let link = format!("{base}/matches");
+                let mail = matches_mail(liaison.locale, &liaison.email, &liaison.name, &lines, &link, batch.is_some());
+                // One e-mail per import; pairs told of together otherwise are named by the first.
+                let key = match batch {
+                    Some(batch) => format!("match.batch:{batch}:{liaison_id}"),
+                    None => {
+                        format!("match.new:{}:{liaison_id}", pairs.iter().map(|m| m.id).min().unwrap_or_default())
+                    }
+                };
+                (key, mail)
             };
             outbox::enqueue(
                 conn,
@@ -334,9 +311,30 @@ impl Services {
             if let Err(err) = self.send_due_digests(Utc::now()).await {
                 tracing::error!(error = %crate::error_chain(&err), "daily digests failed");
             }
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            tokio::time::sleep(Duration::from_mins(1)).await;
         }
     }
+}
+
+/// The seeds and needs of `pairs`, by id, read a thousand at a time.
+async fn records_of(
+    conn: &impl ConnectionTrait,
+    pairs: &[kakehashi_store::matches::Match],
+) -> Result<(HashMap<Uuid, seeds::Seed>, HashMap<Uuid, needs::Need>)> {
+    let mut seed_ids: Vec<Uuid> = pairs.iter().map(|m| m.seed_id).collect();
+    let mut need_ids: Vec<Uuid> = pairs.iter().map(|m| m.need_id).collect();
+    let (mut seeds, mut needs) = (HashMap::new(), HashMap::new());
+    for ids in [&mut seed_ids, &mut need_ids] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    for chunk in seed_ids.chunks(1000) {
+        seeds.extend(seeds::get_many(conn, chunk).await?.into_iter().map(|s| (s.id, s)));
+    }
+    for chunk in need_ids.chunks(1000) {
+        needs.extend(needs::get_many(conn, chunk).await?.into_iter().map(|n| (n.id, n)));
+    }
+    Ok((seeds, needs))
 }
 
 #[cfg(test)]

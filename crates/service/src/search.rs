@@ -6,8 +6,8 @@
 //! held up long, and moves past a gap after [`GAP_PATIENCE`]. A skipped gap is not forgotten:
 //! its positions are kept (in the index, across restarts) and looked for again every
 //! [`GAP_RECHECK`], and a change that commits late is applied then. A gap is dropped only when it
-//! can no longer fill: on PostgreSQL once every transaction that was running when it was skipped
-//! has ended; elsewhere (SQLite serialises its writers, so a gap there is a rolled-back
+//! can no longer fill: on `PostgreSQL` once every transaction that was running when it was skipped
+//! has ended; elsewhere (`SQLite` serialises its writers, so a gap there is a rolled-back
 //! transaction) after [`GAP_GIVE_UP`].
 //!
 //! A search that fails on damaged index files marks the index damaged; the indexer then
@@ -197,8 +197,11 @@ impl Services {
                 state.gap_since = None;
                 return Ok(applied);
             }
-            let contiguous =
-                changes.iter().enumerate().take_while(|(i, c)| c.seq == state.last_seq + 1 + *i as i64).count();
+            let contiguous = changes
+                .iter()
+                .enumerate()
+                .take_while(|(i, c)| c.seq == state.last_seq + 1 + i64::try_from(*i).unwrap_or(i64::MAX))
+                .count();
             let take = if contiguous > 0 {
                 state.gap_since = None;
                 contiguous
@@ -240,9 +243,6 @@ impl Services {
             // The matcher may now match the records queued up to here.
             self.matcher.indexed(seq);
             applied += take;
-            if take < changes.len() {
-                continue;
-            }
         }
     }
 
@@ -300,7 +300,11 @@ impl Services {
         let started = Instant::now();
         let gaps = self.search.gaps();
         let (seq, records) = self.rebuild_index(&|_, _| {}).await?;
-        tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+        tracing::info!(
+            records,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "search index rebuilt"
+        );
         Ok(IndexerState { last_seq: seq, gaps, ..IndexerState::default() })
     }
 
@@ -313,7 +317,11 @@ impl Services {
         state.last_seq = seq;
         state.gap_since = None;
         self.search.set_health(Health::Serving);
-        tracing::info!(records, elapsed_ms = started.elapsed().as_millis() as u64, "search index repaired");
+        tracing::info!(
+            records,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "search index repaired"
+        );
         Ok(())
     }
 
@@ -568,22 +576,22 @@ impl Services {
     }
 }
 
-fn labelled(taxonomy: &Taxonomy, facets: BTreeMap<&'static str, Vec<(String, u64)>>) -> Vec<FacetCounts> {
+fn labelled(taxonomy: &Taxonomy, mut facets: BTreeMap<&'static str, Vec<(String, u64)>>) -> Vec<FacetCounts> {
     FACETS
         .iter()
         .map(|(name, kind)| FacetCounts {
             name,
             values: facets
-                .get(name)
+                .remove(name)
                 .into_iter()
                 .flatten()
                 .map(|(value, count)| {
-                    let term = taxonomy.label(*kind, value);
+                    let term = taxonomy.label(*kind, &value);
                     FacetValue {
-                        value: value.clone(),
                         label_ja: term.map_or_else(|| value.clone(), |t| t.label_ja.clone()),
                         label_en: term.map_or_else(|| value.clone(), |t| t.label_en.clone()),
-                        count: *count,
+                        value,
+                        count,
                     }
                 })
                 .collect(),

@@ -223,13 +223,12 @@ impl Services {
         for seed in rows {
             // The query approximates the policy; the policy has the last word.
             let Some(access) = seed_access(&seed.facts(), &viewer, granted.contains(&seed.id)) else { continue };
-            let organization = match organizations.get(&seed.organization_id) {
-                Some(o) => Clone::clone(o),
-                None => {
-                    let o = self.organization(seed.organization_id).await?;
-                    organizations.insert(seed.organization_id, o.clone());
-                    o
-                }
+            let organization = if let Some(o) = organizations.get(&seed.organization_id) {
+                Clone::clone(o)
+            } else {
+                let o = self.organization(seed.organization_id).await?;
+                organizations.insert(seed.organization_id, o.clone());
+                o
             };
             items.push(disclose(seed, organization, access, false, actor.organization_id));
         }

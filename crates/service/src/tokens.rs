@@ -6,6 +6,7 @@
 //! it can never pass as an access token, and an access token is never found among the stored
 //! refresh hashes. Each access token names its session (`sid`), checked on every request.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -164,7 +165,10 @@ pub fn new_email_token() -> String {
 #[must_use]
 pub fn digest(token: &str) -> String {
     let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hash.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// Whether a string looks like a refresh token at all (cheap early refusal of garbage).
@@ -190,10 +194,10 @@ mod tests {
             AuthConfig {
                 issuer: "kakehashi".into(),
                 audience: "kakehashi-api".into(),
-                access_ttl: Duration::from_secs(900),
-                refresh_ttl: Duration::from_secs(86_400),
+                access_ttl: Duration::from_mins(15),
+                refresh_ttl: Duration::from_hours(24),
                 lockout_threshold: 10,
-                lockout: Duration::from_secs(900),
+                lockout: Duration::from_mins(15),
             },
         )
         .unwrap()

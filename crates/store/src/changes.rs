@@ -155,9 +155,9 @@ pub async fn in_ranges(conn: &impl ConnectionTrait, ranges: &[(i64, i64)]) -> Re
 }
 
 /// Where the database's transactions stand, for telling a gap that may still fill from one that
-/// never will. On PostgreSQL: `next` is the transaction id the next transaction will get, and
+/// never will. On `PostgreSQL`: `next` is the transaction id the next transaction will get, and
 /// `oldest_open` the oldest still running (or `next` when none); once `oldest_open` has passed a
-/// `next` read earlier, every transaction that was running then has ended. SQLite serialises
+/// `next` read earlier, every transaction that was running then has ended. `SQLite` serialises
 /// its writers, so a position is committed before the next one is taken: `None`.
 ///
 /// # Errors

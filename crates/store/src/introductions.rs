@@ -165,6 +165,7 @@ pub async fn open_for(
 
 /// A step to write: the new state and what it records besides.
 #[derive(Debug, Clone)]
+#[expect(clippy::struct_excessive_bools, reason = "each flag says which column the step writes")]
 pub struct Transition {
     pub state: State,
     pub decline: Option<(DeclineReason, Option<String>, Party)>,

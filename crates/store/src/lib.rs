@@ -95,8 +95,8 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-pub(crate) fn json_list(column: &'static str, value: serde_json::Value) -> Result<Vec<String>> {
-    serde_json::from_value(value.clone()).map_err(|_| StoreError::Corrupt { column, value: value.to_string() })
+pub(crate) fn json_list(column: &'static str, value: &serde_json::Value) -> Result<Vec<String>> {
+    serde::Deserialize::deserialize(value).map_err(|_| StoreError::Corrupt { column, value: value.to_string() })
 }
 
 pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T> {
@@ -106,7 +106,7 @@ pub(crate) fn parse<T: std::str::FromStr>(column: &'static str, value: &str) -> 
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`); a request waits at most
 /// `acquire_timeout` for a connection.
 ///
-/// SQLite gets WAL journaling, enforced foreign keys and a busy timeout, so that the API's
+/// `SQLite` gets WAL journaling, enforced foreign keys and a busy timeout, so that the API's
 /// concurrent writers wait for each other instead of failing.
 ///
 /// The first connection may take longer than `acquire_timeout` (a server starting on a busy
@@ -172,7 +172,7 @@ async fn open_pool(url: &str, max_connections: u32, acquire_timeout: Duration) -
 
 /// Keeps a connection in the pool only if it is outside any transaction (closing it otherwise).
 ///
-/// After a failed statement or `COMMIT` (a full disk: `SQLITE_FULL`, `SQLITE_IOERR`), SQLite may
+/// After a failed statement or `COMMIT` (a full disk: `SQLITE_FULL`, `SQLITE_IOERR`), `SQLite` may
 /// already have rolled the transaction back by itself, so the driver's `ROLLBACK` fails and its
 /// count of open transactions stays at one. Reused, such a connection would turn the next
 /// transaction's `BEGIN` into a `SAVEPOINT` and its `COMMIT` into a `RELEASE`, and after a second
@@ -200,7 +200,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     Ok(Migrator::up(db, None).await?)
 }
 
-/// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN`
+/// Starts a transaction that writes. On `SQLite` it takes the write lock at `BEGIN`
 /// (`IMMEDIATE`), so a transaction that reads first cannot fail at its first write because
 /// another writer committed in between (`SQLITE_BUSY_SNAPSHOT`); it waits its turn instead.
 ///

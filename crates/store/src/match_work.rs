@@ -236,9 +236,9 @@ pub async fn waiting(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(match_work::Entity::find().count(conn).await?)
 }
 
-/// Serialises the matchers' write transactions across processes sharing a PostgreSQL database
+/// Serialises the matchers' write transactions across processes sharing a `PostgreSQL` database
 /// (released at commit or rollback). Each reads the top lists it changes after taking it, so two
-/// matchers never both fill the last place of a record's list. SQLite's write transactions are
+/// matchers never both fill the last place of a record's list. `SQLite`'s write transactions are
 /// serialised already.
 ///
 /// # Errors

@@ -62,12 +62,11 @@ impl Lang {
             Lang::Ja => &CATALOGUES.0,
             Lang::En => &CATALOGUES.1,
         };
-        match catalogue.get(key) {
-            Some(text) => text.as_str(),
-            None => {
-                tracing::warn!(key, lang = self.code(), "missing interface string");
-                "?"
-            }
+        if let Some(text) = catalogue.get(key) {
+            text.as_str()
+        } else {
+            tracing::warn!(key, lang = self.code(), "missing interface string");
+            "?"
         }
     }
 

@@ -46,6 +46,7 @@ fn is_site_path(path: &str) -> bool {
 
 /// Registers the web application on an actix app: every path outside `/api` and the operations
 /// endpoints. Register it after the API.
+#[allow(clippy::too_many_lines, reason = "the route table: one line per page, read as a whole")]
 pub fn configure(config: WebConfig) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     let config = web::Data::new(config);
     move |cfg: &mut web::ServiceConfig| {

@@ -1,6 +1,6 @@
 //! What the routes of seeds and needs share: a record's version as its `ETag`, the version a
 //! client expects, and the bodies of the handlers that edit a record or move it along its life
-//! cycle. Each kind keeps its own views, request bodies and OpenAPI descriptions.
+//! cycle. Each kind keeps its own views, request bodies and `OpenAPI` descriptions.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -465,6 +465,10 @@ fn import_format(req: &HttpRequest) -> Result<Format, ApiError> {
 
 /// Bulk import of seeds from CSV or JSON lines: admins for any academic organisation, TTO staff
 /// for their own. Bad rows are reported by line and field; good rows are written whole.
+///
+/// # Errors
+/// A problem document: 403 for a member who may not import, 415 for a body that is neither CSV
+/// nor JSON lines, 422 for an empty file or an unknown organisation.
 #[utoipa::path(
     post,
     path = "/seeds/import",

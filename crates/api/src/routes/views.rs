@@ -74,7 +74,7 @@ impl<T> ListOf<T> {
     }
 }
 
-/// `?page=&per_page=` (per_page at most 100).
+/// `?page=&per_page=` (`per_page` at most 100).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {

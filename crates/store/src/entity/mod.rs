@@ -1,4 +1,4 @@
-//! sea-orm entities, one per table. Enumerations are stored as their snake_case names and converted
+//! sea-orm entities, one per table. Enumerations are stored as their `snake_case` names and converted
 //! to domain types at the edge of this crate.
 
 /// The entity of a kind of record ([`crate::records`]): the columns seeds and needs share, and

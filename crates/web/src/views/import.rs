@@ -152,9 +152,10 @@ pub async fn form(visit: Visit) -> Result<HttpResponse, WebError> {
 fn format_of(part: &upload::Part) -> Option<Format> {
     let name = part.filename.as_deref().unwrap_or("").to_ascii_lowercase();
     let essence = part.content_type.as_deref().unwrap_or("").split(';').next().unwrap_or("").trim().to_owned();
-    if name.ends_with(".csv") || essence.eq_ignore_ascii_case("text/csv") {
+    let extension = std::path::Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extension == "csv" || essence.eq_ignore_ascii_case("text/csv") {
         Some(Format::Csv)
-    } else if [".jsonl", ".ndjson", ".json"].iter().any(|ext| name.ends_with(ext))
+    } else if ["jsonl", "ndjson", "json"].contains(&extension)
         || ["application/x-ndjson", "application/jsonl", "application/json-lines"]
             .iter()
             .any(|t| essence.eq_ignore_ascii_case(t))
@@ -203,13 +204,14 @@ pub async fn upload(visit: Visit, req: HttpRequest, mut payload: Payload) -> Res
             errors.add("file", lang.t("import.empty"));
             None
         }
-        Some(file) => match format_of(&file) {
-            Some(format) => Some((file.data, format)),
-            None => {
+        Some(file) => {
+            if let Some(format) = format_of(&file) {
+                Some((file.data, format))
+            } else {
                 errors.add("file", lang.t("import.unknown_format"));
                 None
             }
-        },
+        }
         None => {
             errors.add("file", lang.t("import.no_file"));
             None
@@ -217,13 +219,14 @@ pub async fn upload(visit: Visit, req: HttpRequest, mut payload: Payload) -> Res
     };
     let asked = match form.get("organization_id") {
         "" => None,
-        raw => match raw.parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
+        raw => {
+            if let Ok(id) = raw.parse::<Uuid>() {
+                Some(id)
+            } else {
                 errors.add("organization_id", lang.t("import.choose_organization"));
                 None
             }
-        },
+        }
     };
     let target = member.role.seed_import_target(member.organization_id, asked);
     match target {

@@ -555,7 +555,11 @@ async fn actor(visit: &Visit, c: &Chrome, raw: &str) -> Result<Result<Option<Uui
         [] => Err(c.t("secretariat.unknown_actor").to_owned()),
         [member] => Ok(Some(member.id)),
         several => {
-            let mut named: Vec<&str> = several.iter().take(ACTORS_NAMED as usize).map(|m| m.email.as_str()).collect();
+            let mut named: Vec<&str> = several
+                .iter()
+                .take(usize::try_from(ACTORS_NAMED).unwrap_or(usize::MAX))
+                .map(|m| m.email.as_str())
+                .collect();
             if several.len() as u64 > ACTORS_NAMED {
                 named.push("…");
             }

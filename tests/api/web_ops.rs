@@ -595,3 +595,36 @@ async fn a_members_own_seeds_come_a_page_at_a_time() {
     assert_eq!(needs.status, 200);
     assert!(!needs.text.contains("rel=\"next\""), "one page needs no pager");
 }
+
+#[actix_web::test]
+async fn the_introduction_form_offers_the_matched_needs_and_the_latest_ones_not_every_need() {
+    let world = World::new().await;
+    let seed = world.seed(&marker(), "members", true).await;
+    // The company's oldest need is the one that fits the seed …
+    let matched = world.need(false, "members", true).await;
+    world.app.settled(crate::helpers::Stage::Matched).await;
+    // … and more needs about something else came after it than the form lists.
+    for i in 0..101 {
+        let body = serde_json::json!({
+            "title": format!("抗体医薬の導入候補を探しています（{i}）"),
+            "description": "固形がんに対する二重特異性抗体の導入を検討しています。",
+            "modalities": ["antibody"], "disease_areas": ["oncology"],
+            "stages": ["phase_1"], "deal_types": ["license"],
+            "anonymous": false, "visibility": "members",
+        });
+        let res = world.call(&world.company_c, Method::POST, "/api/v1/needs", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.body["id"].as_str().unwrap().to_owned();
+        let res = world.call(&world.company_c, Method::POST, &format!("/api/v1/needs/{id}/publish"), None).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let company = Browser::login(&world.app, "company_c@example.org").await;
+    let page = company.get(&format!("/seeds/{seed}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let form = &page.text[page.text.find("id=\"need_id\"").unwrap()..];
+    let form = &form[..form.find("</select>").unwrap()];
+    assert!(form.contains(&format!("<option value=\"{matched}\">")), "the matched need is offered: {form}");
+    // "None", the matched need and the 100 latest of the 102: not the oldest of the others.
+    assert_eq!(form.matches("<option ").count(), 102, "{form}");
+    assert!(page.text.contains("need_id-hint"), "the form says what it leaves out");
+}

@@ -42,6 +42,8 @@ pub struct SeedView {
 
 pub struct RequestForm {
     pub needs: Vec<(String, String)>,
+    /// The company has published needs the list leaves out.
+    pub more: bool,
     pub message: String,
     pub errors: FieldErrors,
 }
@@ -120,6 +122,10 @@ fn banner(seed: &VisibleSeed, role: Role, organization_id: uuid::Uuid) -> &'stat
     }
 }
 
+/// How many of a company's latest published needs the introduction form offers, besides those
+/// matched with the seed. A longer list is no longer a choice one makes by eye.
+const NEED_CHOICES: u64 = 100;
+
 async fn build(visit: &Visit, id: uuid::Uuid, errors: FieldErrors, message: String) -> Result<SeedPage, WebError> {
     let live = visit.member()?;
     let c = visit.chrome("seed.title");
@@ -139,15 +145,24 @@ async fn build(visit: &Visit, id: uuid::Uuid, errors: FieldErrors, message: Stri
         Err(err) => return Err(WebError::from_service(&err, c)),
     };
     let request = if live.member.role == Role::Company && seed.status == RecordStatus::Published {
-        let needs =
-            super::whole(|page| visit.services.list_needs(&live.member, true, Some(RecordStatus::Published), page))
-                .await
-                .map_err(|err| WebError::from_service(&err, c.clone()))?;
-        Some(RequestForm {
-            needs: needs.into_iter().map(|n| (n.id.to_string(), n.content.title)).collect(),
-            message,
-            errors,
-        })
+        let latest = visit
+            .services
+            .list_needs(&live.member, true, Some(RecordStatus::Published), Page { page: 1, per_page: NEED_CHOICES })
+            .await
+            .map_err(|err| WebError::from_service(&err, c.clone()))?;
+        let more = latest.total > latest.items.len() as u64;
+        // The company's needs matched with this seed first: the likeliest reason to ask.
+        let mut needs: Vec<(String, String)> = Vec::new();
+        for (id, title) in matches
+            .iter()
+            .map(|m| (m.need_id.clone(), m.need_title.clone()))
+            .chain(latest.items.into_iter().map(|n| (n.id.to_string(), n.content.title)))
+        {
+            if !needs.iter().any(|(listed, _)| *listed == id) {
+                needs.push((id, title));
+            }
+        }
+        Some(RequestForm { needs, more, message, errors })
     } else {
         None
     };

@@ -18,6 +18,7 @@ mod m20261201_000020_match_work;
 mod m20261202_000030_seed_external_ref;
 mod m20261202_000040_need_external_ref;
 mod m20261202_000060_access_generation;
+mod m20261203_000070_record_lists;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_seed_external_ref::Migration),
             Box::new(m20261202_000040_need_external_ref::Migration),
             Box::new(m20261202_000060_access_generation::Migration),
+            Box::new(m20261203_000070_record_lists::Migration),
         ]
     }
 }

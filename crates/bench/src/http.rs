@@ -140,12 +140,7 @@ impl Connection {
             if let Some(i) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i + 4;
             }
-            let mut chunk = [0u8; 16 * 1024];
-            let n = self.stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            self.buffer.extend_from_slice(&chunk[..n]);
+            self.read_more().await?;
         };
         let head = std::str::from_utf8(&self.buffer[..head_end]).map_err(|_| invalid("a non-UTF-8 head"))?;
         let status = head.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| invalid("no status"))?;
@@ -156,14 +151,19 @@ impl Connection {
             .and_then(|(_, v)| v.trim().parse::<usize>().ok())
             .ok_or_else(|| invalid("an answer without Content-Length"))?;
         while self.buffer.len() < head_end + length {
-            let mut chunk = [0u8; 16 * 1024];
-            let n = self.stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            self.buffer.extend_from_slice(&chunk[..n]);
+            self.read_more().await?;
         }
         Ok((status, self.buffer[head_end..head_end + length].to_vec()))
+    }
+
+    /// Appends what the stream has to the buffer (read into the buffer itself: no chunk on the
+    /// stack of every request's future).
+    async fn read_more(&mut self) -> std::io::Result<()> {
+        self.buffer.reserve(16 * 1024);
+        if self.stream.read_buf(&mut self.buffer).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
     }
 }
 

@@ -91,6 +91,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a rank between 0 and the list's length"
+    )]
     let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
 }
@@ -227,7 +232,7 @@ pub async fn run(options: &Options) -> anyhow::Result<String> {
 /// itself).
 fn scratch_settings(dir: &std::path::Path) -> anyhow::Result<Settings> {
     let mut settings = Settings::load(None)?;
-    settings.data_dir = dir.to_owned();
+    dir.clone_into(&mut settings.data_dir);
     settings.database.url = String::new();
     settings.search.dir = String::new();
     settings.matching.enabled = false;

@@ -190,7 +190,7 @@ fn smaps(pid: u32) -> Option<Vec<(&'static str, u64)>> {
             }
         }
     }
-    parts.sort_by(|a, b| b.1.cmp(&a.1));
+    parts.sort_by_key(|part| std::cmp::Reverse(part.1));
     Some(parts)
 }
 

@@ -104,45 +104,50 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
             rate / 1000.0
         );
     }
-    if let Some(run @ HttpRun { load, searches, ceiling, cpu_per_request, .. }) = http {
-        let connections = options.connections;
-        let _ = writeln!(
-            out,
-            "| HTTP searches/s at {connections} connections ({searches} distinct searches; {} requests, {} errors) | {:.0} | ≥ {} | {:.2}× |",
-            load.requests,
-            load.errors,
-            load.per_second(),
-            thousands(targets.http_per_second),
-            load.per_second() / targets.http_per_second
-        );
-        let _ = writeln!(
-            out,
-            "| the same server answering `/healthz` at {connections} connections, same run (the HTTP ceiling; {} errors) | {:.0}/s (p99 {:.2} ms) | — | searches at {:.2}× of it |",
-            ceiling.errors,
-            ceiling.per_second(),
-            ms(percentile(&ceiling.latencies, 99.0)),
-            load.per_second() / ceiling.per_second().max(1e-9)
-        );
-        let http_p99 = percentile(&load.latencies, 99.0);
-        let _ = writeln!(
-            out,
-            "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ {} ms | {:.2}× |",
-            ms(percentile(&load.latencies, 50.0)),
-            ms(http_p99),
-            targets.http_p99_ms,
-            ms(http_p99) / targets.http_p99_ms
-        );
-        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let _ = writeln!(
-            out,
-            "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | {} | {} |",
-            cpus as f64 / cpu_per_request.as_secs_f64().max(1e-9),
-            ms(*cpu_per_request),
-            targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("≤ {t} ms")),
-            targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("{:.2}×", ms(*cpu_per_request) / t))
-        );
-        memory_lines(out, run, targets);
+    if let Some(run) = http {
+        http_lines(out, run, options.connections, targets);
     }
+}
+
+/// The server under HTTP load: searches, the `/healthz` ceiling, latency, CPU and memory.
+fn http_lines(out: &mut String, run: &HttpRun, connections: usize, targets: &Targets) {
+    let HttpRun { load, searches, ceiling, cpu_per_request, .. } = run;
+    let _ = writeln!(
+        out,
+        "| HTTP searches/s at {connections} connections ({searches} distinct searches; {} requests, {} errors) | {:.0} | ≥ {} | {:.2}× |",
+        load.requests,
+        load.errors,
+        load.per_second(),
+        thousands(targets.http_per_second),
+        load.per_second() / targets.http_per_second
+    );
+    let _ = writeln!(
+        out,
+        "| the same server answering `/healthz` at {connections} connections, same run (the HTTP ceiling; {} errors) | {:.0}/s (p99 {:.2} ms) | — | searches at {:.2}× of it |",
+        ceiling.errors,
+        ceiling.per_second(),
+        ms(percentile(&ceiling.latencies, 99.0)),
+        load.per_second() / ceiling.per_second().max(1e-9)
+    );
+    let http_p99 = percentile(&load.latencies, 99.0);
+    let _ = writeln!(
+        out,
+        "| HTTP search latency p50 / p99 at {connections} connections | {:.2} ms / {:.2} ms | p99 ≤ {} ms | {:.2}× |",
+        ms(percentile(&load.latencies, 50.0)),
+        ms(http_p99),
+        targets.http_p99_ms,
+        ms(http_p99) / targets.http_p99_ms
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let _ = writeln!(
+        out,
+        "| server CPU time per search (all {cpus} CPUs busy allow at most {:.0}/s) | {:.2} ms | {} | {} |",
+        cpus as f64 / cpu_per_request.as_secs_f64().max(1e-9),
+        ms(*cpu_per_request),
+        targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("≤ {t} ms")),
+        targets.cpu_per_search_ms.map_or_else(|| "—".to_owned(), |t| format!("{:.2}×", ms(*cpu_per_request) / t))
+    );
+    memory_lines(out, run, targets);
 }
 
 /// The server's memory over its whole life, what its peak was made of, and how long its start
@@ -195,6 +200,11 @@ fn memory_lines(out: &mut String, http: &HttpRun, targets: &Targets) {
 
 /// 3000.0 as "3,000".
 fn thousands(n: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "rates and counts: positive and far below 2^64"
+    )]
     let n = n.round() as u64;
     if n >= 1000 { format!("{},{:03}", n / 1000, n % 1000) } else { n.to_string() }
 }

@@ -720,7 +720,10 @@ mod tests {
                 .collect();
             all.extend(docs.iter().map(|d| d.id));
             index
-                .apply(&docs.into_iter().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(), Some(batch as i64))
+                .apply(
+                    &docs.into_iter().map(|d| Op::Upsert(Box::new(d))).collect::<Vec<_>>(),
+                    i64::try_from(batch).ok(),
+                )
                 .unwrap();
         }
         assert!(index.segments() > 1);

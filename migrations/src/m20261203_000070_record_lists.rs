@@ -9,23 +9,15 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// `(new index, its columns, the index it replaces)` for each record table.
-const LISTS: [(&str, [&str; 2], &str); 3] = [
-    ("organization_status_updated_idx", ["organization_id", "status"], "organization_idx"),
-    ("owner_updated_idx", ["owner_id", ""], "owner_idx"),
-    ("status_updated_idx", ["status", ""], "status_idx"),
+/// `(new index, its columns before updated_at and id, the index it replaces)` for each record
+/// table; the replaced index was on the first of those columns.
+const LISTS: [(&str, &[&str], &str); 3] = [
+    ("organization_status_updated_idx", &["organization_id", "status"], "organization_idx"),
+    ("owner_updated_idx", &["owner_id"], "owner_idx"),
+    ("status_updated_idx", &["status"], "status_idx"),
 ];
 
 const TABLES: [&str; 2] = ["seeds", "needs"];
-
-/// The single column an index replaced here was made on.
-fn replaced_column(replaced: &str) -> &'static str {
-    match replaced {
-        "organization_idx" => "organization_id",
-        "owner_idx" => "owner_id",
-        _ => "status",
-    }
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -34,7 +26,7 @@ impl MigrationTrait for Migration {
             for (name, leading, replaced) in LISTS {
                 let mut index = Index::create();
                 index.name(format!("{table}_{name}")).table(Alias::new(table));
-                for column in leading.into_iter().filter(|c| !c.is_empty()) {
+                for &column in leading {
                     index.col(Alias::new(column));
                 }
                 index.col(Alias::new("updated_at")).col(Alias::new("id"));
@@ -49,13 +41,13 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES {
-            for (name, _, replaced) in LISTS {
+            for (name, leading, replaced) in LISTS {
                 manager
                     .create_index(
                         Index::create()
                             .name(format!("{table}_{replaced}"))
                             .table(Alias::new(table))
-                            .col(Alias::new(replaced_column(replaced)))
+                            .col(Alias::new(leading[0]))
                             .to_owned(),
                     )
                     .await?;

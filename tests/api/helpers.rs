@@ -240,18 +240,9 @@ impl TestApp {
     /// until it yields a value (what a background pass produces: a match, a notification, an
     /// e-mail). Gives up after 30 s.
     pub async fn until<T>(&self, what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-        use std::time::Duration;
-        let mut passes = self.services.progress.subscribe();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            passes.mark_unchanged();
-            if let Some(value) = probe().await {
-                return value;
-            }
-            self.services.index_wake.notify_one();
-            let woken = tokio::time::timeout_at(deadline, passes.changed()).await;
-            assert!(woken.is_ok(), "timed out waiting for {what}");
-        }
+        let patience = std::time::Duration::from_secs(30);
+        let found = self.services.after_passes(patience, async || Ok(probe().await)).await.unwrap();
+        found.unwrap_or_else(|| panic!("timed out waiting for {what}"))
     }
 
     /// The latest e-mail to `to`, once everything due has been sent; one written after the answer

@@ -187,18 +187,10 @@ impl Services {
                 Probe::Need(_) => wanted_seeds.extend(ids),
             }
         }
-        let mut candidate_seeds: HashMap<Uuid, seeds::Seed> = HashMap::new();
-        for chunk in chunks(wanted_seeds) {
-            let found = seeds::get_many(&self.db, &chunk).await?;
-            candidate_seeds
-                .extend(found.into_iter().filter(|s| s.status == RecordStatus::Published).map(|s| (s.id, s)));
-        }
-        let mut candidate_needs: HashMap<Uuid, needs::Need> = HashMap::new();
-        for chunk in chunks(wanted_needs) {
-            let found = needs::get_many(&self.db, &chunk).await?;
-            candidate_needs
-                .extend(found.into_iter().filter(|n| n.status == RecordStatus::Published).map(|n| (n.id, n)));
-        }
+        let (mut candidate_seeds, mut candidate_needs) =
+            crate::records::seeds_and_needs(&self.db, wanted_seeds, wanted_needs).await?;
+        candidate_seeds.retain(|_, s| s.status == RecordStatus::Published);
+        candidate_needs.retain(|_, n| n.status == RecordStatus::Published);
         let mut out = Vec::with_capacity(probes.len());
         for (p, found) in probes.iter().zip(hits) {
             let mut scored = Vec::new();
@@ -310,13 +302,6 @@ const REASON_TERMS: usize = 8;
 
 fn evidence(similarity: &Similarity) -> TextEvidence {
     TextEvidence { words: similarity.words, concepts: similarity.concepts }
-}
-
-/// Ids read a thousand at a time, each once.
-fn chunks(mut ids: Vec<Uuid>) -> Vec<Vec<Uuid>> {
-    ids.sort_unstable();
-    ids.dedup();
-    ids.chunks(1000).map(<[Uuid]>::to_vec).collect()
 }
 
 /// The top lists of the records a batch touches, as read at the start of its transaction and
@@ -479,10 +464,8 @@ impl Services {
     async fn match_batch(&self, work: &[Work], claim: Option<Uuid>) -> Result<HashMap<Uuid, MatchRun>> {
         let seed_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Seed).map(|w| w.record_id).collect();
         let need_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Need).map(|w| w.record_id).collect();
-        let seeds: HashMap<Uuid, seeds::Seed> =
-            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
-        let needs: HashMap<Uuid, needs::Need> =
-            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let (seeds, needs) =
+            crate::records::seeds_and_needs(&self.db, seed_ids.iter().copied(), need_ids.iter().copied()).await?;
         // Published records are scored together; the others lose their matches. Written in the
         // order claimed.
         let probes: Vec<Option<Probe<'_>>> = work
@@ -663,11 +646,8 @@ impl Services {
         let viewer = crate::seeds::viewer(actor);
         let reveal = self.need_reveal(actor).await?;
         let seed_ids: Vec<Uuid> = rows.iter().map(|m| m.seed_id).collect();
-        let need_ids: Vec<Uuid> = rows.iter().map(|m| m.need_id).collect();
-        let seeds: HashMap<Uuid, seeds::Seed> =
-            seeds::get_many(&self.db, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
-        let needs: HashMap<Uuid, needs::Need> =
-            needs::get_many(&self.db, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+        let (seeds, needs) =
+            crate::records::seeds_and_needs(&self.db, seed_ids.iter().copied(), rows.iter().map(|m| m.need_id)).await?;
         let granted = kakehashi_store::grants::granted_among(&self.db, actor.organization_id, &seed_ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {

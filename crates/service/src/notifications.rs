@@ -17,7 +17,7 @@ use kakehashi_notify::templates::{digest_mail, match_mail, matches_mail};
 pub use kakehashi_store::notifications::Notification;
 use kakehashi_store::notifications::{self, NewNotification};
 use kakehashi_store::outbox::{self, NewMessage};
-use kakehashi_store::{ConnectionTrait, coverage, members, needs, seeds};
+use kakehashi_store::{ConnectionTrait, coverage, members};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -82,7 +82,9 @@ impl Services {
             return Ok(0);
         }
         settled.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let (seeds, needs) = records_of(conn, &settled).await?;
+        let (seeds, needs) =
+            crate::records::seeds_and_needs(conn, settled.iter().map(|m| m.seed_id), settled.iter().map(|m| m.need_id))
+                .await?;
         let liaisons = self.liaisons_with_coverage(conn).await?;
         // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
         let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Match>> = HashMap::new();
@@ -314,27 +316,6 @@ impl Services {
             tokio::time::sleep(Duration::from_mins(1)).await;
         }
     }
-}
-
-/// The seeds and needs of `pairs`, by id, read a thousand at a time.
-async fn records_of(
-    conn: &impl ConnectionTrait,
-    pairs: &[kakehashi_store::matches::Match],
-) -> Result<(HashMap<Uuid, seeds::Seed>, HashMap<Uuid, needs::Need>)> {
-    let mut seed_ids: Vec<Uuid> = pairs.iter().map(|m| m.seed_id).collect();
-    let mut need_ids: Vec<Uuid> = pairs.iter().map(|m| m.need_id).collect();
-    let (mut seeds, mut needs) = (HashMap::new(), HashMap::new());
-    for ids in [&mut seed_ids, &mut need_ids] {
-        ids.sort_unstable();
-        ids.dedup();
-    }
-    for chunk in seed_ids.chunks(1000) {
-        seeds.extend(seeds::get_many(conn, chunk).await?.into_iter().map(|s| (s.id, s)));
-    }
-    for chunk in need_ids.chunks(1000) {
-        needs.extend(needs::get_many(conn, chunk).await?.into_iter().map(|n| (n.id, n)));
-    }
-    Ok((seeds, needs))
 }
 
 #[cfg(test)]

@@ -71,16 +71,31 @@ impl Services {
     /// # Errors
     /// On a storage failure.
     pub async fn settled(&self, stage: Stage, patience: Duration) -> Result<bool> {
+        let reached = self.after_passes(patience, async || Ok(self.reached(stage).await?.then_some(()))).await?;
+        Ok(reached.is_some())
+    }
+
+    /// Tries `probe` now and again after each pass of a background worker until it yields a
+    /// value; `None` when `patience` runs out first. The indexer is woken each time, so a waiter
+    /// does not wait out its polling interval.
+    ///
+    /// # Errors
+    /// What `probe` returns.
+    pub async fn after_passes<T>(
+        &self,
+        patience: Duration,
+        mut probe: impl AsyncFnMut() -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         let mut passes = self.progress.subscribe();
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             passes.mark_unchanged();
-            if self.reached(stage).await? {
-                return Ok(true);
+            if let Some(value) = probe().await? {
+                return Ok(Some(value));
             }
             self.index_wake.notify_one();
             if tokio::time::timeout_at(deadline, passes.changed()).await.is_err() {
-                return Ok(false);
+                return Ok(None);
             }
         }
     }

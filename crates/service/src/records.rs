@@ -3,6 +3,8 @@
 //! audit entry, the record as stored). Who may do what, and what a viewer is shown, stay with
 //! each kind ([`crate::seeds`], [`crate::needs`]).
 
+use std::collections::HashMap;
+
 use kakehashi_domain::{RecordStatus, RecordStep};
 use kakehashi_store::changes::{self, RecordKind};
 use kakehashi_store::records::{self, Versioned};
@@ -225,4 +227,26 @@ impl Services {
         self.records_changed();
         Ok(record)
     }
+}
+
+/// The seeds and the needs with these ids, by id; ids read once each (missing ones are left out).
+///
+/// # Errors
+/// On a database failure.
+pub(crate) async fn seeds_and_needs(
+    conn: &impl ConnectionTrait,
+    seed_ids: impl IntoIterator<Item = Uuid>,
+    need_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<(HashMap<Uuid, kakehashi_store::seeds::Seed>, HashMap<Uuid, kakehashi_store::needs::Need>)> {
+    let distinct = |ids: &mut Vec<Uuid>| {
+        ids.sort_unstable();
+        ids.dedup();
+    };
+    let (mut seed_ids, mut need_ids): (Vec<Uuid>, Vec<Uuid>) =
+        (seed_ids.into_iter().collect(), need_ids.into_iter().collect());
+    distinct(&mut seed_ids);
+    distinct(&mut need_ids);
+    let seeds = kakehashi_store::seeds::get_many(conn, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
+    let needs = kakehashi_store::needs::get_many(conn, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+    Ok((seeds, needs))
 }

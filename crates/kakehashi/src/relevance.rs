@@ -1,14 +1,14 @@
 //! `kakehashi relevance`: quality figures from the project's own code, printed beside their
 //! targets and a naive baseline measured in the same run.
 //!
-//! Two sets. The small one (`tests/relevance/set.json`) is searched in an in-memory index, as
-//! before. The real-style one (`tests/relevance/real.json`: AMED-style Japanese summaries,
-//! company needs in both languages, graded judgements with hard negatives) is evaluated the way
-//! the network would meet it: its records are written into a scratch database among thousands of
-//! synthetic distractors from `demo-data`, the index is rebuilt by the service, every need is
-//! matched by [`kakehashi_service::Services::match_record`] (the matcher's own ranking and cut), and every query
-//! goes through [`kakehashi_service::Services::search`] as a member would send it. Whatever changes in analysis,
-//! scoring or the matcher pipeline shows up here without this module changing.
+//! Two sets. The small one (`tests/relevance/set.json`) is searched in an in-memory index. The
+//! real-style one (`tests/relevance/real.json`: AMED-style Japanese summaries, company needs in
+//! both languages, graded judgements with hard negatives) is evaluated the way the network would
+//! meet it: its records are written into a scratch database among thousands of synthetic
+//! distractors from `demo-data`, the index is rebuilt by the service, every need is matched by
+//! [`Services::match_record`] (the matcher's own ranking and cut), and every query goes through
+//! [`Services::search`] as a member would send it. Whatever changes in analysis, scoring or the
+//! matcher pipeline shows up here without this module changing.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -22,6 +22,7 @@ use kakehashi_domain::{
 use kakehashi_search::Kind;
 use kakehashi_search::relevance::baseline::TfIdf;
 use kakehashi_search::relevance::{Judged, QueryOutcome, RelevanceSet, SetMatch, SetNeed, SetSeed, judge};
+use kakehashi_service::Services;
 use kakehashi_service::auth::Authenticated;
 use kakehashi_service::search::SearchQuery;
 use kakehashi_store::changes::RecordKind;
@@ -232,7 +233,6 @@ fn svc(e: kakehashi_service::ServiceError) -> anyhow::Error {
 ///
 /// # Errors
 /// When the set is unusable or a step of the service fails.
-#[allow(clippy::too_many_lines)]
 pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options) -> anyhow::Result<Evaluation> {
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let mut settings = settings.clone();
@@ -246,26 +246,60 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
     anyhow::ensure!(problems.is_empty(), "the relevance set is unusable:\n  {}", problems.join("\n  "));
 
     let distractor_needs = options.distractors / 5;
+    write_distractors(&services, options, distractor_needs).await?;
+    let written = Written::write(&services, set).await?;
+    rebuild_index(&services, options.progress).await?;
+    let corpus = Corpus::read(&services).await?;
+    let (outcomes, mut matches_per_record) = match_judged_needs(&services, set, &written, &corpus, options).await?;
+    let records_per_second = match_sample(&services, set, &written, options, &mut matches_per_record).await?;
+    let (queries, baseline_queries) = run_queries(&services, set, &written, &corpus).await?;
+
+    Ok(Evaluation {
+        distractor_seeds: options.distractors,
+        distractor_needs,
+        set_seeds: set.seeds.len(),
+        set_needs: set.needs.len(),
+        corpus_seeds: corpus.seeds.len(),
+        needs: outcomes,
+        matches_per_record,
+        records_per_second,
+        queries,
+        baseline_queries,
+    })
+}
+
+async fn write_distractors(services: &Services, options: &Options, distractor_needs: usize) -> anyhow::Result<()> {
     let writing = bar((options.distractors + distractor_needs) as u64, "writing distractors", options.progress);
-    crate::demo_data::generate(&services, options.distractors, distractor_needs, options.rng_seed, &|done| {
+    crate::demo_data::generate(services, options.distractors, distractor_needs, options.rng_seed, &|done| {
         writing.set_position(done as u64);
     })
     .await?;
     writing.finish_and_clear();
+    Ok(())
+}
 
-    // The set's records belong to organisations of their own, published as members would see them.
-    let university = services
-        .ensure_organization("評価用医科大学", "Evaluation Medical University", OrganizationKind::Academia)
-        .await
-        .map_err(svc)?;
-    let company = services
-        .ensure_organization("評価用製薬株式会社", "Evaluation Pharma K.K.", OrganizationKind::Company)
-        .await
-        .map_err(svc)?;
-    let mut keys: HashMap<Uuid, &str> = HashMap::new();
-    let mut seed_ids: HashMap<&str, Uuid> = HashMap::new();
-    let mut need_ids: HashMap<&str, Uuid> = HashMap::new();
-    {
+/// The set's records as written: their organisations and the ids they were given.
+struct Written<'a> {
+    university: Uuid,
+    company: Uuid,
+    /// The set's key of every record written, by id.
+    keys: HashMap<Uuid, &'a str>,
+    seed_ids: HashMap<&'a str, Uuid>,
+    need_ids: HashMap<&'a str, Uuid>,
+}
+
+impl<'a> Written<'a> {
+    /// Writes the set's records, belonging to organisations of their own and published as
+    /// members would see them.
+    async fn write(services: &Services, set: &'a RelevanceSet) -> anyhow::Result<Written<'a>> {
+        let university = services
+            .ensure_organization("評価用医科大学", "Evaluation Medical University", OrganizationKind::Academia)
+            .await
+            .map_err(svc)?;
+        let company = services
+            .ensure_organization("評価用製薬株式会社", "Evaluation Pharma K.K.", OrganizationKind::Company)
+            .await
+            .map_err(svc)?;
         let news: Vec<seeds::NewSeed> = set
             .seeds
             .iter()
@@ -293,17 +327,32 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
         }
         needs::publish_all(&txn, &new_needs).await?;
         txn.commit().await?;
+        let mut written = Written {
+            university: university.id,
+            company: company.id,
+            keys: HashMap::new(),
+            seed_ids: HashMap::new(),
+            need_ids: HashMap::new(),
+        };
         for (s, id) in set.seeds.iter().zip(ids) {
-            keys.insert(id, &s.key);
-            seed_ids.insert(&s.key, id);
+            written.keys.insert(id, &s.key);
+            written.seed_ids.insert(&s.key, id);
         }
         for (n, id) in set.needs.iter().zip(new_needs) {
-            keys.insert(id, &n.key);
-            need_ids.insert(&n.key, id);
+            written.keys.insert(id, &n.key);
+            written.need_ids.insert(&n.key, id);
         }
+        Ok(written)
     }
 
-    let indexing = bar(0, "indexing", options.progress);
+    /// The set's keys of `ids` in their order, `None` for a distractor.
+    fn keys_of(&self, ids: impl IntoIterator<Item = Uuid>) -> Vec<Option<&'a str>> {
+        ids.into_iter().map(|id| self.keys.get(&id).copied()).collect()
+    }
+}
+
+async fn rebuild_index(services: &Services, progress: bool) -> anyhow::Result<()> {
+    let indexing = bar(0, "indexing", progress);
     services
         .rebuild_index(&|done, total| {
             indexing.set_length(total);
@@ -312,48 +361,68 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
         .await
         .map_err(svc)?;
     indexing.finish_and_clear();
+    Ok(())
+}
 
-    // The baseline reads the same corpus: every published seed and need, as the index holds them.
-    let (mut seed_texts, mut need_texts) = (Vec::new(), Vec::new());
-    let mut after = None;
-    loop {
-        let page = seeds::published_after(&services.db, after, 5_000).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        seed_texts.extend(page.into_iter().map(|s| {
-            let c = s.content;
-            (s.id, format!("{}\n{}\n{}", c.title, c.summary, c.keywords.join(" ")))
-        }));
-    }
-    let mut after = None;
-    loop {
-        let page = needs::published_after(&services.db, after, 5_000).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        need_texts.extend(page.into_iter().map(|n| {
-            let c = n.content;
-            (n.id, format!("{}\n{}\n{}", c.title, c.description, c.keywords.join(" ")))
-        }));
-    }
-    let seed_baseline = TfIdf::build(seed_texts.iter().map(|(id, t)| (*id, t.as_str())));
-    let need_baseline = TfIdf::build(need_texts.iter().map(|(id, t)| (*id, t.as_str())));
+/// The baseline over the same corpus as the index: every published seed and need.
+struct Corpus {
+    seeds: TfIdf,
+    needs: TfIdf,
+}
 
-    let judged: Vec<&SetMatch> = set.matches.iter().collect();
-    let matching = bar(judged.len() as u64, "matching the set's needs", options.progress);
-    let mut outcomes = Vec::with_capacity(judged.len());
+impl Corpus {
+    async fn read(services: &Services) -> anyhow::Result<Corpus> {
+        let (mut seed_texts, mut need_texts) = (Vec::new(), Vec::new());
+        let mut after = None;
+        loop {
+            let page = seeds::published_after(&services.db, after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            seed_texts.extend(page.into_iter().map(|s| {
+                let c = s.content;
+                (s.id, format!("{}\n{}\n{}", c.title, c.summary, c.keywords.join(" ")))
+            }));
+        }
+        let mut after = None;
+        loop {
+            let page = needs::published_after(&services.db, after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            need_texts.extend(page.into_iter().map(|n| {
+                let c = n.content;
+                (n.id, format!("{}\n{}\n{}", c.title, c.description, c.keywords.join(" ")))
+            }));
+        }
+        Ok(Corpus {
+            seeds: TfIdf::build(seed_texts.iter().map(|(id, t)| (*id, t.as_str()))),
+            needs: TfIdf::build(need_texts.iter().map(|(id, t)| (*id, t.as_str()))),
+        })
+    }
+}
+
+/// Matches every judged need and the baseline ranks seeds for it; also returns how many
+/// matches the matcher kept for each.
+async fn match_judged_needs(
+    services: &Services,
+    set: &RelevanceSet,
+    written: &Written<'_>,
+    corpus: &Corpus,
+    options: &Options,
+) -> anyhow::Result<(Vec<NeedOutcome>, Vec<usize>)> {
+    let matching = bar(set.matches.len() as u64, "matching the set's needs", options.progress);
+    let mut outcomes = Vec::with_capacity(set.matches.len());
     let mut matches_per_record = Vec::new();
-    for m in judged {
+    for m in &set.matches {
         let (Some(need), Some(id), Some(direction)) =
-            (set.needs.iter().find(|n| n.key == m.need), need_ids.get(m.need.as_str()), direction(set, m))
+            (set.needs.iter().find(|n| n.key == m.need), written.need_ids.get(m.need.as_str()), direction(set, m))
         else {
             continue;
         };
         let outcome = services.match_record(RecordKind::Need, *id).await.map_err(svc)?;
-        let ranked: Vec<Option<&str>> = outcome.matched.iter().map(|id| keys.get(id).copied()).collect();
+        let ranked = written.keys_of(outcome.matched.iter().copied());
         matches_per_record.push(outcome.matched.len());
         let text = format!("{}\n{}\n{}", need.title, need.description, need.keywords.join(" "));
-        let base: Vec<Option<&str>> =
-            seed_baseline.rank(&text, 50, None).into_iter().map(|(id, _)| keys.get(&id).copied()).collect();
+        let base = written.keys_of(corpus.seeds.rank(&text, 50, None).into_iter().map(|(id, _)| id));
         outcomes.push(NeedOutcome {
             key: need.key.clone(),
             title: need.title.clone(),
@@ -367,17 +436,27 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
         matching.inc(1);
     }
     matching.finish_and_clear();
+    Ok((outcomes, matches_per_record))
+}
 
-    // Matches per record as the matcher keeps them, over both sides.
+/// Matches the set's seeds, its needs without judgements and a sample of distractors of each
+/// kind, adding the matches kept per record; returns the records matched per second.
+async fn match_sample(
+    services: &Services,
+    set: &RelevanceSet,
+    written: &Written<'_>,
+    options: &Options,
+    matches_per_record: &mut Vec<usize>,
+) -> anyhow::Result<f64> {
     let mut others: Vec<(RecordKind, Uuid)> = set
         .seeds
         .iter()
-        .filter_map(|s| seed_ids.get(s.key.as_str()).map(|id| (RecordKind::Seed, *id)))
+        .filter_map(|s| written.seed_ids.get(s.key.as_str()).map(|id| (RecordKind::Seed, *id)))
         .chain(
             set.needs
                 .iter()
                 .filter(|n| !set.matches.iter().any(|m| m.need == n.key))
-                .filter_map(|n| need_ids.get(n.key.as_str()).map(|id| (RecordKind::Need, *id))),
+                .filter_map(|n| written.need_ids.get(n.key.as_str()).map(|id| (RecordKind::Need, *id))),
         )
         .collect();
     let sample = u64::try_from(options.sample).unwrap_or(u64::MAX);
@@ -385,7 +464,7 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
         seeds::published_after(&services.db, None, sample + 1)
             .await?
             .into_iter()
-            .filter(|s| !keys.contains_key(&s.id))
+            .filter(|s| !written.keys.contains_key(&s.id))
             .take(options.sample)
             .map(|s| (RecordKind::Seed, s.id)),
     );
@@ -393,7 +472,7 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
         needs::published_after(&services.db, None, sample + 1)
             .await?
             .into_iter()
-            .filter(|n| !keys.contains_key(&n.id))
+            .filter(|n| !written.keys.contains_key(&n.id))
             .take(options.sample)
             .map(|n| (RecordKind::Need, n.id)),
     );
@@ -406,11 +485,20 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
     }
     let records_per_second = sampled as f64 / started.elapsed().as_secs_f64().max(1e-9);
     counting.finish_and_clear();
+    Ok(records_per_second)
+}
 
-    // Queries as members send them: seeds searched by a company member, needs by a researcher.
+/// Runs every query as members send them (seeds searched by a company member, needs by a
+/// researcher), and through the baseline.
+async fn run_queries(
+    services: &Services,
+    set: &RelevanceSet,
+    written: &Written<'_>,
+    corpus: &Corpus,
+) -> anyhow::Result<(Vec<QueryOutcome>, Vec<QueryOutcome>)> {
     let searcher = |kind: Kind| Authenticated {
         id: Uuid::nil(),
-        organization_id: if kind == Kind::Seed { company.id } else { university.id },
+        organization_id: if kind == Kind::Seed { written.company } else { written.university },
         role: if kind == Kind::Seed { Role::Company } else { Role::Researcher },
         email: "relevance@evaluation.invalid".into(),
         name: "relevance".into(),
@@ -431,26 +519,13 @@ pub async fn evaluate(settings: &Settings, set: &RelevanceSet, options: &Options
             )
             .await
             .map_err(svc)?;
-        let found: Vec<Option<&str>> = page.items.iter().map(|i| keys.get(&i.hit.id).copied()).collect();
+        let found = written.keys_of(page.items.iter().map(|i| i.hit.id));
         queries.push(query_outcome(&q.q, &q.relevant, &found));
-        let baseline = if q.kind == Kind::Seed { &seed_baseline } else { &need_baseline };
-        let found: Vec<Option<&str>> =
-            baseline.rank(&q.q, 10, None).into_iter().map(|(id, _)| keys.get(&id).copied()).collect();
+        let baseline = if q.kind == Kind::Seed { &corpus.seeds } else { &corpus.needs };
+        let found = written.keys_of(baseline.rank(&q.q, 10, None).into_iter().map(|(id, _)| id));
         baseline_queries.push(query_outcome(&q.q, &q.relevant, &found));
     }
-
-    Ok(Evaluation {
-        distractor_seeds: options.distractors,
-        distractor_needs,
-        set_seeds: set.seeds.len(),
-        set_needs: set.needs.len(),
-        corpus_seeds: seed_baseline.len(),
-        needs: outcomes,
-        matches_per_record,
-        records_per_second,
-        queries,
-        baseline_queries,
-    })
+    Ok((queries, baseline_queries))
 }
 
 fn query_outcome(q: &str, relevant: &[String], found: &[Option<&str>]) -> QueryOutcome {
@@ -538,9 +613,18 @@ impl Evaluation {
     /// The report: per need where matching missed, per direction beside the baseline, the
     /// search queries that missed, and the targets with ratios.
     #[must_use]
-    #[allow(clippy::too_many_lines)]
     pub fn report(&self, command: &str) -> String {
         let mut out = String::new();
+        self.write_corpus(&mut out, command);
+        self.write_matching_misses(&mut out);
+        self.write_directions(&mut out);
+        self.write_search_misses(&mut out);
+        self.write_targets(&mut out);
+        out
+    }
+
+    /// What was measured, on what corpus, and how.
+    fn write_corpus(&self, out: &mut String, command: &str) {
         let _ = writeln!(
             out,
             "Real-style set: {} needs and {} seeds written among {} distractor seeds and {} distractor needs from demo-data ({} published seeds in all); `{command}`.",
@@ -550,38 +634,47 @@ impl Evaluation {
             out,
             "Matching is Services::match_record on each need (its ranking and its cut); the baseline is TF-IDF cosine over English words and Japanese character bigrams (no taxonomy, no glossary) over the same corpus.\n"
         );
+    }
+
+    /// Each need where matching missed a relevant seed or ranked a hard negative in its top ten.
+    fn write_matching_misses(&self, out: &mut String) {
         let misses: Vec<&NeedOutcome> =
             self.needs.iter().filter(|n| n.matching.recall_at_10 < 1.0 || n.matching.negatives_in_top_10 > 0).collect();
-        if !misses.is_empty() {
+        if misses.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "Needs where matching missed a relevant seed or ranked a hard negative in its top ten (top ten: set key:grade, · a distractor):"
+        );
+        for n in misses {
+            let title: String = n.title.chars().take(40).collect();
+            let top: Vec<String> = n
+                .top
+                .iter()
+                .map(|t| match t {
+                    Some((k, Some(g))) => format!("{k}:{g}"),
+                    Some((k, None)) => k.clone(),
+                    None => "·".into(),
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "Needs where matching missed a relevant seed or ranked a hard negative in its top ten (top ten: set key:grade, · a distractor):"
+                "  {} {} {title} — wants {} at {} (baseline {}), kept {}; top: {}",
+                n.key,
+                n.direction.label(),
+                n.relevant.join(","),
+                ranks(&n.matching.ranks),
+                ranks(&n.baseline.ranks),
+                n.kept,
+                top.join(" ")
             );
-            for n in misses {
-                let title: String = n.title.chars().take(40).collect();
-                let top: Vec<String> = n
-                    .top
-                    .iter()
-                    .map(|t| match t {
-                        Some((k, Some(g))) => format!("{k}:{g}"),
-                        Some((k, None)) => k.clone(),
-                        None => "·".into(),
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {} {} {title} — wants {} at {} (baseline {}), kept {}; top: {}",
-                    n.key,
-                    n.direction.label(),
-                    n.relevant.join(","),
-                    ranks(&n.matching.ranks),
-                    ranks(&n.baseline.ranks),
-                    n.kept,
-                    top.join(" ")
-                );
-            }
-            let _ = writeln!(out);
         }
+        let _ = writeln!(out);
+    }
+
+    /// Matching beside the baseline, per direction and over all needs.
+    fn write_directions(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "| direction | needs | recall@10 | MRR | nDCG@10 | hard negatives in top 10 | baseline recall@10 | baseline MRR | baseline nDCG@10 | recall vs baseline |"
@@ -604,6 +697,10 @@ impl Evaluation {
                 ratio(m.recall_at_10, b.recall_at_10)
             );
         }
+    }
+
+    /// The search queries and those that missed a relevant record, beside the baseline's ranks.
+    fn write_search_misses(&self, out: &mut String) {
         let missed: Vec<&QueryOutcome> = self.queries.iter().filter(|q| q.recall() < 1.0).collect();
         let _ = writeln!(
             out,
@@ -621,8 +718,10 @@ impl Evaluation {
                 ranks(&q.ranks)
             );
         }
-        let median = percentile(&self.matches_per_record, 50.0);
-        let p95 = percentile(&self.matches_per_record, 95.0);
+    }
+
+    /// Every figure against its target.
+    fn write_targets(&self, out: &mut String) {
         let _ = writeln!(out, "\nTargets:\n");
         let _ = writeln!(out, "| figure | value | target | ratio |");
         let _ = writeln!(out, "|---|---|---|---|");
@@ -646,17 +745,7 @@ impl Evaluation {
             base.recall_at_10,
             times / 1.5
         );
-        let _ = writeln!(
-            out,
-            "| median matches per record ({} records; 95th percentile {p95}) | {median} | ≤ 20 | {} |",
-            self.matches_per_record.len(),
-            ratio(median as f64, 20.0)
-        );
-        let _ = writeln!(
-            out,
-            "| 95th percentile matches per record | {p95} | ≤ 20 (the cap, matching.max_per_record) | {} |",
-            ratio(p95 as f64, 20.0)
-        );
+        self.write_matches_per_record(out);
         let _ = writeln!(
             out,
             "| records matched per second, one at a time through match_record (the set's seeds and the sample; a debug build is slower) | {:.0} | ≥ 1,000 (bulk) | {} |",
@@ -670,7 +759,23 @@ impl Evaluation {
             self.baseline_search_recall(),
             ratio(recall, 0.9)
         );
-        out
+    }
+
+    /// The median and 95th percentile of the matches kept per record, against the cap.
+    fn write_matches_per_record(&self, out: &mut String) {
+        let median = percentile(&self.matches_per_record, 50.0);
+        let p95 = percentile(&self.matches_per_record, 95.0);
+        let _ = writeln!(
+            out,
+            "| median matches per record ({} records; 95th percentile {p95}) | {median} | ≤ 20 | {} |",
+            self.matches_per_record.len(),
+            ratio(median as f64, 20.0)
+        );
+        let _ = writeln!(
+            out,
+            "| 95th percentile matches per record | {p95} | ≤ 20 (the cap, matching.max_per_record) | {} |",
+            ratio(p95 as f64, 20.0)
+        );
     }
 }
 

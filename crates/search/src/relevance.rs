@@ -263,14 +263,20 @@ impl RelevanceSet {
         seeds.chain(needs).collect()
     }
 
+    /// The set's documents in an index in memory.
+    fn index(&self) -> Result<SearchIndex> {
+        let index = SearchIndex::in_memory()?;
+        let ops: Vec<Op> = self.documents().into_iter().map(|d| Op::Upsert(Box::new(d))).collect();
+        index.apply(&ops, Some(0))?;
+        Ok(index)
+    }
+
     /// Indexes the set in memory and runs every query as an admin would.
     ///
     /// # Errors
     /// When the index fails.
     pub fn evaluate(&self) -> Result<Evaluation> {
-        let index = SearchIndex::in_memory()?;
-        let ops: Vec<Op> = self.documents().into_iter().map(|d| Op::Upsert(Box::new(d))).collect();
-        index.apply(&ops, Some(0))?;
+        let index = self.index()?;
         let keys: HashMap<Uuid, &str> = self
             .seeds
             .iter()
@@ -305,60 +311,13 @@ impl RelevanceSet {
     /// # Errors
     /// When the index fails.
     pub fn evaluate_matching(&self, score: impl Fn(&SetSeed, &SetNeed, f64) -> f64) -> Result<Evaluation> {
-        let index = SearchIndex::in_memory()?;
-        let ops: Vec<Op> = self.documents().into_iter().map(|d| Op::Upsert(Box::new(d))).collect();
-        index.apply(&ops, Some(0))?;
+        let index = self.index()?;
         let seeds: HashMap<Uuid, &SetSeed> = self.seeds.iter().map(|s| (key_id(&s.key), s)).collect();
         let audience = Audience { seeds: SeedAudience::All, needs: NeedAudience::All };
         let mut outcomes = Vec::with_capacity(self.matches.len());
         for expected in &self.matches {
             let Some(need) = self.needs.iter().find(|n| n.key == expected.need) else { continue };
-            let id = key_id(&need.key);
-            let text = format!("{}\n{}\n{}", need.title, need.description, need.keywords.join(" "));
-            let own =
-                SearchRequest { text: text.clone(), any_term: true, only: vec![id], limit: 1, ..Default::default() };
-            let own = index.search(&own, &audience)?.hits.first().and_then(|h| h.score).unwrap_or(0.0);
-            let request = SearchRequest {
-                text,
-                kind: Some(Kind::Seed),
-                any_term: true,
-                limit: 50,
-                ranking_only: true,
-                ..Default::default()
-            };
-            let hits = index.search(&request, &audience)?.hits;
-            let top = hits.first().and_then(|h| h.score).unwrap_or(0.0);
-            let yardstick = f64::from(if own > 0.0 { own.max(top) } else { top });
-            let mut ranked: Vec<(&str, f64)> = hits
-                .iter()
-                .filter_map(|h| {
-                    let seed = seeds.get(&h.id)?;
-                    let relative = if yardstick > 0.0 { f64::from(h.score.unwrap_or(0.0)) / yardstick } else { 0.0 };
-                    Some((seed.key.as_str(), score(seed, need, relative)))
-                })
-                .collect();
-            // As matching does: seeds sharing a modality and a disease area join without words.
-            if !need.modalities.is_empty() && !need.disease_areas.is_empty() {
-                let by_taxonomy = SearchRequest {
-                    kind: Some(Kind::Seed),
-                    filters: crate::FacetFilters {
-                        modality: need.modalities.clone(),
-                        disease_area: need.disease_areas.clone(),
-                        ..Default::default()
-                    },
-                    limit: 50,
-                    ranking_only: true,
-                    ..Default::default()
-                };
-                for h in index.search(&by_taxonomy, &audience)?.hits {
-                    if let Some(seed) = seeds.get(&h.id)
-                        && !ranked.iter().any(|(key, _)| *key == seed.key)
-                    {
-                        ranked.push((seed.key.as_str(), score(seed, need, 0.0)));
-                    }
-                }
-            }
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let ranked = rank_seeds(&index, &audience, &seeds, need, &score)?;
             let found: Vec<&str> = ranked.iter().take(10).map(|r| r.0).collect();
             let relevant: Vec<String> = expected.relevant_seeds().into_iter().map(str::to_owned).collect();
             let ranks = relevant.iter().map(|r| found.iter().position(|f| f == r).map(|p| p + 1)).collect();
@@ -371,6 +330,64 @@ impl RelevanceSet {
         }
         Ok(Evaluation { outcomes })
     }
+}
+
+/// The seeds for `need` as matching ranks them, best first: the need's text as an any-word
+/// query, scores relative to the need's own, and the seeds sharing a modality and a disease area
+/// without words in common; each scored by `score(seed, need, text)`.
+fn rank_seeds<'s>(
+    index: &SearchIndex,
+    audience: &Audience,
+    seeds: &HashMap<Uuid, &'s SetSeed>,
+    need: &SetNeed,
+    score: &impl Fn(&SetSeed, &SetNeed, f64) -> f64,
+) -> Result<Vec<(&'s str, f64)>> {
+    let id = key_id(&need.key);
+    let text = format!("{}\n{}\n{}", need.title, need.description, need.keywords.join(" "));
+    let own = SearchRequest { text: text.clone(), any_term: true, only: vec![id], limit: 1, ..Default::default() };
+    let own = index.search(&own, audience)?.hits.first().and_then(|h| h.score).unwrap_or(0.0);
+    let request = SearchRequest {
+        text,
+        kind: Some(Kind::Seed),
+        any_term: true,
+        limit: 50,
+        ranking_only: true,
+        ..Default::default()
+    };
+    let hits = index.search(&request, audience)?.hits;
+    let top = hits.first().and_then(|h| h.score).unwrap_or(0.0);
+    let yardstick = f64::from(if own > 0.0 { own.max(top) } else { top });
+    let mut ranked: Vec<(&str, f64)> = hits
+        .iter()
+        .filter_map(|h| {
+            let seed = seeds.get(&h.id)?;
+            let relative = if yardstick > 0.0 { f64::from(h.score.unwrap_or(0.0)) / yardstick } else { 0.0 };
+            Some((seed.key.as_str(), score(seed, need, relative)))
+        })
+        .collect();
+    // As matching does: seeds sharing a modality and a disease area join without words.
+    if !need.modalities.is_empty() && !need.disease_areas.is_empty() {
+        let by_taxonomy = SearchRequest {
+            kind: Some(Kind::Seed),
+            filters: crate::FacetFilters {
+                modality: need.modalities.clone(),
+                disease_area: need.disease_areas.clone(),
+                ..Default::default()
+            },
+            limit: 50,
+            ranking_only: true,
+            ..Default::default()
+        };
+        for h in index.search(&by_taxonomy, audience)?.hits {
+            if let Some(seed) = seeds.get(&h.id)
+                && !ranked.iter().any(|(key, _)| *key == seed.key)
+            {
+                ranked.push((seed.key.as_str(), score(seed, need, 0.0)));
+            }
+        }
+    }
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(ranked)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{Figures, HttpRun, Options, machine, mib, ms, percentile, sorted_class};
+use crate::{BaselineRun, Figures, HttpRun, Options, machine, mib, ms, percentile, sorted_class};
 
 /// The report in Markdown.
 pub(crate) fn render(options: &Options, figures: &Figures) -> String {
@@ -18,10 +18,21 @@ pub(crate) fn render(options: &Options, figures: &Figures) -> String {
 
 /// Every measure, its target and the ratio to it.
 fn summary(out: &mut String, options: &Options, figures: &Figures) {
+    let targets = &Targets::for_records(options.seeds + options.needs);
+    produced_by(out, options, figures.baseline.as_ref());
+    let _ = writeln!(out, "| measure | value | target | ratio |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    index_lines(out, options, figures, targets);
+    search_lines(out, figures, targets);
+    matching_lines(out, options.seeds, figures);
+    if let Some(run) = &figures.http {
+        http_lines(out, run, options.connections, targets);
+    }
+}
+
+/// The command that produced the report, the machine, and what the ratios compare with.
+fn produced_by(out: &mut String, options: &Options, baseline: Option<&BaselineRun>) {
     let Options { seeds, needs, iterations, .. } = *options;
-    let Figures { load, reindex, records, segments, results, baseline, match_times, visibility, bulk, http } = figures;
-    let all = sorted_class(results, None);
-    let targets = &Targets::for_records(seeds + needs);
     let mut command = format!(
         "cargo run --release -p kakehashi-bench -- --seeds {seeds} --needs {needs} --iterations {iterations} --bulk {} --connections {} --http-secs {}",
         options.bulk, options.connections, options.http_seconds
@@ -33,15 +44,19 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
     let _ = writeln!(
         out,
         "The service runs on SQLite with its tantivy index{}. Ratios compare with the target (below 1 meets an upper bound, above 1 a lower bound) or with the baseline.\n",
-        baseline.as_ref().map_or_else(String::new, |b| format!("; the baseline on PostgreSQL {}", b.version))
+        baseline.map_or_else(String::new, |b| format!("; the baseline on PostgreSQL {}", b.version))
     );
-    let _ = writeln!(out, "| measure | value | target | ratio |");
-    let _ = writeln!(out, "|---|---|---|---|");
-    let load_rate = (seeds + needs) as f64 / load.as_secs_f64();
+}
+
+/// Writing the records and rebuilding the index from them.
+fn index_lines(out: &mut String, options: &Options, figures: &Figures, targets: &Targets) {
+    let Figures { load, reindex, records, segments, .. } = figures;
+    let written = options.seeds + options.needs;
+    let load_rate = written as f64 / load.as_secs_f64();
     let _ = writeln!(
         out,
         "| bulk load ({} records) | {:.1} s ({:.0} records/s) | — | — |",
-        seeds + needs,
+        written,
         load.as_secs_f64(),
         load_rate
     );
@@ -54,6 +69,11 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
         reindex_rate / targets.reindex_per_second
     );
     let _ = writeln!(out, "| index segments after the rebuild | {segments} | — | — |");
+}
+
+/// The query mix in process, and in the baseline when it ran.
+fn search_lines(out: &mut String, figures: &Figures, targets: &Targets) {
+    let all = sorted_class(&figures.results, None);
     let p99 = percentile(&all, 99.0);
     let _ = writeln!(out, "| in-process search p50, whole mix | {:.2} ms | — | — |", ms(percentile(&all, 50.0)));
     let _ = writeln!(
@@ -63,7 +83,7 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
         targets.search_p99_ms,
         ms(p99) / targets.search_p99_ms
     );
-    if let Some(b) = baseline {
+    if let Some(b) = &figures.baseline {
         let pg_all = sorted_class(&b.results, None);
         let pg_p99 = percentile(&pg_all, 99.0);
         let _ = writeln!(
@@ -75,6 +95,11 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
         );
         let _ = writeln!(out, "| PostgreSQL baseline load and index build | {:.1} s | — | — |", b.load.as_secs_f64());
     }
+}
+
+/// How soon a published record is found, matching one need, and the matcher draining a backlog.
+fn matching_lines(out: &mut String, seeds: usize, figures: &Figures) {
+    let Figures { visibility, match_times, bulk, .. } = figures;
     let _ = writeln!(
         out,
         "| publish → searchable, p50 / max of {} | {:.1} ms / {:.1} ms | ≤ 1 s | {:.3}× |",
@@ -103,9 +128,6 @@ fn summary(out: &mut String, options: &Options, figures: &Figures) {
             b.drain.as_secs_f64(),
             rate / 1000.0
         );
-    }
-    if let Some(run) = http {
-        http_lines(out, run, options.connections, targets);
     }
 }
 

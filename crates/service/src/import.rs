@@ -19,6 +19,7 @@ use kakehashi_store::seeds::{self, NewSeed};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::members::Organization;
 use crate::{RequestContext, Result, ServiceError, Services, error_chain};
 
 const BATCH: usize = 500;
@@ -279,6 +280,42 @@ pub struct Report {
 /// A row that passed its checks: its line, its content and its reference.
 type ValidRow = (usize, SeedContent, Option<String>);
 
+impl Report {
+    /// The report once the rows are checked: the invalid ones failed, nothing written yet.
+    fn checked(rows: usize, valid: usize, errors: Vec<RowError>, dry_run: bool) -> Report {
+        let mut outcomes: Vec<RowOutcome> =
+            errors.iter().map(|e| RowOutcome { line: e.line, outcome: Outcome::Failed }).collect();
+        outcomes.dedup_by_key(|o| o.line);
+        Report { rows, imported: 0, failed: rows - valid, dry_run, updated: 0, errors, outcomes }
+    }
+
+    /// Adds what became of one batch: for each row whether it updated a seed, or the batch's
+    /// failure (rolled back whole, so each of its rows failed).
+    fn add_batch(&mut self, batch: &[ValidRow], written: Result<Vec<bool>>) {
+        match written {
+            Ok(was_update) => {
+                self.imported += was_update.len();
+                self.updated += was_update.iter().filter(|u| **u).count();
+                self.outcomes.extend(batch.iter().zip(was_update).map(|((line, _, _), was_update)| RowOutcome {
+                    line: *line,
+                    outcome: if was_update { Outcome::Updated } else { Outcome::Created },
+                }));
+            }
+            Err(err) => {
+                tracing::error!(error = %error_chain(&err), "an import batch failed and was rolled back");
+                self.failed += batch.len();
+                self.outcomes
+                    .extend(batch.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Failed }));
+                self.errors.extend(batch.iter().map(|(line, _, _)| RowError {
+                    line: *line,
+                    field: "row".into(),
+                    message: "could not be stored; nothing of it was written".into(),
+                }));
+            }
+        }
+    }
+}
+
 impl Services {
     /// Each row checked as a seed of its own, and against the rows above it: a reference used on
     /// an earlier line is refused. The valid rows with their lines, and the problems by line.
@@ -321,105 +358,95 @@ impl Services {
         ctx: &RequestContext,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<Report> {
-        if rows.len() > MAX_ROWS {
+        let organization = self.import_target(rows.len(), options.organization_id).await?;
+        let total = rows.len();
+        let (valid, errors) = self.checked_rows(rows);
+        let mut report = Report::checked(total, valid.len(), errors, options.dry_run);
+        if options.dry_run {
+            report
+                .outcomes
+                .extend(valid.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Valid }));
+            progress(total);
+        } else {
+            self.write_rows(&valid, &organization, options, ctx, progress, &mut report).await?;
+        }
+        report.errors.sort_by_key(|e| e.line);
+        report.outcomes.sort_by_key(|o| o.line);
+        Ok(report)
+    }
+
+    /// The academic organisation the seeds are imported into, once the file's size is known to
+    /// be acceptable.
+    async fn import_target(&self, rows: usize, organization_id: Uuid) -> Result<Organization> {
+        if rows > MAX_ROWS {
             return Err(ServiceError::validation("file", format!("at most {MAX_ROWS} rows per import")));
         }
         // An empty file is most likely the wrong one; saying so beats a report of nothing done.
-        if rows.is_empty() {
+        if rows == 0 {
             return Err(ServiceError::validation(
                 "file",
                 "the file holds no rows (a CSV file needs a header and a row)",
             ));
         }
         let organization = self
-            .organization(options.organization_id)
+            .organization(organization_id)
             .await
             .map_err(|_| ServiceError::validation("organization_id", "no such organization"))?;
         if organization.kind != kakehashi_domain::OrganizationKind::Academia {
             return Err(ServiceError::validation("organization_id", "seeds belong to academic organizations"));
         }
-        let total = rows.len();
-        let (valid, mut errors) = self.checked_rows(rows);
-        let failed_rows = total - valid.len();
-        let mut outcomes: Vec<RowOutcome> =
-            errors.iter().map(|e| RowOutcome { line: e.line, outcome: Outcome::Failed }).collect();
-        outcomes.dedup_by_key(|o| o.line);
-        let (mut imported, mut updated) = (0, 0);
-        let mut batch_failures = 0;
-        if options.dry_run {
-            outcomes.extend(valid.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Valid }));
-            progress(total);
-        } else {
-            let status = if options.publish { RecordStatus::Published } else { RecordStatus::Draft };
-            let mut done = failed_rows;
-            // The whole import is one batch for the matcher: one digest per liaison.
-            let import = Uuid::now_v7();
-            let audit_entry = |action: &'static str, details: serde_json::Value| audit::NewEntry {
-                actor_id: options.actor_id,
-                organization_id: Some(organization.id),
-                action,
-                object_type: "organization",
-                object_id: Some(organization.id.to_string()),
-                request_id: ctx.request_id.clone(),
-                details,
-            };
-            // Written before anything else: a run stopped midway is on record as started.
-            let started = serde_json::json!({ "import": import, "rows": total, "valid": valid.len(), "published": options.publish });
-            let entry = audit_entry("seed.import_started", started);
-            patiently("recording the import's start", || async { Ok(audit::record(&self.db, entry.clone()).await?) })
-                .await?;
-            for batch in valid.chunks(BATCH) {
-                let news: Vec<NewSeed> = batch
-                    .iter()
-                    .map(|(_, content, external_ref)| NewSeed {
-                        organization_id: organization.id,
-                        owner_id: options.owner_id,
-                        content: content.clone(),
-                        status,
-                        external_ref: external_ref.clone(),
-                    })
-                    .collect();
-                match patiently("writing an import batch", || self.write_batch(&news, import)).await {
-                    Ok(was_update) => {
-                        imported += was_update.len();
-                        updated += was_update.iter().filter(|u| **u).count();
-                        outcomes.extend(batch.iter().zip(was_update).map(|((line, _, _), was_update)| RowOutcome {
-                            line: *line,
-                            outcome: if was_update { Outcome::Updated } else { Outcome::Created },
-                        }));
-                    }
-                    Err(err) => {
-                        tracing::error!(error = %error_chain(&err), "an import batch failed and was rolled back");
-                        batch_failures += batch.len();
-                        outcomes.extend(
-                            batch.iter().map(|(line, _, _)| RowOutcome { line: *line, outcome: Outcome::Failed }),
-                        );
-                        errors.extend(batch.iter().map(|(line, _, _)| RowError {
-                            line: *line,
-                            field: "row".into(),
-                            message: "could not be stored; nothing of it was written".into(),
-                        }));
-                    }
-                }
-                done += batch.len();
-                progress(done);
-            }
-            let details = serde_json::json!({ "import": import, "rows": total, "imported": imported, "updated": updated, "failed": failed_rows + batch_failures, "published": options.publish });
-            let entry = audit_entry("seed.imported", details);
-            patiently("recording the import's end", || async { Ok(audit::record(&self.db, entry.clone()).await?) })
-                .await?;
+        Ok(organization)
+    }
+
+    /// Writes the valid rows batch by batch, between the two audit entries of the run, and adds
+    /// what became of each row to `report`.
+    async fn write_rows(
+        &self,
+        valid: &[ValidRow],
+        organization: &Organization,
+        options: &Options,
+        ctx: &RequestContext,
+        progress: &(dyn Fn(usize) + Sync),
+        report: &mut Report,
+    ) -> Result<()> {
+        let status = if options.publish { RecordStatus::Published } else { RecordStatus::Draft };
+        let mut done = report.failed;
+        // The whole import is one batch for the matcher: one digest per liaison.
+        let import = Uuid::now_v7();
+        let audit_entry = |action: &'static str, details: serde_json::Value| audit::NewEntry {
+            actor_id: options.actor_id,
+            organization_id: Some(organization.id),
+            action,
+            object_type: "organization",
+            object_id: Some(organization.id.to_string()),
+            request_id: ctx.request_id.clone(),
+            details,
+        };
+        // Written before anything else: a run stopped midway is on record as started.
+        let started = serde_json::json!({ "import": import, "rows": report.rows, "valid": valid.len(), "published": options.publish });
+        let entry = audit_entry("seed.import_started", started);
+        patiently("recording the import's start", || async { Ok(audit::record(&self.db, entry.clone()).await?) })
+            .await?;
+        for batch in valid.chunks(BATCH) {
+            let news: Vec<NewSeed> = batch
+                .iter()
+                .map(|(_, content, external_ref)| NewSeed {
+                    organization_id: organization.id,
+                    owner_id: options.owner_id,
+                    content: content.clone(),
+                    status,
+                    external_ref: external_ref.clone(),
+                })
+                .collect();
+            let written = patiently("writing an import batch", || self.write_batch(&news, import)).await;
+            report.add_batch(batch, written);
+            done += batch.len();
+            progress(done);
         }
-        errors.sort_by_key(|e| e.line);
-        outcomes.sort_by_key(|o| o.line);
-        Ok(Report {
-            rows: total,
-            imported,
-            failed: failed_rows + batch_failures,
-            dry_run: options.dry_run,
-            updated,
-            errors,
-            outcomes,
-        })
+        let details = serde_json::json!({ "import": import, "rows": report.rows, "imported": report.imported, "updated": report.updated, "failed": report.failed, "published": options.publish });
+        let entry = audit_entry("seed.imported", details);
+        patiently("recording the import's end", || async { Ok(audit::record(&self.db, entry.clone()).await?) }).await?;
+        Ok(())
     }
 
     /// Writes one batch in one transaction: seeds whose `external_ref` the organisation already

@@ -15,90 +15,90 @@ pub enum LinkMail {
     PasswordReset,
 }
 
+/// One sentence in Japanese and in English, as the labels further down.
+type Said = (&'static str, &'static str);
+
+/// What a link e-mail says around its link.
 struct Wording {
-    subject: &'static str,
-    greeting: &'static str,
-    body: &'static str,
-    action: &'static str,
-    expiry: &'static str,
-    ignore: &'static str,
+    subject: Said,
+    body: Said,
+    action: Said,
+    expiry: Said,
+    ignore: Said,
 }
 
-fn wording(kind: LinkMail, locale: Locale) -> Wording {
-    match (kind, locale) {
-        (LinkMail::Invitation, Locale::Ja) => Wording {
-            subject: "【Kakehashi】会員登録のご招待",
-            greeting: "様",
-            body: "Kakehashi（医療研究開発のシーズ・ニーズマッチング）の事務局から会員としてご招待いたします。",
-            action: "次のリンクからパスワードを設定し、登録を完了してください。",
-            expiry: "このリンクの有効期限は7日間です。",
-            ignore: "お心当たりのない場合は、このメールを破棄してください。",
-        },
-        (LinkMail::Invitation, Locale::En) => Wording {
-            subject: "[Kakehashi] You are invited to join",
-            greeting: "Dear",
-            body: "The Kakehashi secretariat invites you to join the seeds–needs matching network for medical R&D.",
-            action: "Set your password and complete your registration here:",
-            expiry: "This link is valid for 7 days.",
-            ignore: "If you did not expect this invitation, please ignore this e-mail.",
-        },
-        (LinkMail::EmailVerification, Locale::Ja) => Wording {
-            subject: "【Kakehashi】メールアドレスの確認",
-            greeting: "様",
-            body: "Kakehashi への会員登録のお申し込みを受け付けました。",
-            action: "次のリンクからメールアドレスを確認してください。確認後、事務局の承認をもって利用を開始できます。",
-            expiry: "このリンクの有効期限は24時間です。",
-            ignore: "お心当たりのない場合は、このメールを破棄してください。",
-        },
-        (LinkMail::EmailVerification, Locale::En) => Wording {
-            subject: "[Kakehashi] Confirm your e-mail address",
-            greeting: "Dear",
-            body: "We received your application to join Kakehashi.",
-            action: "Confirm your e-mail address here; the secretariat will then review your membership:",
-            expiry: "This link is valid for 24 hours.",
-            ignore: "If you did not register, please ignore this e-mail.",
-        },
-        (LinkMail::PasswordReset, Locale::Ja) => Wording {
-            subject: "【Kakehashi】パスワードの再設定",
-            greeting: "様",
-            body: "パスワード再設定のご依頼を受け付けました。",
-            action: "次のリンクから新しいパスワードを設定してください。",
-            expiry: "このリンクの有効期限は1時間です。",
-            ignore: "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。",
-        },
-        (LinkMail::PasswordReset, Locale::En) => Wording {
-            subject: "[Kakehashi] Reset your password",
-            greeting: "Dear",
-            body: "We received a request to reset your password.",
-            action: "Choose a new password here:",
-            expiry: "This link is valid for 1 hour.",
-            ignore: "If you did not ask for this, ignore this e-mail; your password stays as it is.",
-        },
+const IGNORE_JA: &str = "お心当たりのない場合は、このメールを破棄してください。";
+
+const INVITATION: Wording = Wording {
+    subject: ("【Kakehashi】会員登録のご招待", "[Kakehashi] You are invited to join"),
+    body: (
+        "Kakehashi（医療研究開発のシーズ・ニーズマッチング）の事務局から会員としてご招待いたします。",
+        "The Kakehashi secretariat invites you to join the seeds–needs matching network for medical R&D.",
+    ),
+    action: (
+        "次のリンクからパスワードを設定し、登録を完了してください。",
+        "Set your password and complete your registration here:",
+    ),
+    expiry: ("このリンクの有効期限は7日間です。", "This link is valid for 7 days."),
+    ignore: (IGNORE_JA, "If you did not expect this invitation, please ignore this e-mail."),
+};
+
+const EMAIL_VERIFICATION: Wording = Wording {
+    subject: ("【Kakehashi】メールアドレスの確認", "[Kakehashi] Confirm your e-mail address"),
+    body: ("Kakehashi への会員登録のお申し込みを受け付けました。", "We received your application to join Kakehashi."),
+    action: (
+        "次のリンクからメールアドレスを確認してください。確認後、事務局の承認をもって利用を開始できます。",
+        "Confirm your e-mail address here; the secretariat will then review your membership:",
+    ),
+    expiry: ("このリンクの有効期限は24時間です。", "This link is valid for 24 hours."),
+    ignore: (IGNORE_JA, "If you did not register, please ignore this e-mail."),
+};
+
+const PASSWORD_RESET: Wording = Wording {
+    subject: ("【Kakehashi】パスワードの再設定", "[Kakehashi] Reset your password"),
+    body: ("パスワード再設定のご依頼を受け付けました。", "We received a request to reset your password."),
+    action: ("次のリンクから新しいパスワードを設定してください。", "Choose a new password here:"),
+    expiry: ("このリンクの有効期限は1時間です。", "This link is valid for 1 hour."),
+    ignore: (
+        "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。",
+        "If you did not ask for this, ignore this e-mail; your password stays as it is.",
+    ),
+};
+
+fn wording(kind: LinkMail) -> &'static Wording {
+    match kind {
+        LinkMail::Invitation => &INVITATION,
+        LinkMail::EmailVerification => &EMAIL_VERIFICATION,
+        LinkMail::PasswordReset => &PASSWORD_RESET,
     }
 }
 
 /// An e-mail that carries a single-use link to `link`.
 #[must_use]
 pub fn link_mail(kind: LinkMail, locale: Locale, to: &str, name: &str, link: &str) -> Message {
-    let w = wording(kind, locale);
-    let salutation = match locale {
-        Locale::Ja => format!("{name} {}", w.greeting),
-        Locale::En => format!("{} {name},", w.greeting),
+    let w = wording(kind);
+    let said = |(ja, en): Said| match locale {
+        Locale::Ja => ja,
+        Locale::En => en,
     };
-    let text =
-        format!("{salutation}\n\n{}\n{}\n\n{link}\n\n{}\n{}\n\n-- \nKakehashi\n", w.body, w.action, w.expiry, w.ignore);
+    let (body, action, expiry, ignore) = (said(w.body), said(w.action), said(w.expiry), said(w.ignore));
+    let salutation = match locale {
+        Locale::Ja => format!("{name} 様"),
+        Locale::En => format!("Dear {name},"),
+    };
+    let text = format!("{salutation}\n\n{body}\n{action}\n\n{link}\n\n{expiry}\n{ignore}\n\n-- \nKakehashi\n");
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><body><p>{salutation}</p><p>{body}<br>{action}</p>\
          <p><a href=\"{href}\">{href}</a></p><p>{expiry}<br>{ignore}</p><p>Kakehashi</p></body></html>",
         lang = locale.as_str(),
         salutation = escape(&salutation),
-        body = escape(w.body),
-        action = escape(w.action),
+        body = escape(body),
+        action = escape(action),
         href = escape(link),
-        expiry = escape(w.expiry),
-        ignore = escape(w.ignore),
+        expiry = escape(expiry),
+        ignore = escape(ignore),
     );
-    Message { to: to.to_owned(), subject: w.subject.to_owned(), text, html, message_id: None }
+    Message { to: to.to_owned(), subject: said(w.subject).to_owned(), text, html, message_id: None }
 }
 
 /// Tells a member that a newly published record matches one of their saved searches.

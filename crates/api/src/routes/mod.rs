@@ -1,4 +1,5 @@
-//! Route handlers, one module per area. Handlers parse, call one service function, and map.
+//! Route handlers, one module per area (`records` and `views` hold what several areas share).
+//! Handlers parse, call one service function, and map.
 
 pub mod admin;
 pub mod auth;

@@ -256,6 +256,12 @@ impl Glossary {
         self.by_id.get(id).map(|i| &self.concepts[*i])
     }
 
+    /// Where the concept `id` is in [`Glossary::concepts`].
+    #[must_use]
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// The concepts named in `text`, in order, longest term first at each place.
     #[must_use]
     pub fn find(&self, text: &str) -> Vec<Found> {

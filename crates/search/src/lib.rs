@@ -240,7 +240,7 @@ pub struct SearchIndex {
     /// Each segment's facet values, laid out for counting.
     facet_layouts: std::sync::Arc<facets::FacetLayouts>,
     /// Term rarities of the current searcher, for matching.
-    idf: Mutex<similar::IdfCache>,
+    derived: Mutex<similar::Derived>,
 }
 
 /// No position is known to be complete.
@@ -349,7 +349,7 @@ impl SearchIndex {
             complete_to: AtomicI64::new(UNKNOWN),
             filters: std::sync::Arc::default(),
             facet_layouts: std::sync::Arc::default(),
-            idf: Mutex::new(similar::IdfCache::default()),
+            derived: Mutex::new(similar::Derived::default()),
         })
     }
 
@@ -463,8 +463,8 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
-        if let Ok(mut idf) = self.idf.lock() {
-            idf.reloaded(self.reader.searcher().generation().generation_id());
+        if let Ok(mut derived) = self.derived.lock() {
+            derived.reloaded(self.reader.searcher().generation().generation_id());
         }
         self.complete_to.store(complete_to, Ordering::Release);
         Ok(())

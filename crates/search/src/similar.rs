@@ -16,11 +16,13 @@
 //! text — only the non-confidential text the index holds.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher as _};
+use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, TermSetQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption, Value as _};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use uuid::Uuid;
 
 use crate::glossary;
@@ -36,13 +38,20 @@ const BROADER: f32 = 0.15;
 const QUERY_WORDS: usize = 25;
 
 /// A record's words and concepts, weighted and scaled to length 1.
+///
+/// A word is known by a 64-bit hash of its indexed form (two words of one comparison sharing a
+/// hash is too unlikely to matter), a concept by its place in the glossary; both lists are
+/// sorted by that key, so two profiles compare in one pass without hashing or allocating.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
-    /// Word → (weight, the word as first written).
-    words: HashMap<String, (f32, String)>,
-    /// Concept id → (weight, whether the text names it rather than only a concept directly
-    /// narrower).
-    concepts: HashMap<String, (f32, bool)>,
+    /// (word key, weight), by key.
+    words: Vec<(u64, f32)>,
+    /// (concept's place in the glossary, weight, whether the text names it rather than only a
+    /// concept directly narrower), by place.
+    concepts: Vec<(u32, f32, bool)>,
+    /// Word key → the word as first written: kept for the record being matched, whose shared
+    /// words a match names, not for the candidates it is compared with.
+    surfaces: HashMap<u64, String>,
 }
 
 /// How much two records say the same.
@@ -59,27 +68,50 @@ pub struct Similarity {
     pub shared_concepts: Vec<String>,
 }
 
+/// Calls `both` for every key two key-sorted lists share.
+fn for_shared<A, B, K: Ord>(a: &[A], b: &[B], key_a: impl Fn(&A) -> K, key_b: impl Fn(&B) -> K, mut both: impl FnMut(&A, &B)) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match key_a(&a[i]).cmp(&key_b(&b[j])) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both(&a[i], &b[j]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
 impl Profile {
-    /// Compares two profiles; symmetric in its scores.
+    /// Compares two profiles; symmetric in its scores (the products add up in key order, the same
+    /// whichever profile asks).
     #[must_use]
     pub fn similarity(&self, other: &Profile) -> Similarity {
-        let mut words: Vec<(f32, &str)> = self
-            .words
-            .iter()
-            .filter_map(|(t, (w, surface))| other.words.get(t).map(|(v, _)| (w * v, surface.as_str())))
-            .collect();
-        let mut concepts: Vec<(f32, &str)> = self
-            .concepts
-            .iter()
-            .filter_map(|(id, (w, named))| {
-                other.concepts.get(id).filter(|(_, theirs)| *named || *theirs).map(|(v, _)| (w * v, id.as_str()))
-            })
-            .collect();
+        let (mut word_sum, mut concept_sum) = (0.0_f32, 0.0_f32);
+        let mut words: Vec<(f32, &str)> = Vec::new();
+        for_shared(&self.words, &other.words, |w| w.0, |w| w.0, |(key, w), (_, v)| {
+            word_sum += w * v;
+            if let Some(surface) = self.surfaces.get(key).or_else(|| other.surfaces.get(key)) {
+                words.push((w * v, surface));
+            }
+        });
+        let glossary = glossary::builtin();
+        let mut concepts: Vec<(f32, &str)> = Vec::new();
+        for_shared(&self.concepts, &other.concepts, |c| c.0, |c| c.0, |(at, w, named), (_, v, theirs)| {
+            if *named || *theirs {
+                concept_sum += w * v;
+                if let Some(c) = glossary.concepts().get(*at as usize) {
+                    concepts.push((w * v, c.id.as_str()));
+                }
+            }
+        });
         words.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         concepts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         Similarity {
-            words: f64::from(words.iter().map(|w| w.0).sum::<f32>()).clamp(0.0, 1.0),
-            concepts: f64::from(concepts.iter().map(|c| c.0).sum::<f32>()).clamp(0.0, 1.0),
+            words: f64::from(word_sum).clamp(0.0, 1.0),
+            concepts: f64::from(concept_sum).clamp(0.0, 1.0),
             shared_words: words.iter().map(|w| w.1.to_owned()).collect(),
             shared_concepts: concepts.iter().map(|c| c.1.to_owned()).collect(),
         }
@@ -90,6 +122,20 @@ impl Profile {
     pub fn is_empty(&self) -> bool {
         self.words.is_empty() && self.concepts.is_empty()
     }
+
+    /// A concept's weight and whether the text names it.
+    #[cfg(test)]
+    fn concept(&self, id: &str) -> Option<(f32, bool)> {
+        let at = glossary::builtin().position(id)?;
+        self.concepts.iter().find(|c| c.0 as usize == at).map(|c| (c.1, c.2))
+    }
+}
+
+/// The key of an indexed word in a profile.
+fn word_key(term: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(term.as_bytes());
+    h.finish()
 }
 
 /// A candidate from the other side and how similar it is.
@@ -109,6 +155,29 @@ pub(crate) struct Bag {
     words: Vec<(String, f32, String)>,
     /// (concept id, count), in order of first mention.
     named: Vec<(String, f32)>,
+}
+
+/// A stored bag read in place, borrowing its words from the stored text.
+#[derive(Debug, Default, PartialEq)]
+struct StoredBag<'a> {
+    words: Vec<(&'a str, f32, &'a str)>,
+    named: Vec<(&'a str, f32)>,
+}
+
+impl<'a> StoredBag<'a> {
+    fn parse(stored: &'a str) -> StoredBag<'a> {
+        let mut bag = StoredBag::default();
+        for line in stored.lines() {
+            let mut parts = line.split('\t');
+            let (Some(tag), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f32>)) else { continue };
+            match (tag, parts.next(), parts.next()) {
+                ("w", Some(term), Some(surface)) => bag.words.push((term, n, surface)),
+                ("c", Some(id), None) => bag.named.push((id, n)),
+                _ => {}
+            }
+        }
+        bag
+    }
 }
 
 impl Bag {
@@ -158,140 +227,195 @@ impl Bag {
         }
         out
     }
-
-    pub(crate) fn decode(stored: &str) -> Bag {
-        let mut bag = Bag::default();
-        for line in stored.lines() {
-            let mut parts = line.split('\t');
-            let (Some(tag), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f32>)) else { continue };
-            match (tag, parts.next(), parts.next()) {
-                ("w", Some(term), Some(surface)) => bag.words.push((term.to_owned(), n, surface.to_owned())),
-                ("c", Some(id), None) => bag.named.push((id.to_owned(), n)),
-                _ => {}
-            }
-        }
-        bag
-    }
 }
 
-/// The rarity of terms in the newest generation of the index's searcher, shared by every
-/// matching run on it (a candidate's words are mostly those of the candidates before it).
-/// Emptied whenever the reader reloads ([`IdfCache::reloaded`]); a run on an older searcher
-/// neither reads nor writes it, so a rarity is always that of the searcher that asks.
+/// What matching derives from the newest generation of the index's searcher, shared by every
+/// matching run on it: the rarity of terms (a candidate's words are mostly those of the
+/// candidates before it) and the profiles of the candidates compared so far (an import's seeds
+/// are compared with many of the same needs). Emptied whenever the reader reloads
+/// ([`Derived::reloaded`]); a run on an older searcher neither reads nor writes it, so what it
+/// holds is always of the searcher that asks.
 #[derive(Debug, Default)]
-pub(crate) struct IdfCache {
+pub(crate) struct Derived {
     generation: u64,
-    values: HashMap<Term, f32>,
+    /// (field, term) key → inverse document frequency.
+    idf: HashMap<u64, f32>,
+    /// A candidate's id and profile, by its address in the generation's searcher.
+    profiles: HashMap<DocAddress, (Uuid, Arc<Profile>)>,
 }
 
-/// Terms remembered per generation at most; beyond it the cache starts again.
+/// Terms remembered per generation at most; beyond it that part starts again.
 const IDF_CACHE: usize = 200_000;
+/// Candidate profiles remembered per generation at most (about 1 KiB each): every need of a
+/// network of 20,000, a fifth of its seeds.
+const PROFILE_CACHE: usize = 24_000;
 
-impl IdfCache {
-    /// The reader now serves `generation`: forget the rarities of the one before.
+impl Derived {
+    /// The reader now serves `generation`: forget what was derived from the one before.
     pub(crate) fn reloaded(&mut self, generation: u64) {
         if generation != self.generation {
             self.generation = generation;
-            self.values.clear();
+            self.idf.clear();
+            self.profiles.clear();
         }
     }
 
-    fn get(&self, generation: u64, term: &Term) -> Option<f32> {
-        (self.generation == generation).then(|| self.values.get(term).copied()).flatten()
-    }
-
-    fn put(&mut self, generation: u64, term: Term, value: f32) {
+    /// Whether what is held is of `generation`, after forgetting an older one.
+    fn serves(&mut self, generation: u64) -> bool {
         if generation > self.generation {
             self.reloaded(generation);
         }
-        if generation == self.generation {
-            if self.values.len() >= IDF_CACHE {
-                self.values.clear();
-            }
-            self.values.insert(term, value);
-        }
+        generation == self.generation
     }
+}
+
+/// The key of a term of `field` written as the concatenation of `parts`.
+fn idf_key(field: Field, parts: &[&str]) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write_u32(field.field_id());
+    for p in parts {
+        h.write(str::as_bytes(p));
+    }
+    h.finish()
 }
 
 /// Builds profiles against one view of the index, using the rarity of each term in it.
 struct Profiler<'a> {
     index: &'a SearchIndex,
     searcher: Searcher,
+    generation: u64,
     docs: f32,
 }
 
 impl Profiler<'_> {
-    fn idf(&self, term: Term) -> f32 {
-        let generation = self.searcher.generation().generation_id();
-        if let Some(v) = self.index.idf.lock().ok().and_then(|c| c.get(generation, &term)) {
+    fn derived(&self) -> Option<std::sync::MutexGuard<'_, Derived>> {
+        self.index.derived.lock().ok()
+    }
+
+    /// The rarity of the term of `field` written as the concatenation of `parts`.
+    fn idf(&self, field: Field, parts: &[&str]) -> f32 {
+        let key = idf_key(field, parts);
+        if let Some(v) = self.derived().and_then(|mut d| if d.serves(self.generation) { d.idf.get(&key).copied() } else { None }) {
             return v;
         }
-        let df = self.searcher.doc_freq(&term).unwrap_or(0) as f32;
+        let df = self.searcher.doc_freq(&Term::from_field_text(field, &parts.concat())).unwrap_or(0) as f32;
         let v = (1.0 + (self.docs - df + 0.5) / (df + 0.5)).ln();
-        if let Ok(mut cache) = self.index.idf.lock() {
-            cache.put(generation, term, v);
+        if let Some(mut d) = self.derived()
+            && d.serves(self.generation)
+        {
+            if d.idf.len() >= IDF_CACHE {
+                d.idf.clear();
+            }
+            d.idf.insert(key, v);
         }
         v
     }
 
-    fn profile(&self, bag: Bag) -> Profile {
+    /// Weighs a bag's words (indexed form, count, and as written when the profile keeps it) and
+    /// the concepts it names (id, count).
+    fn profile<'s>(
+        &self,
+        words: impl Iterator<Item = (&'s str, f32, Option<&'s str>)>,
+        named: impl Iterator<Item = (&'s str, f32)>,
+    ) -> Profile {
         let f = self.index.fields;
-        let mut words: Vec<(String, (f32, String))> = bag
-            .words
-            .into_iter()
+        let mut weighed: Vec<(f32, &str, Option<&str>)> = words
             .map(|(t, n, surface)| {
-                let idf = self.idf(Term::from_field_text(f.body, &t)).max(self.idf(Term::from_field_text(f.title, &t)));
-                let weight = (1.0 + n.ln()) * idf;
-                (t, (weight, surface))
+                let idf = self.idf(f.body, &[t]).max(self.idf(f.title, &[t]));
+                ((1.0 + n.ln()) * idf, t, surface)
             })
             .collect();
-        words.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
-        words.truncate(MAX_WORDS);
-        let mut concepts: HashMap<String, (f32, bool)> = HashMap::new();
-        for (id, n) in &bag.named {
-            let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(id)));
-            concepts.insert(id.clone(), ((1.0 + n.ln()) * idf, true));
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        weighed.truncate(MAX_WORDS);
+        let mut surfaces = HashMap::new();
+        let mut words: Vec<(u64, f32)> = Vec::with_capacity(weighed.len());
+        for (w, t, surface) in weighed {
+            let key = word_key(t);
+            if let Some(s) = surface {
+                surfaces.insert(key, s.to_owned());
+            }
+            words.push((key, w));
         }
         let glossary = glossary::builtin();
-        for (id, _) in &bag.named {
-            for b in glossary.get(id).map(|c| c.broader.as_slice()).unwrap_or_default() {
-                if !concepts.contains_key(b) {
-                    let idf = self.idf(Term::from_field_text(f.concepts, &concept_term(b)));
-                    concepts.insert(b.clone(), (BROADER * idf, false));
+        let mut concepts: Vec<(u32, f32, bool)> = Vec::new();
+        let named: Vec<(usize, f32)> = named.filter_map(|(id, n)| glossary.position(id).map(|at| (at, n))).collect();
+        for &(at, n) in &named {
+            let idf = self.idf(f.concepts, &["c:", &glossary.concepts()[at].id]);
+            concepts.push((at as u32, (1.0 + n.ln()) * idf, true));
+        }
+        for &(at, _) in &named {
+            for b in &glossary.concepts()[at].broader {
+                let Some(b_at) = glossary.position(b) else { continue };
+                if !concepts.iter().any(|c| c.0 as usize == b_at) {
+                    let idf = self.idf(f.concepts, &["c:", b]);
+                    concepts.push((b_at as u32, BROADER * idf, false));
                 }
             }
         }
-        let mut words: HashMap<String, (f32, String)> = words.into_iter().collect();
-        let norm = words.values().map(|(w, _)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (w, _) in words.values_mut() {
-                *w /= norm;
-            }
-        }
-        let norm = concepts.values().map(|(w, _)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (w, _) in concepts.values_mut() {
-                *w /= norm;
-            }
-        }
-        Profile { words, concepts }
+        normalise(&mut words, |w| &mut w.1);
+        normalise(&mut concepts, |c| &mut c.1);
+        words.sort_unstable_by_key(|w| w.0);
+        concepts.sort_unstable_by_key(|c| c.0);
+        Profile { words, concepts, surfaces }
     }
 
+    fn bag_profile(&self, bag: &Bag) -> Profile {
+        self.profile(
+            bag.words.iter().map(|(t, n, s)| (t.as_str(), *n, Some(s.as_str()))),
+            bag.named.iter().map(|(id, n)| (id.as_str(), *n)),
+        )
+    }
+
+    /// A candidate's profile from the bag stored with it, without the words as written.
     fn stored_profile(&self, doc: &TantivyDocument) -> Profile {
-        self.profile(Bag::decode(&SearchIndex::stored_text(doc, self.index.fields.bag)))
+        let stored = doc.get_first(self.index.fields.bag).and_then(|v| v.as_str()).unwrap_or_default();
+        let bag = StoredBag::parse(stored);
+        self.profile(bag.words.iter().map(|(t, n, _)| (*t, *n, None)), bag.named.iter().copied())
+    }
+
+    /// A candidate's id and profile, derived once per generation.
+    fn candidate(&self, address: DocAddress) -> Result<Option<(Uuid, Arc<Profile>)>> {
+        if let Some(found) =
+            self.derived().and_then(|mut d| if d.serves(self.generation) { d.profiles.get(&address).cloned() } else { None })
+        {
+            return Ok(Some(found));
+        }
+        let doc: TantivyDocument = self.searcher.doc(address)?;
+        let Ok(id) = SearchIndex::stored_text(&doc, self.index.fields.id).parse::<Uuid>() else { return Ok(None) };
+        let profile = Arc::new(self.stored_profile(&doc));
+        if let Some(mut d) = self.derived()
+            && d.serves(self.generation)
+        {
+            if d.profiles.len() >= PROFILE_CACHE {
+                d.profiles.clear();
+            }
+            d.profiles.insert(address, (id, Arc::clone(&profile)));
+        }
+        Ok(Some((id, profile)))
+    }
+}
+
+/// Scales the weights of `items` to a vector of length 1.
+fn normalise<T>(items: &mut [T], weight: impl Fn(&mut T) -> &mut f32) {
+    let norm = items.iter_mut().map(|i| *weight(i) * *weight(i)).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for i in items {
+            *weight(i) /= norm;
+        }
     }
 }
 
 impl SearchIndex {
     fn profiler(&self) -> Profiler<'_> {
         let searcher = self.reader.searcher();
-        Profiler { index: self, docs: searcher.num_docs() as f32, searcher }
+        let generation = searcher.generation().generation_id();
+        Profiler { index: self, docs: searcher.num_docs() as f32, generation, searcher }
     }
 
     /// The profile of a record's (non-confidential) title and body.
     #[must_use]
     pub fn profile(&self, title: &str, body: &str) -> Profile {
-        self.profiler().profile(Bag::of(&mut analysis::words_analyzer(), title, body))
+        self.profiler().bag_profile(&Bag::of(&mut analysis::words_analyzer(), title, body))
     }
 
     /// The records of kind `other` most like `title` and `body` (record `id`): up to `limit`
@@ -311,9 +435,12 @@ impl SearchIndex {
     ) -> Result<Vec<SimilarHit>> {
         let f = self.fields;
         let profiler = self.profiler();
-        let own = profiler.profile(Bag::of(&mut analysis::words_analyzer(), title, body));
+        let bag = Bag::of(&mut analysis::words_analyzer(), title, body);
+        let own = profiler.bag_profile(&bag);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut strongest: Vec<(&String, f32)> = own.words.iter().map(|(t, (w, _))| (t, *w)).collect();
+        let weights: HashMap<u64, f32> = own.words.iter().copied().collect();
+        let mut strongest: Vec<(&str, f32)> =
+            bag.words.iter().filter_map(|(t, ..)| weights.get(&word_key(t)).map(|w| (t.as_str(), *w))).collect();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         for (t, w) in strongest.into_iter().take(QUERY_WORDS) {
             for field in [f.title, f.body] {
@@ -321,8 +448,10 @@ impl SearchIndex {
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), w))));
             }
         }
-        for (c, (w, _)) in &own.concepts {
-            let q = TermQuery::new(Term::from_field_text(f.concepts, &concept_term(c)), IndexRecordOption::WithFreqs);
+        let glossary = glossary::builtin();
+        for (at, w, _) in &own.concepts {
+            let Some(c) = glossary.concepts().get(*at as usize) else { continue };
+            let q = TermQuery::new(Term::from_field_text(f.concepts, &concept_term(&c.id)), IndexRecordOption::WithFreqs);
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0 * w))));
         }
         let kind = |k: Kind| -> Box<dyn Query> {
@@ -359,9 +488,7 @@ impl SearchIndex {
         }
         let mut hits = Vec::with_capacity(found.len());
         for address in found {
-            let doc: TantivyDocument = profiler.searcher.doc(address)?;
-            let Ok(id) = Self::stored_text(&doc, f.id).parse::<Uuid>() else { continue };
-            let theirs = profiler.stored_profile(&doc);
+            let Some((id, theirs)) = profiler.candidate(address)? else { continue };
             hits.push(SimilarHit { id, similarity: own.similarity(&theirs) });
         }
         Ok(hits)
@@ -459,7 +586,7 @@ mod tests {
         index.apply(&ops, Some(1)).unwrap();
         let glossary = glossary::builtin();
         let own = index.profile(&need.title, &need.body);
-        assert!(own.concepts.get("pancreatic-cancer").is_some_and(|c| c.1), "{own:?}");
+        assert!(own.concept("pancreatic-cancer").is_some_and(|c| c.1), "{own:?}");
         assert!(glossary.broader("pancreatic-cancer").contains(&"tumor"));
         let weights =
             kakehashi_domain::matching::Weights { text: 0.6, taxonomy: 0.4, threshold: 0.45, min_evidence: 0.3 };
@@ -473,7 +600,7 @@ mod tests {
         let hits = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[tumours.id, sibling.id], 10).unwrap();
         for (seed, named) in [(&tumours, "tumor"), (&sibling, "head-and-neck-cancer")] {
             let theirs = index.profile(&seed.title, &seed.body);
-            assert!(theirs.concepts.get(named).is_some_and(|c| c.1), "{theirs:?}");
+            assert!(theirs.concept(named).is_some_and(|c| c.1), "{theirs:?}");
             let similarity = own.similarity(&theirs);
             assert_eq!((similarity.words, similarity.concepts), (0.0, 0.0), "{}: {similarity:?}", seed.title);
             assert!(similarity.shared_concepts.is_empty() && similarity.shared_words.is_empty(), "{similarity:?}");
@@ -503,20 +630,19 @@ mod tests {
         assert!(similarity.shared_concepts.contains(&"muscular-dystrophy".to_owned()), "{similarity:?}");
     }
 
-    /// The same terms with the same labels, and weights equal but for rounding (sums over hash
-    /// maps add in no fixed order).
+    /// The same terms, and weights equal but for rounding.
     fn assert_same_weights(a: &Profile, b: &Profile, what: &str) {
         let close = |x: f32, y: f32| (x - y).abs() <= 1e-5 * x.abs().max(y.abs()).max(1.0);
         assert_eq!(a.words.len(), b.words.len(), "{what}: {a:?} against {b:?}");
-        for (word, (weight, label)) in &a.words {
-            let (other, other_label) = b.words.get(word).unwrap_or_else(|| panic!("{what}: no {word} in {b:?}"));
-            assert!(close(*weight, *other) && label == other_label, "{what}: {word} {weight} against {other}");
+        for ((key, weight), (other_key, other)) in a.words.iter().zip(&b.words) {
+            assert!(key == other_key && close(*weight, *other), "{what}: {key} {weight} against {other_key} {other}");
         }
         assert_eq!(a.concepts.len(), b.concepts.len(), "{what}: {a:?} against {b:?}");
-        for (concept, (weight, named)) in &a.concepts {
-            let (other, other_named) =
-                b.concepts.get(concept).unwrap_or_else(|| panic!("{what}: no {concept} in {b:?}"));
-            assert!(close(*weight, *other) && named == other_named, "{what}: {concept} {weight} against {other}");
+        for ((at, weight, named), (other_at, other, other_named)) in a.concepts.iter().zip(&b.concepts) {
+            assert!(
+                at == other_at && close(*weight, *other) && named == other_named,
+                "{what}: {at} {weight} against {other_at} {other}"
+            );
         }
     }
 
@@ -536,15 +662,60 @@ mod tests {
         let profiler = index.profiler();
         for d in &docs {
             let bag = Bag::of(&mut analysis::words_analyzer(), &d.title, &d.body);
-            assert_eq!(Bag::decode(&bag.encode()), bag);
+            let encoded = bag.encode();
+            let stored = StoredBag::parse(&encoded);
+            let words: Vec<(&str, f32, &str)> = bag.words.iter().map(|(t, n, s)| (t.as_str(), *n, s.as_str())).collect();
+            let named: Vec<(&str, f32)> = bag.named.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+            assert_eq!(stored, StoredBag { words, named });
             let term = Term::from_field_text(index.fields.id, &d.id.to_string());
             let found = profiler
                 .searcher
                 .search(&TermQuery::new(term, IndexRecordOption::Basic), &TopDocs::with_limit(1).order_by_score())
                 .unwrap();
             let stored: TantivyDocument = profiler.searcher.doc(found[0].1).unwrap();
-            assert_same_weights(&profiler.stored_profile(&stored), &index.profile(&d.title, &d.body), &d.title);
+            let (from_store, from_text) = (profiler.stored_profile(&stored), index.profile(&d.title, &d.body));
+            assert_same_weights(&from_store, &from_text, &d.title);
+            // Only the record being matched keeps its words as written.
+            assert!(from_store.surfaces.is_empty());
+            assert_eq!(from_text.surfaces.len(), from_text.words.len());
+            // Compared with itself, a profile is wholly similar.
+            let itself = from_text.similarity(&from_store);
+            assert!(from_text.words.is_empty() || (itself.words - 1.0).abs() < 1e-5, "{itself:?}");
+            assert_eq!(itself.shared_words.len(), from_text.words.len());
         }
         assert!(!index.profile(&docs[0].title, &docs[0].body).is_empty());
+    }
+
+    #[test]
+    fn what_is_derived_from_one_generation_is_never_served_for_another() {
+        let mut derived = Derived::default();
+        assert!(derived.serves(3));
+        derived.idf.insert(1, 0.5);
+        derived.profiles.insert(DocAddress::new(0, 0), (Uuid::nil(), Arc::new(Profile::default())));
+        // A run on an older searcher is served nothing and leaves the newer generation's be.
+        assert!(!derived.serves(2));
+        assert_eq!((derived.idf.len(), derived.profiles.len()), (1, 1));
+        // A newer searcher, asked for or reloaded, starts afresh.
+        assert!(derived.serves(4));
+        assert!(derived.idf.is_empty() && derived.profiles.is_empty());
+        derived.idf.insert(1, 0.5);
+        derived.reloaded(5);
+        assert!(derived.idf.is_empty());
+    }
+
+    #[test]
+    fn a_changed_candidate_is_compared_by_its_new_text() {
+        let index = SearchIndex::in_memory().unwrap();
+        let need = doc(Kind::Need, "Antisense oligonucleotide", "Exon skipping antisense oligonucleotide for DMD.");
+        let mut seed = doc(Kind::Seed, "Antisense oligonucleotide for DMD", "Exon skipping in Duchenne muscular dystrophy.");
+        index.apply(&[Op::Upsert(Box::new(need.clone())), Op::Upsert(Box::new(seed.clone()))], Some(1)).unwrap();
+        let before = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[seed.id], 10).unwrap();
+        assert!(before[0].similarity.words > 0.3, "{before:?}");
+        seed.title = "Cardiac myosin inhibitor".into();
+        seed.body = "A small molecule for hypertrophic cardiomyopathy.".into();
+        index.apply(&[Op::Upsert(Box::new(seed.clone()))], Some(2)).unwrap();
+        let after = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[seed.id], 10).unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].similarity.words, 0.0, "{after:?}");
     }
 }

@@ -479,7 +479,9 @@ impl Services {
                 }
             })
             .collect();
+        let started = std::time::Instant::now();
         let mut scored = self.score_probes(&probes.iter().flatten().copied().collect::<Vec<_>>()).await?.into_iter();
+        let scoring = started.elapsed();
         let ready: Vec<(&Work, Scoring)> = work
             .iter()
             .zip(&probes)
@@ -539,6 +541,12 @@ impl Services {
             self.tell_settled_matches(&txn).await?;
         }
         txn.commit().await?;
+        tracing::debug!(
+            records = work.len(),
+            scoring_ms = scoring.as_millis(),
+            writing_ms = (started.elapsed() - scoring).as_millis(),
+            "matched a batch"
+        );
         Ok(outcomes)
     }
 

@@ -88,6 +88,7 @@ impl Services {
         let liaisons = self.liaisons_with_coverage(conn).await?;
         // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
         let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Match>> = HashMap::new();
+        let mut told = Vec::new();
         for m in &settled {
             let (Some(seed), Some(need)) = (seeds.get(&m.seed_id), needs.get(&m.need_id)) else { continue };
             let (seed_title, need_title) = (&seed.content.title, &need.content.title);
@@ -95,24 +96,21 @@ impl Services {
                 if !covered.covers_either(seed.organization_id, need.organization_id) {
                     continue;
                 }
-                notifications::insert(
-                    conn,
-                    NewNotification {
-                        member_id: liaison.id,
-                        kind: "match.new",
-                        title_ja: format!("新しいマッチ: {seed_title} × {need_title}"),
-                        title_en: format!("New match: {seed_title} × {need_title}"),
-                        object_type: "match",
-                        object_id: m.id,
-                    },
-                )
-                .await?;
+                told.push(NewNotification {
+                    member_id: liaison.id,
+                    kind: "match.new",
+                    title_ja: format!("新しいマッチ: {seed_title} × {need_title}"),
+                    title_en: format!("New match: {seed_title} × {need_title}"),
+                    object_type: "match",
+                    object_id: m.id,
+                });
                 // A liaison who chose the daily digest hears of it there.
                 if liaison.match_mail != MatchMail::Daily {
                     mails.entry((liaison.id, m.origin)).or_default().push(m);
                 }
             }
         }
+        notifications::insert_many(conn, told).await?;
         let base = self.public_url.trim_end_matches('/');
         for ((liaison_id, batch), pairs) in mails {
             let Some((liaison, _)) = liaisons.iter().find(|(l, _)| l.id == liaison_id) else { continue };

@@ -50,19 +50,35 @@ pub struct NewNotification {
 /// # Errors
 /// On a database failure.
 pub async fn insert(conn: &impl ConnectionTrait, new: NewNotification) -> Result<()> {
-    notification::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        member_id: Set(new.member_id),
-        kind: Set(new.kind.to_owned()),
-        title_ja: Set(new.title_ja),
-        title_en: Set(new.title_en),
-        object_type: Set(new.object_type.to_owned()),
-        object_id: Set(new.object_id),
-        read_at: Set(None),
-        created_at: Set(Utc::now()),
+    insert_many(conn, vec![new]).await
+}
+
+/// Stores notifications a few hundred rows to a statement (telling liaisons of an import's
+/// matches writes thousands at once).
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert_many(conn: &impl ConnectionTrait, new: Vec<NewNotification>) -> Result<()> {
+    let now = Utc::now();
+    let mut rows = new.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<notification::ActiveModel> = rows
+            .by_ref()
+            .take(500)
+            .map(|new| notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                member_id: Set(new.member_id),
+                kind: Set(new.kind.to_owned()),
+                title_ja: Set(new.title_ja),
+                title_en: Set(new.title_en),
+                object_type: Set(new.object_type.to_owned()),
+                object_id: Set(new.object_id),
+                read_at: Set(None),
+                created_at: Set(now),
+            })
+            .collect();
+        notification::Entity::insert_many(chunk).exec_without_returning(conn).await?;
     }
-    .insert(conn)
-    .await?;
     Ok(())
 }
 

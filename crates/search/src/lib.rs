@@ -27,13 +27,14 @@ use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
+use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -163,6 +164,10 @@ pub(crate) struct Fields {
     pub concepts: Field,
     pub facet: Field,
     pub published_at: Field,
+    /// The title and body as written, stored for results and snippets: the `title` and `body`
+    /// fields take the tokens the record's one analysis made, which the index would store whole.
+    pub title_text: Field,
+    pub body_text: Field,
     /// The words and concepts of the title and body with their counts, as matching weighs them
     /// ([`similar`]): stored so that a candidate is not analysed again.
     pub bag: Field,
@@ -184,10 +189,10 @@ fn schema() -> (Schema, Fields) {
         visibility: b.add_text_field("visibility", STRING | STORED),
         reach: b.add_text_field("reach", STRING),
         anonymous: b.add_u64_field("anonymous", STORED),
-        title: b.add_text_field("title", text(analysis::WORDS, true)),
+        title: b.add_text_field("title", text(analysis::WORDS, false)),
         title_bi: b.add_text_field("title_bi", text(analysis::BIGRAM, false)),
         title_uni: b.add_text_field("title_uni", text(analysis::UNIGRAM, false)),
-        body: b.add_text_field("body", text(analysis::WORDS, true)),
+        body: b.add_text_field("body", text(analysis::WORDS, false)),
         body_bi: b.add_text_field("body_bi", text(analysis::BIGRAM, false)),
         body_uni: b.add_text_field("body_uni", text(analysis::UNIGRAM, false)),
         concepts: b.add_text_field(
@@ -199,6 +204,8 @@ fn schema() -> (Schema, Fields) {
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
         bag: b.add_text_field("bag", STORED),
+        title_text: b.add_text_field("title_text", STORED),
+        body_text: b.add_text_field("body_text", STORED),
     };
     (b.build(), fields)
 }
@@ -400,8 +407,20 @@ impl SearchIndex {
             d.add_text(f.reach, term);
         }
         d.add_u64(f.anonymous, u64::from(doc.anonymous));
-        d.add_text(f.title, &doc.title);
-        d.add_text(f.body, &doc.body);
+        // One analysis into words serves the word fields, the concepts and the stored bag.
+        let mut analyzer = analysis::words_analyzer();
+        let (title_tokens, body_tokens) =
+            (glossary::tokens(&mut analyzer, &doc.title), glossary::tokens(&mut analyzer, &doc.body));
+        let bag = similar::Bag::of_words(
+            &doc.title,
+            glossary::words_of(&doc.title, &title_tokens),
+            &doc.body,
+            glossary::words_of(&doc.body, &body_tokens),
+        );
+        d.add_text(f.title_text, &doc.title);
+        d.add_text(f.body_text, &doc.body);
+        d.add_pre_tokenized_text(f.title, PreTokenizedString { text: doc.title.clone(), tokens: title_tokens });
+        d.add_pre_tokenized_text(f.body, PreTokenizedString { text: doc.body.clone(), tokens: body_tokens });
         // The bigram and single-character fields hold only kanji and kana: English text skips
         // their analysis.
         if analysis::has_cjk(&doc.title) {
@@ -412,10 +431,10 @@ impl SearchIndex {
             d.add_text(f.body_bi, &doc.body);
             d.add_text(f.body_uni, &doc.body);
         }
-        for term in concept_terms(&doc.title, &doc.body) {
+        for term in bag.concept_terms() {
             d.add_text(f.concepts, term);
         }
-        d.add_text(f.bag, similar::Bag::of(&mut analysis::words_analyzer(), &doc.title, &doc.body).encode());
+        d.add_text(f.bag, bag.encode());
         let facets = [
             ("modality", &doc.modalities),
             ("disease_area", &doc.disease_areas),
@@ -476,9 +495,20 @@ impl SearchIndex {
     /// # Errors
     /// When tantivy fails.
     pub fn add_uncommitted(&self, docs: &[SearchDoc]) -> Result<()> {
+        // Analysing the text is most of the work: the documents are made on every CPU, then
+        // handed to the writer (whose own threads index them).
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(4);
+        let share = docs.len().div_ceil(threads).max(1);
+        let made: Vec<Vec<TantivyDocument>> = std::thread::scope(|scope| {
+            let running: Vec<_> = docs
+                .chunks(share)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(|d| self.document(d)).collect::<Vec<_>>()))
+                .collect();
+            running.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
         let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
-        for doc in docs {
-            writer.add_document(self.document(doc))?;
+        for doc in made.into_iter().flatten() {
+            writer.add_document(doc)?;
         }
         Ok(())
     }
@@ -536,23 +566,6 @@ pub fn concept_term(id: &str) -> String {
 #[must_use]
 pub fn broader_term(id: &str) -> String {
     format!("b:{id}")
-}
-
-/// The `concepts` terms of a record's (non-confidential) title and body.
-fn concept_terms(title: &str, body: &str) -> Vec<String> {
-    let glossary = glossary::builtin();
-    let mut analyzer = analysis::words_analyzer();
-    let mut named: Vec<&str> = glossary.ids_in(&mut analyzer, title);
-    named.extend(glossary.ids_in(&mut analyzer, body));
-    let mut broader: Vec<&str> = Vec::new();
-    for id in &named {
-        for b in glossary.broader(id) {
-            if !broader.contains(&b) && !named.contains(&b) {
-                broader.push(b);
-            }
-        }
-    }
-    named.iter().map(|id| concept_term(id)).chain(broader.iter().map(|id| broader_term(id))).collect()
 }
 
 #[cfg(test)]

@@ -69,7 +69,13 @@ pub struct Similarity {
 }
 
 /// Calls `both` for every key two key-sorted lists share.
-fn for_shared<A, B, K: Ord>(a: &[A], b: &[B], key_a: impl Fn(&A) -> K, key_b: impl Fn(&B) -> K, mut both: impl FnMut(&A, &B)) {
+fn for_shared<A, B, K: Ord>(
+    a: &[A],
+    b: &[B],
+    key_a: impl Fn(&A) -> K,
+    key_b: impl Fn(&B) -> K,
+    mut both: impl FnMut(&A, &B),
+) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match key_a(&a[i]).cmp(&key_b(&b[j])) {
@@ -91,22 +97,34 @@ impl Profile {
     pub fn similarity(&self, other: &Profile) -> Similarity {
         let (mut word_sum, mut concept_sum) = (0.0_f32, 0.0_f32);
         let mut words: Vec<(f32, &str)> = Vec::new();
-        for_shared(&self.words, &other.words, |w| w.0, |w| w.0, |(key, w), (_, v)| {
-            word_sum += w * v;
-            if let Some(surface) = self.surfaces.get(key).or_else(|| other.surfaces.get(key)) {
-                words.push((w * v, surface));
-            }
-        });
+        for_shared(
+            &self.words,
+            &other.words,
+            |w| w.0,
+            |w| w.0,
+            |(key, w), (_, v)| {
+                word_sum += w * v;
+                if let Some(surface) = self.surfaces.get(key).or_else(|| other.surfaces.get(key)) {
+                    words.push((w * v, surface));
+                }
+            },
+        );
         let glossary = glossary::builtin();
         let mut concepts: Vec<(f32, &str)> = Vec::new();
-        for_shared(&self.concepts, &other.concepts, |c| c.0, |c| c.0, |(at, w, named), (_, v, theirs)| {
-            if *named || *theirs {
-                concept_sum += w * v;
-                if let Some(c) = glossary.concepts().get(*at as usize) {
-                    concepts.push((w * v, c.id.as_str()));
+        for_shared(
+            &self.concepts,
+            &other.concepts,
+            |c| c.0,
+            |c| c.0,
+            |(at, w, named), (_, v, theirs)| {
+                if *named || *theirs {
+                    concept_sum += w * v;
+                    if let Some(c) = glossary.concepts().get(*at as usize) {
+                        concepts.push((w * v, c.id.as_str()));
+                    }
                 }
-            }
-        });
+            },
+        );
         words.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         concepts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         Similarity {
@@ -155,6 +173,9 @@ pub(crate) struct Bag {
     words: Vec<(String, f32, String)>,
     /// (concept id, count), in order of first mention.
     named: Vec<(String, f32)>,
+    /// Each mention of a concept, in order (title first), by its place in the glossary: not
+    /// stored, the index's `concepts` terms.
+    mentions: Vec<usize>,
 }
 
 /// A stored bag read in place, borrowing its words from the stored text.
@@ -182,13 +203,24 @@ impl<'a> StoredBag<'a> {
 
 impl Bag {
     pub(crate) fn of(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str) -> Bag {
+        let (title_words, body_words) = (glossary::words(analyzer, title), glossary::words(analyzer, body));
+        Bag::of_words(title, title_words, body, body_words)
+    }
+
+    /// The bag of a title and body already analysed into words.
+    pub(crate) fn of_words(
+        title: &str,
+        title_words: Vec<glossary::Word>,
+        body: &str,
+        body_words: Vec<glossary::Word>,
+    ) -> Bag {
         let glossary = glossary::builtin();
         let mut bag = Bag::default();
         let (mut words, mut named): (HashMap<String, usize>, HashMap<&str, usize>) = Default::default();
-        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
-            let found = glossary::words(analyzer, text);
+        for (text, found, weight) in [(title, title_words, TITLE_TF), (body, body_words, 1.0)] {
             for f in glossary.find_in_words(text, &found) {
                 let id = glossary.concepts()[f.concept].id.as_str();
+                bag.mentions.push(f.concept);
                 let at = *named.entry(id).or_insert_with(|| {
                     bag.named.push((id.to_owned(), 0.0));
                     bag.named.len() - 1
@@ -212,6 +244,22 @@ impl Bag {
             }
         }
         bag
+    }
+
+    /// The `concepts` terms of the index: `c:<id>` once per mention, then `b:<id>` once for each
+    /// concept broader than those and not itself named.
+    pub(crate) fn concept_terms(&self) -> Vec<String> {
+        let glossary = glossary::builtin();
+        let named: Vec<&str> = self.mentions.iter().map(|at| glossary.concepts()[*at].id.as_str()).collect();
+        let mut broader: Vec<&str> = Vec::new();
+        for id in &named {
+            for b in glossary.broader(id) {
+                if !broader.contains(&b) && !named.contains(&b) {
+                    broader.push(b);
+                }
+            }
+        }
+        named.iter().map(|id| concept_term(id)).chain(broader.iter().map(|id| crate::broader_term(id))).collect()
     }
 
     /// The stored form: one line per word (`w`, count, word, as written) and per concept (`c`,
@@ -295,7 +343,9 @@ impl Profiler<'_> {
     /// The rarity of the term of `field` written as the concatenation of `parts`.
     fn idf(&self, field: Field, parts: &[&str]) -> f32 {
         let key = idf_key(field, parts);
-        if let Some(v) = self.derived().and_then(|mut d| if d.serves(self.generation) { d.idf.get(&key).copied() } else { None }) {
+        if let Some(v) =
+            self.derived().and_then(|mut d| if d.serves(self.generation) { d.idf.get(&key).copied() } else { None })
+        {
             return v;
         }
         let df = self.searcher.doc_freq(&Term::from_field_text(field, &parts.concat())).unwrap_or(0) as f32;
@@ -375,8 +425,9 @@ impl Profiler<'_> {
 
     /// A candidate's id and profile, derived once per generation.
     fn candidate(&self, address: DocAddress) -> Result<Option<(Uuid, Arc<Profile>)>> {
-        if let Some(found) =
-            self.derived().and_then(|mut d| if d.serves(self.generation) { d.profiles.get(&address).cloned() } else { None })
+        if let Some(found) = self
+            .derived()
+            .and_then(|mut d| if d.serves(self.generation) { d.profiles.get(&address).cloned() } else { None })
         {
             return Ok(Some(found));
         }
@@ -451,7 +502,8 @@ impl SearchIndex {
         let glossary = glossary::builtin();
         for (at, w, _) in &own.concepts {
             let Some(c) = glossary.concepts().get(*at as usize) else { continue };
-            let q = TermQuery::new(Term::from_field_text(f.concepts, &concept_term(&c.id)), IndexRecordOption::WithFreqs);
+            let q =
+                TermQuery::new(Term::from_field_text(f.concepts, &concept_term(&c.id)), IndexRecordOption::WithFreqs);
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0 * w))));
         }
         let kind = |k: Kind| -> Box<dyn Query> {
@@ -664,7 +716,8 @@ mod tests {
             let bag = Bag::of(&mut analysis::words_analyzer(), &d.title, &d.body);
             let encoded = bag.encode();
             let stored = StoredBag::parse(&encoded);
-            let words: Vec<(&str, f32, &str)> = bag.words.iter().map(|(t, n, s)| (t.as_str(), *n, s.as_str())).collect();
+            let words: Vec<(&str, f32, &str)> =
+                bag.words.iter().map(|(t, n, s)| (t.as_str(), *n, s.as_str())).collect();
             let named: Vec<(&str, f32)> = bag.named.iter().map(|(id, n)| (id.as_str(), *n)).collect();
             assert_eq!(stored, StoredBag { words, named });
             let term = Term::from_field_text(index.fields.id, &d.id.to_string());
@@ -707,7 +760,8 @@ mod tests {
     fn a_changed_candidate_is_compared_by_its_new_text() {
         let index = SearchIndex::in_memory().unwrap();
         let need = doc(Kind::Need, "Antisense oligonucleotide", "Exon skipping antisense oligonucleotide for DMD.");
-        let mut seed = doc(Kind::Seed, "Antisense oligonucleotide for DMD", "Exon skipping in Duchenne muscular dystrophy.");
+        let mut seed =
+            doc(Kind::Seed, "Antisense oligonucleotide for DMD", "Exon skipping in Duchenne muscular dystrophy.");
         index.apply(&[Op::Upsert(Box::new(need.clone())), Op::Upsert(Box::new(seed.clone()))], Some(1)).unwrap();
         let before = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[seed.id], 10).unwrap();
         assert!(before[0].similarity.words > 0.3, "{before:?}");

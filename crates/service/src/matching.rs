@@ -63,17 +63,16 @@ const RETRY_BASE: Duration = Duration::from_secs(1);
 /// Records scored at the same time (index searches run on the blocking pool).
 const SCORING_CONCURRENCY: usize = 4;
 
-/// This process's matcher: where its index stands, and who it is when it claims work.
+/// This process's matcher: where its index stands.
 #[derive(Debug)]
 pub struct Matcher {
     indexed: tokio::sync::watch::Sender<i64>,
-    claim: Uuid,
     faults: AtomicU32,
 }
 
 impl Default for Matcher {
     fn default() -> Self {
-        Matcher { indexed: tokio::sync::watch::Sender::new(0), claim: Uuid::now_v7(), faults: AtomicU32::new(0) }
+        Matcher { indexed: tokio::sync::watch::Sender::new(0), faults: AtomicU32::new(0) }
     }
 }
 
@@ -140,6 +139,23 @@ enum Probe<'a> {
     Need(&'a needs::Need),
 }
 
+impl Probe<'_> {
+    fn id(&self) -> Uuid {
+        match self {
+            Probe::Seed(s) => s.id,
+            Probe::Need(n) => n.id,
+        }
+    }
+}
+
+/// A record's pairs at or above the threshold, best first, and every record of the other side
+/// it was compared with.
+#[derive(Default)]
+struct ScoredRecord {
+    pairs: Vec<Scored>,
+    compared: HashSet<Uuid>,
+}
+
 impl Services {
     /// Scores published records against the other side, together: one read of the pairs they
     /// already have, one index searcher per share of the records, one read of every candidate
@@ -149,7 +165,7 @@ impl Services {
     /// Text relevance comes from [`kakehashi_search::similar`]: the records its words and
     /// concepts find, and those it is already paired with, so that re-matching either side of a
     /// pair compares the pair again with the same, symmetric, evidence.
-    async fn score_probes(&self, probes: &[Probe<'_>]) -> Result<Vec<Vec<Scored>>> {
+    async fn score_probes(&self, probes: &[Probe<'_>]) -> Result<Vec<ScoredRecord>> {
         let seed_ids: Vec<Uuid> =
             probes.iter().filter_map(|p| if let Probe::Seed(s) = p { Some(s.id) } else { None }).collect();
         let need_ids: Vec<Uuid> =
@@ -172,10 +188,11 @@ impl Services {
                     Probe::Seed(seed) => (seed_doc(seed), Kind::Need),
                     Probe::Need(need) => (need_doc(need), Kind::Seed),
                 };
-                let also = paired.remove(&doc.id).unwrap_or_default();
+                let also = paired.get(&doc.id).cloned().unwrap_or_default();
                 (doc, other, also)
             })
             .collect();
+        let mut also_of = paired;
         let hits = self.similar_many(requests).await?;
 
         let mut wanted_seeds: Vec<Uuid> = Vec::new();
@@ -194,7 +211,9 @@ impl Services {
         let mut out = Vec::with_capacity(probes.len());
         for (p, found) in probes.iter().zip(hits) {
             let mut scored = Vec::new();
+            let mut compared = HashSet::with_capacity(found.len());
             for hit in found {
+                compared.insert(hit.id);
                 let pair = match *p {
                     Probe::Seed(seed) => candidate_needs.get(&hit.id).map(|need| (seed, need)),
                     Probe::Need(need) => candidate_seeds.get(&hit.id).map(|seed| (seed, need)),
@@ -206,7 +225,8 @@ impl Services {
                 }
             }
             scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-            out.push(scored);
+            compared.extend(also_of.remove(&p.id()).unwrap_or_default());
+            out.push(ScoredRecord { pairs: scored, compared });
         }
         Ok(out)
     }
@@ -247,7 +267,7 @@ impl Services {
     /// # Errors
     /// On a database or index failure.
     pub async fn score_seed(&self, seed: &seeds::Seed) -> Result<Vec<Scored>> {
-        Ok(self.score_probes(&[Probe::Seed(seed)]).await?.pop().unwrap_or_default())
+        Ok(self.score_probes(&[Probe::Seed(seed)]).await?.pop().map(|s| s.pairs).unwrap_or_default())
     }
 
     /// Scores a published need against the published seeds: every pair at or above the
@@ -256,7 +276,7 @@ impl Services {
     /// # Errors
     /// On a database or index failure.
     pub async fn score_need(&self, need: &needs::Need) -> Result<Vec<Scored>> {
-        Ok(self.score_probes(&[Probe::Need(need)]).await?.pop().unwrap_or_default())
+        Ok(self.score_probes(&[Probe::Need(need)]).await?.pop().map(|s| s.pairs).unwrap_or_default())
     }
 
     fn scored(
@@ -373,7 +393,18 @@ impl Lists {
     /// Makes `record`'s list its best scored candidates, each also within the other record's
     /// list (displacing that list's worst when better). Pairs of `record` no longer among them
     /// leave; dismissed pairs stay dismissed and take no place.
-    fn relist(&mut self, kind: RecordKind, record: Uuid, scored: Vec<Scored>, origin: Option<Uuid>) {
+    ///
+    /// With `compared`, only pairs with records the scoring compared may leave: a pair made
+    /// with another record after this one was scored (by the batch written before it, or by
+    /// another process) stays until the record is matched again.
+    fn relist(
+        &mut self,
+        kind: RecordKind,
+        record: Uuid,
+        scored: Vec<Scored>,
+        origin: Option<Uuid>,
+        compared: Option<&HashSet<Uuid>>,
+    ) {
         let mut kept = HashSet::new();
         for s in scored {
             if kept.len() >= self.cap {
@@ -414,8 +445,15 @@ impl Lists {
             }
             kept.insert(key);
         }
-        let dropped: Vec<(Uuid, Uuid)> =
-            self.open.get(&record).into_iter().flatten().filter(|k| !kept.contains(*k)).copied().collect();
+        let other = |k: &(Uuid, Uuid)| if kind == RecordKind::Seed { k.1 } else { k.0 };
+        let dropped: Vec<(Uuid, Uuid)> = self
+            .open
+            .get(&record)
+            .into_iter()
+            .flatten()
+            .filter(|k| !kept.contains(*k) && compared.is_none_or(|c| c.contains(&other(k))))
+            .copied()
+            .collect();
         for key in dropped {
             self.remove(key);
         }
@@ -451,23 +489,42 @@ impl Lists {
 
 /// How one record of a batch is to be listed.
 enum Scoring {
-    /// Published: its scored candidates, best first.
-    Pairs(Vec<Scored>),
+    /// Published: its scored candidates.
+    Pairs(ScoredRecord),
     /// Unpublished or gone: it loses its open matches.
     Withdrawn,
 }
+
+/// A batch scored, to be written.
+struct Prepared {
+    ready: Vec<(Work, Scoring)>,
+    /// Every record whose list writing the batch may change.
+    list_seeds: Vec<Uuid>,
+    list_needs: Vec<Uuid>,
+    scoring: Duration,
+}
+
+/// Batches one run of the matcher takes at most, each claimed and scored while the one before
+/// it is written; the records of a run are claimed a batch at a time, so fresh changes go ahead
+/// of a backlog at every batch.
+const PIPELINED: usize = 8;
 
 impl Services {
     /// Scores a batch and writes it in one transaction. With `claim`, only records still claimed
     /// by it are written (a newer change queues the record again), their work rows are removed, and
     /// settled pairs are told of. Returns each written record's outcome.
     async fn match_batch(&self, work: &[Work], claim: Option<Uuid>) -> Result<HashMap<Uuid, MatchRun>> {
+        let prepared = self.score_batch(work).await?;
+        self.write_scored(prepared, claim).await
+    }
+
+    /// Scores the published records of a batch; the others are to lose their matches.
+    async fn score_batch(&self, work: &[Work]) -> Result<Prepared> {
+        let started = std::time::Instant::now();
         let seed_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Seed).map(|w| w.record_id).collect();
         let need_ids: Vec<Uuid> = work.iter().filter(|w| w.kind == RecordKind::Need).map(|w| w.record_id).collect();
         let (seeds, needs) =
             crate::records::seeds_and_needs(&self.db, seed_ids.iter().copied(), need_ids.iter().copied()).await?;
-        // Published records are scored together; the others lose their matches. Written in the
-        // order claimed.
         let probes: Vec<Option<Probe<'_>>> = work
             .iter()
             .map(|w| match w.kind {
@@ -479,22 +536,20 @@ impl Services {
                 }
             })
             .collect();
-        let started = std::time::Instant::now();
         let mut scored = self.score_probes(&probes.iter().flatten().copied().collect::<Vec<_>>()).await?.into_iter();
-        let scoring = started.elapsed();
-        let ready: Vec<(&Work, Scoring)> = work
+        // Written in the order claimed.
+        let ready: Vec<(Work, Scoring)> = work
             .iter()
             .zip(&probes)
             .map(|(w, probe)| match probe {
-                Some(_) => (w, Scoring::Pairs(scored.next().unwrap_or_default())),
-                None => (w, Scoring::Withdrawn),
+                Some(_) => (w.clone(), Scoring::Pairs(scored.next().unwrap_or_default())),
+                None => (w.clone(), Scoring::Withdrawn),
             })
             .collect();
-        // Every record whose list the batch may change, read once.
-        let (mut list_seeds, mut list_needs) = (seed_ids.clone(), need_ids.clone());
+        let (mut list_seeds, mut list_needs) = (seed_ids, need_ids);
         for (_, scoring) in &ready {
-            if let Scoring::Pairs(pairs) = scoring {
-                for p in pairs {
+            if let Scoring::Pairs(record) = scoring {
+                for p in &record.pairs {
                     list_seeds.push(p.seed_id);
                     list_needs.push(p.need_id);
                 }
@@ -504,7 +559,14 @@ impl Services {
             ids.sort_unstable();
             ids.dedup();
         }
+        Ok(Prepared { ready, list_seeds, list_needs, scoring: started.elapsed() })
+    }
 
+    /// Writes a scored batch in one transaction (see [`Services::match_batch`]).
+    async fn write_scored(&self, prepared: Prepared, claim: Option<Uuid>) -> Result<HashMap<Uuid, MatchRun>> {
+        let started = std::time::Instant::now();
+        let Prepared { ready, list_seeds, list_needs, scoring } = prepared;
+        let records = ready.len();
         let txn = self.write_txn().await?;
         match_work::lock(&txn).await?;
         if claim.is_some()
@@ -527,8 +589,10 @@ impl Services {
                 continue;
             }
             match scoring {
-                Scoring::Pairs(pairs) => lists.relist(w.kind, w.record_id, pairs, w.batch),
-                Scoring::Withdrawn => lists.relist(w.kind, w.record_id, Vec::new(), None),
+                Scoring::Pairs(record) => {
+                    lists.relist(w.kind, w.record_id, record.pairs, w.batch, Some(&record.compared));
+                }
+                Scoring::Withdrawn => lists.relist(w.kind, w.record_id, Vec::new(), None, None),
             }
             written.push(w);
         }
@@ -542,9 +606,9 @@ impl Services {
         }
         txn.commit().await?;
         tracing::debug!(
-            records = work.len(),
+            records,
             scoring_ms = scoring.as_millis(),
-            writing_ms = (started.elapsed() - scoring).as_millis(),
+            writing_ms = started.elapsed().as_millis(),
             "matched a batch"
         );
         Ok(outcomes)
@@ -562,32 +626,67 @@ impl Services {
         Ok(self.match_batch(std::slice::from_ref(&work), None).await?.remove(&id).unwrap_or_default())
     }
 
-    /// Matches one batch of due records, if any: returns how many were claimed.
+    /// Matches due records, if any, a batch at a time: each batch is claimed and scored while the
+    /// one before it is written, up to [`PIPELINED`] batches. Returns how many were claimed.
     ///
     /// # Errors
     /// When the work list cannot be read; a failed batch is recorded for a retry, not returned.
     pub async fn match_due(&self) -> Result<usize> {
-        let indexed = *self.matcher.indexed.borrow();
-        let claim = self.matcher.claim;
-        let work = match_work::claim(&self.db, indexed, BATCH, LEASE, claim).await?;
-        if work.is_empty() {
-            return Ok(0);
+        let Some(mut batch) = self.claim_batch().await? else { return Ok(0) };
+        let mut scored = self.score_batch(&batch.1).await;
+        let mut claimed = batch.1.len();
+        for round in 1..=PIPELINED {
+            // Claimed before the write begins: the database takes one writer at a time.
+            let next = if round < PIPELINED { self.claim_batch().await } else { Ok(None) };
+            let (next, following) = match next {
+                Ok(Some(next)) => {
+                    let ((), following) = tokio::join!(self.write_claimed(&batch, scored), self.score_batch(&next.1));
+                    (next, following)
+                }
+                Ok(None) => {
+                    self.write_claimed(&batch, scored).await;
+                    break;
+                }
+                Err(err) => {
+                    self.write_claimed(&batch, scored).await;
+                    return Err(err);
+                }
+            };
+            claimed += next.1.len();
+            (batch, scored) = (next, following);
         }
-        if let Err(err) = self.match_batch(&work, Some(claim)).await {
+        Ok(claimed)
+    }
+
+    /// Claims the next batch of due records under a claim of its own.
+    async fn claim_batch(&self) -> Result<Option<(Uuid, Vec<Work>)>> {
+        let indexed = *self.matcher.indexed.borrow();
+        let claim = Uuid::now_v7();
+        let work = match_work::claim(&self.db, indexed, BATCH, LEASE, claim).await?;
+        Ok((!work.is_empty()).then_some((claim, work)))
+    }
+
+    /// Writes a claimed batch as scored, then tells saved searches of its records; a failure is
+    /// recorded for a retry.
+    async fn write_claimed(&self, (claim, work): &(Uuid, Vec<Work>), scored: Result<Prepared>) {
+        let written = match scored {
+            Ok(prepared) => self.write_scored(prepared, Some(*claim)).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = written {
             let ids: Vec<Uuid> = work.iter().map(|w| w.record_id).collect();
             let attempts = work.iter().map(|w| w.attempts).max().unwrap_or(0);
-            self.retry_later(&ids, attempts, &err).await;
-            return Ok(work.len());
+            self.retry_later(*claim, &ids, attempts, &err).await;
+            return;
         }
         let records: Vec<(RecordKind, Uuid)> = work.iter().map(|w| (w.kind, w.record_id)).collect();
         if let Err(err) = self.alert_saved_searches(&records).await {
             tracing::error!(error = %crate::error_chain(&err), records = records.len(), "saved-search alerts failed");
         }
-        Ok(work.len())
     }
 
     /// Records a failed attempt: the records stay queued, due again after a backoff.
-    async fn retry_later(&self, ids: &[Uuid], attempts: i32, err: &ServiceError) {
+    async fn retry_later(&self, claim: Uuid, ids: &[Uuid], attempts: i32, err: &ServiceError) {
         let wait = crate::notifications::backoff(RETRY_BASE, attempts);
         let retry_at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
         let error = crate::error_chain(err);
@@ -596,7 +695,7 @@ impl Services {
         } else {
             tracing::error!(records = ids.len(), attempts = attempts + 1, retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %error, "matching failed; will retry");
         }
-        if let Err(record) = match_work::failed(&self.db, self.matcher.claim, ids, &error, retry_at).await {
+        if let Err(record) = match_work::failed(&self.db, claim, ids, &error, retry_at).await {
             // The claim runs out instead, and the records are taken up again then.
             tracing::error!(error = %crate::error_chain(&record), "recording a failed matching attempt failed");
         }
@@ -784,5 +883,47 @@ impl Services {
         txn.commit().await?;
         let updated = matches::get(&self.db, id).await?.ok_or(ServiceError::NotFound("match"))?;
         self.visible_matches(actor, vec![updated]).await?.pop().ok_or(ServiceError::NotFound("match"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(seed: Uuid, need: Uuid, score: f64) -> Scored {
+        Scored {
+            seed_id: seed,
+            seed_organization_id: Uuid::nil(),
+            seed_owner_id: None,
+            need_id: need,
+            need_organization_id: Uuid::nil(),
+            score,
+            text_score: score,
+            taxonomy_score: 1.0,
+            reasons: serde_json::Value::Null,
+        }
+    }
+
+    fn listed(seed: Uuid, need: Uuid, score: f64) -> Listed {
+        Listed { id: Uuid::now_v7(), seed_id: seed, need_id: need, score, open: true }
+    }
+
+    #[test]
+    fn a_record_drops_only_pairs_with_records_its_scoring_compared() {
+        let need = Uuid::now_v7();
+        let (kept, compared_away, made_since) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let rows = vec![listed(kept, need, 0.8), listed(compared_away, need, 0.7), listed(made_since, need, 0.6)];
+        let mut lists = Lists::new(20, rows);
+        // The need was scored before `made_since` was paired with it: that pair is not its to drop.
+        let compared: HashSet<Uuid> = [kept, compared_away].into_iter().collect();
+        lists.relist(RecordKind::Need, need, vec![scored(kept, need, 0.8)], None, Some(&compared));
+        let mut open = lists.outcome(RecordKind::Need, need).matched;
+        open.sort_unstable();
+        let mut expected = vec![kept, made_since];
+        expected.sort_unstable();
+        assert_eq!(open, expected);
+        // Withdrawn, it loses every pair.
+        lists.relist(RecordKind::Need, need, Vec::new(), None, None);
+        assert!(lists.outcome(RecordKind::Need, need).matched.is_empty());
     }
 }

@@ -72,7 +72,7 @@ impl Services {
     /// thousands of seeds must not send thousands of e-mails), the others told of together in one
     /// e-mail (a single pair in its own), or nothing now for those who take the daily digest.
     pub(crate) async fn tell_settled_matches(&self, conn: &impl ConnectionTrait) -> Result<usize> {
-        // Only the pairs told of now are read whole: those of an import still being matched
+        // Only the pairs told of now are read: those of an import still being matched
         // stay where they are until its last record is done.
         let batches = kakehashi_store::matches::untold_origins(conn).await?;
         let unfinished = kakehashi_store::match_work::unfinished_batches(conn, &batches).await?;
@@ -82,18 +82,26 @@ impl Services {
             return Ok(0);
         }
         settled.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let (seeds, needs) =
-            crate::records::seeds_and_needs(conn, settled.iter().map(|m| m.seed_id), settled.iter().map(|m| m.need_id))
-                .await?;
+        let distinct = |ids: &mut dyn Iterator<Item = Uuid>| {
+            let mut ids: Vec<Uuid> = ids.collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let seeds = kakehashi_store::seeds::titles(conn, &distinct(&mut settled.iter().map(|m| m.seed_id))).await?;
+        let needs = kakehashi_store::needs::titles(conn, &distinct(&mut settled.iter().map(|m| m.need_id))).await?;
         let liaisons = self.liaisons_with_coverage(conn).await?;
         // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
-        let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Match>> = HashMap::new();
+        let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Untold>> = HashMap::new();
         let mut told = Vec::new();
         for m in &settled {
-            let (Some(seed), Some(need)) = (seeds.get(&m.seed_id), needs.get(&m.need_id)) else { continue };
-            let (seed_title, need_title) = (&seed.content.title, &need.content.title);
+            let (Some((seed_organization, seed_title)), Some((need_organization, need_title))) =
+                (seeds.get(&m.seed_id), needs.get(&m.need_id))
+            else {
+                continue;
+            };
             for (liaison, covered) in &liaisons {
-                if !covered.covers_either(seed.organization_id, need.organization_id) {
+                if !covered.covers_either(*seed_organization, *need_organization) {
                     continue;
                 }
                 told.push(NewNotification {
@@ -114,9 +122,9 @@ impl Services {
         let base = self.public_url.trim_end_matches('/');
         for ((liaison_id, batch), pairs) in mails {
             let Some((liaison, _)) = liaisons.iter().find(|(l, _)| l.id == liaison_id) else { continue };
-            let title = |m: &kakehashi_store::matches::Match| {
-                let seed = seeds.get(&m.seed_id).map_or("", |s| s.content.title.as_str());
-                let need = needs.get(&m.need_id).map_or("", |n| n.content.title.as_str());
+            let title = |m: &kakehashi_store::matches::Untold| {
+                let seed = seeds.get(&m.seed_id).map_or("", |s| s.1.as_str());
+                let need = needs.get(&m.need_id).map_or("", |n| n.1.as_str());
                 (seed.to_owned(), need.to_owned())
             };
             let (key, mail) = if let (None, [m]) = (batch, pairs.as_slice()) {

@@ -198,21 +198,37 @@ pub async fn untold_origins(conn: &impl ConnectionTrait) -> Result<Vec<Uuid>> {
 ///
 /// # Errors
 /// On a database failure.
-pub async fn untold(conn: &impl ConnectionTrait, origins: &[Uuid]) -> Result<Vec<Match>> {
+pub async fn untold(conn: &impl ConnectionTrait, origins: &[Uuid]) -> Result<Vec<Untold>> {
     let mut made = Condition::any().add(match_::Column::Origin.is_null());
     if !origins.is_empty() {
         made = made.add(match_::Column::Origin.is_in(origins.iter().copied()));
     }
-    match_::Entity::find()
+    let rows: Vec<(Uuid, Uuid, Uuid, f64, Option<Uuid>)> = match_::Entity::find()
+        .select_only()
+        .columns([match_::Column::Id, match_::Column::SeedId, match_::Column::NeedId, match_::Column::Score])
+        .column(match_::Column::Origin)
         .filter(match_::Column::NotifiedAt.is_null())
         .filter(match_::Column::Status.eq(MatchStatus::Open.as_str()))
         .filter(made)
         .order_by_asc(match_::Column::Id)
+        .into_tuple()
         .all(conn)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(TryInto::try_into)
-        .collect()
+        .map(|(id, seed_id, need_id, score, origin)| Untold { id, seed_id, need_id, score, origin })
+        .collect())
+}
+
+/// A pair nobody has been told of yet: what telling of it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Untold {
+    pub id: Uuid,
+    pub seed_id: Uuid,
+    pub need_id: Uuid,
+    pub score: f64,
+    /// The bulk import it came from, if any.
+    pub origin: Option<Uuid>,
 }
 
 /// Records that the liaisons have been told of these pairs.

@@ -213,6 +213,17 @@ pub async fn get_many(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<N
     records::get_many(conn, ids).await
 }
 
+/// The organisation and title of each of `ids` that exists.
+///
+/// # Errors
+/// On a database failure.
+pub async fn titles(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (Uuid, String)>> {
+    records::titles::<Need>(conn, ids).await
+}
+
 /// Published needs after `after` in id order, for rebuilding the index page by page.
 ///
 /// # Errors

@@ -388,17 +388,21 @@ impl Profiler<'_> {
         }
         let glossary = glossary::builtin();
         let mut concepts: Vec<(u32, f32, bool)> = Vec::new();
-        let named: Vec<(usize, f32)> = named.filter_map(|(id, n)| glossary.position(id).map(|at| (at, n))).collect();
+        // A concept is known by its place in the glossary (a glossary of over 4 billion concepts
+        // would lose the rest).
+        let place = |id: &str| glossary.position(id).and_then(|at| u32::try_from(at).ok());
+        let named: Vec<(u32, f32)> = named.filter_map(|(id, n)| place(id).map(|at| (at, n))).collect();
+        let concept = |at: u32| &glossary.concepts()[at as usize];
         for &(at, n) in &named {
-            let idf = self.idf(f.concepts, &["c:", &glossary.concepts()[at].id]);
-            concepts.push((at as u32, (1.0 + n.ln()) * idf, true));
+            let idf = self.idf(f.concepts, &["c:", &concept(at).id]);
+            concepts.push((at, (1.0 + n.ln()) * idf, true));
         }
         for &(at, _) in &named {
-            for b in &glossary.concepts()[at].broader {
-                let Some(b_at) = glossary.position(b) else { continue };
-                if !concepts.iter().any(|c| c.0 as usize == b_at) {
+            for b in &concept(at).broader {
+                let Some(b_at) = place(b) else { continue };
+                if !concepts.iter().any(|c| c.0 == b_at) {
                     let idf = self.idf(f.concepts, &["c:", b]);
-                    concepts.push((b_at as u32, BROADER * idf, false));
+                    concepts.push((b_at, BROADER * idf, false));
                 }
             }
         }

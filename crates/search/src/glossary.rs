@@ -123,31 +123,19 @@ pub(crate) struct Word {
 
 /// `text` as the word analyser sees it.
 pub(crate) fn words(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Word> {
-    words_of(text, &tokens(analyzer, text))
-}
-
-/// The word analyser's tokens of `text`, as the index takes them.
-pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<tantivy::tokenizer::Token> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
-        out.push(stream.token().clone());
-    }
-    out
-}
-
-/// The words of `text` from its tokens.
-pub(crate) fn words_of(text: &str, tokens: &[tantivy::tokenizer::Token]) -> Vec<Word> {
-    tokens
-        .iter()
-        .map(|t| Word {
+        let t = stream.token();
+        out.push(Word {
             cjk: analysis::has_cjk(&t.text),
             text: t.text.clone(),
             surface: analysis::normalize(text.get(t.offset_from..t.offset_to).unwrap_or_default()),
             start: t.offset_from,
             end: t.offset_to,
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// Appends a word to a key: Latin words are separated by a space, Japanese ones are not. The

@@ -27,14 +27,13 @@ use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use uuid::Uuid;
 
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 5;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -164,10 +163,6 @@ pub(crate) struct Fields {
     pub concepts: Field,
     pub facet: Field,
     pub published_at: Field,
-    /// The title and body as written, stored for results and snippets: the `title` and `body`
-    /// fields take the tokens the record's one analysis made, which the index would store whole.
-    pub title_text: Field,
-    pub body_text: Field,
     /// The words and concepts of the title and body with their counts, as matching weighs them
     /// ([`similar`]): stored so that a candidate is not analysed again.
     pub bag: Field,
@@ -189,10 +184,10 @@ fn schema() -> (Schema, Fields) {
         visibility: b.add_text_field("visibility", STRING | STORED),
         reach: b.add_text_field("reach", STRING),
         anonymous: b.add_u64_field("anonymous", STORED),
-        title: b.add_text_field("title", text(analysis::WORDS, false)),
+        title: b.add_text_field("title", text(analysis::WORDS, true)),
         title_bi: b.add_text_field("title_bi", text(analysis::BIGRAM, false)),
         title_uni: b.add_text_field("title_uni", text(analysis::UNIGRAM, false)),
-        body: b.add_text_field("body", text(analysis::WORDS, false)),
+        body: b.add_text_field("body", text(analysis::WORDS, true)),
         body_bi: b.add_text_field("body_bi", text(analysis::BIGRAM, false)),
         body_uni: b.add_text_field("body_uni", text(analysis::UNIGRAM, false)),
         concepts: b.add_text_field(
@@ -204,8 +199,6 @@ fn schema() -> (Schema, Fields) {
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
         bag: b.add_text_field("bag", STORED),
-        title_text: b.add_text_field("title_text", STORED),
-        body_text: b.add_text_field("body_text", STORED),
     };
     (b.build(), fields)
 }
@@ -407,20 +400,8 @@ impl SearchIndex {
             d.add_text(f.reach, term);
         }
         d.add_u64(f.anonymous, u64::from(doc.anonymous));
-        // One analysis into words serves the word fields, the concepts and the stored bag.
-        let mut analyzer = analysis::words_analyzer();
-        let (title_tokens, body_tokens) =
-            (glossary::tokens(&mut analyzer, &doc.title), glossary::tokens(&mut analyzer, &doc.body));
-        let bag = similar::Bag::of_words(
-            &doc.title,
-            glossary::words_of(&doc.title, &title_tokens),
-            &doc.body,
-            glossary::words_of(&doc.body, &body_tokens),
-        );
-        d.add_text(f.title_text, &doc.title);
-        d.add_text(f.body_text, &doc.body);
-        d.add_pre_tokenized_text(f.title, PreTokenizedString { text: doc.title.clone(), tokens: title_tokens });
-        d.add_pre_tokenized_text(f.body, PreTokenizedString { text: doc.body.clone(), tokens: body_tokens });
+        d.add_text(f.title, &doc.title);
+        d.add_text(f.body, &doc.body);
         // The bigram and single-character fields hold only kanji and kana: English text skips
         // their analysis.
         if analysis::has_cjk(&doc.title) {
@@ -431,6 +412,8 @@ impl SearchIndex {
             d.add_text(f.body_bi, &doc.body);
             d.add_text(f.body_uni, &doc.body);
         }
+        // One analysis into words gives both the concepts and the stored bag.
+        let bag = similar::Bag::of(&mut analysis::words_analyzer(), &doc.title, &doc.body);
         for term in bag.concept_terms() {
             d.add_text(f.concepts, term);
         }
@@ -495,9 +478,6 @@ impl SearchIndex {
     /// # Errors
     /// When tantivy fails.
     pub fn add_uncommitted(&self, docs: &[SearchDoc]) -> Result<()> {
-        // Made on this thread while the writer's own threads index those before: making them on
-        // more threads as well gained a tenth and cost the process a fifth more heap at its peak
-        // (each thread's allocations stay in an arena of its own).
         let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         for doc in docs {
             writer.add_document(self.document(doc))?;

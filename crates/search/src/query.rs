@@ -454,7 +454,7 @@ impl SearchIndex {
     ) -> Hit {
         let f = &self.fields;
         let text = |field| Self::stored_text(doc, field);
-        let body = text(f.body_text);
+        let body = text(f.body);
         let snippet = snippets
             .iter()
             .map(|g| {
@@ -474,7 +474,7 @@ impl SearchIndex {
                 }
             }
         }
-        let title = text(f.title_text);
+        let title = text(f.title);
         let matched_terms = words.map_or_else(Vec::new, |words| matched(analyzer, &title, &body, words));
         let micros = doc.get_first(f.published_at).and_then(|v| v.as_i64()).unwrap_or_default();
         Hit {

@@ -203,21 +203,11 @@ impl<'a> StoredBag<'a> {
 
 impl Bag {
     pub(crate) fn of(analyzer: &mut tantivy::tokenizer::TextAnalyzer, title: &str, body: &str) -> Bag {
-        let (title_words, body_words) = (glossary::words(analyzer, title), glossary::words(analyzer, body));
-        Bag::of_words(title, title_words, body, body_words)
-    }
-
-    /// The bag of a title and body already analysed into words.
-    pub(crate) fn of_words(
-        title: &str,
-        title_words: Vec<glossary::Word>,
-        body: &str,
-        body_words: Vec<glossary::Word>,
-    ) -> Bag {
         let glossary = glossary::builtin();
         let mut bag = Bag::default();
         let (mut words, mut named): (HashMap<String, usize>, HashMap<&str, usize>) = Default::default();
-        for (text, found, weight) in [(title, title_words, TITLE_TF), (body, body_words, 1.0)] {
+        for (text, weight) in [(title, TITLE_TF), (body, 1.0)] {
+            let found = glossary::words(analyzer, text);
             for f in glossary.find_in_words(text, &found) {
                 let id = glossary.concepts()[f.concept].id.as_str();
                 bag.mentions.push(f.concept);

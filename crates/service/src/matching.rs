@@ -14,7 +14,8 @@
 //! The pipeline around the scoring: every change queues its record durably
 //! ([`kakehashi_store::match_work`], in the change's transaction). The matcher claims due records
 //! whose change this process's index has applied, changes made one at a time before bulk ones,
-//! scores them, and writes a whole batch in one transaction: each open pair holds a place in the top
+//! scores them (the next batch while the one before it is written), and writes a whole batch in
+//! one transaction: each open pair holds a place in the top
 //! list of its seed and of its need, at most `max_per_record` each, so a better candidate displaces
 //! the worst and a worse one does not get in; dismissed pairs stay dismissed and take no place. The
 //! same transaction removes the work rows and tells the liaisons of the pairs that are settled:

@@ -307,6 +307,14 @@ impl Derived {
     }
 }
 
+/// Puts `value` under `key`, `map` starting again once it holds `cap` entries.
+fn remember<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, cap: usize, key: K, value: V) {
+    if map.len() >= cap {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 /// The key of a term of `field` written as the concatenation of `parts`.
 fn idf_key(field: Field, parts: &[&str]) -> u64 {
     let mut h = DefaultHasher::new();
@@ -326,28 +334,30 @@ struct Profiler<'a> {
 }
 
 impl Profiler<'_> {
-    fn derived(&self) -> Option<std::sync::MutexGuard<'_, Derived>> {
-        self.index.derived.lock().ok()
+    /// Reads what is derived from this profiler's generation (nothing when a newer one is held).
+    fn held<T>(&self, read: impl FnOnce(&Derived) -> Option<T>) -> Option<T> {
+        let mut derived = self.index.derived.lock().ok()?;
+        if derived.serves(self.generation) { read(&derived) } else { None }
+    }
+
+    /// Keeps something derived from this profiler's generation, unless a newer one is held.
+    fn hold(&self, keep: impl FnOnce(&mut Derived)) {
+        if let Ok(mut derived) = self.index.derived.lock()
+            && derived.serves(self.generation)
+        {
+            keep(&mut derived);
+        }
     }
 
     /// The rarity of the term of `field` written as the concatenation of `parts`.
     fn idf(&self, field: Field, parts: &[&str]) -> f32 {
         let key = idf_key(field, parts);
-        if let Some(v) =
-            self.derived().and_then(|mut d| if d.serves(self.generation) { d.idf.get(&key).copied() } else { None })
-        {
+        if let Some(v) = self.held(|d| d.idf.get(&key).copied()) {
             return v;
         }
         let df = self.searcher.doc_freq(&Term::from_field_text(field, &parts.concat())).unwrap_or(0) as f32;
         let v = (1.0 + (self.docs - df + 0.5) / (df + 0.5)).ln();
-        if let Some(mut d) = self.derived()
-            && d.serves(self.generation)
-        {
-            if d.idf.len() >= IDF_CACHE {
-                d.idf.clear();
-            }
-            d.idf.insert(key, v);
-        }
+        self.hold(|d| remember(&mut d.idf, IDF_CACHE, key, v));
         v
     }
 
@@ -419,23 +429,13 @@ impl Profiler<'_> {
 
     /// A candidate's id and profile, derived once per generation.
     fn candidate(&self, address: DocAddress) -> Result<Option<(Uuid, Arc<Profile>)>> {
-        if let Some(found) = self
-            .derived()
-            .and_then(|mut d| if d.serves(self.generation) { d.profiles.get(&address).cloned() } else { None })
-        {
+        if let Some(found) = self.held(|d| d.profiles.get(&address).cloned()) {
             return Ok(Some(found));
         }
         let doc: TantivyDocument = self.searcher.doc(address)?;
         let Ok(id) = SearchIndex::stored_text(&doc, self.index.fields.id).parse::<Uuid>() else { return Ok(None) };
         let profile = Arc::new(self.stored_profile(&doc));
-        if let Some(mut d) = self.derived()
-            && d.serves(self.generation)
-        {
-            if d.profiles.len() >= PROFILE_CACHE {
-                d.profiles.clear();
-            }
-            d.profiles.insert(address, (id, Arc::clone(&profile)));
-        }
+        self.hold(|d| remember(&mut d.profiles, PROFILE_CACHE, address, (id, Arc::clone(&profile))));
         Ok(Some((id, profile)))
     }
 }

@@ -636,26 +636,21 @@ impl Services {
         let Some(mut batch) = self.claim_batch().await? else { return Ok(0) };
         let mut scored = self.score_batch(&batch.1).await;
         let mut claimed = batch.1.len();
-        for round in 1..=PIPELINED {
+        for _ in 1..PIPELINED {
             // Claimed before the write begins: the database takes one writer at a time.
-            let next = if round < PIPELINED { self.claim_batch().await } else { Ok(None) };
-            let (next, following) = match next {
-                Ok(Some(next)) => {
-                    let ((), following) = tokio::join!(self.write_claimed(&batch, scored), self.score_batch(&next.1));
-                    (next, following)
-                }
-                Ok(None) => {
-                    self.write_claimed(&batch, scored).await;
-                    break;
-                }
+            let next = match self.claim_batch().await {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
                 Err(err) => {
                     self.write_claimed(&batch, scored).await;
                     return Err(err);
                 }
             };
+            let ((), following) = tokio::join!(self.write_claimed(&batch, scored), self.score_batch(&next.1));
             claimed += next.1.len();
             (batch, scored) = (next, following);
         }
+        self.write_claimed(&batch, scored).await;
         Ok(claimed)
     }
 

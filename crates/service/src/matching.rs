@@ -556,10 +556,7 @@ impl Services {
                 }
             }
         }
-        for ids in [&mut list_seeds, &mut list_needs] {
-            ids.sort_unstable();
-            ids.dedup();
-        }
+        let (list_seeds, list_needs) = (crate::records::distinct(list_seeds), crate::records::distinct(list_needs));
         Ok(Prepared { ready, list_seeds, list_needs, scoring: started.elapsed() })
     }
 

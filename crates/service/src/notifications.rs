@@ -82,14 +82,12 @@ impl Services {
             return Ok(0);
         }
         settled.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let distinct = |ids: &mut dyn Iterator<Item = Uuid>| {
-            let mut ids: Vec<Uuid> = ids.collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
-        let seeds = kakehashi_store::seeds::titles(conn, &distinct(&mut settled.iter().map(|m| m.seed_id))).await?;
-        let needs = kakehashi_store::needs::titles(conn, &distinct(&mut settled.iter().map(|m| m.need_id))).await?;
+        let (seeds, needs) = crate::records::titles_of_seeds_and_needs(
+            conn,
+            settled.iter().map(|m| m.seed_id),
+            settled.iter().map(|m| m.need_id),
+        )
+        .await?;
         let liaisons = self.liaisons_with_coverage(conn).await?;
         // Per liaison and import (`None`: made one at a time): the pairs of one e-mail.
         let mut mails: HashMap<(Uuid, Option<Uuid>), Vec<&kakehashi_store::matches::Untold>> = HashMap::new();

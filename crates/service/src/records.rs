@@ -238,15 +238,33 @@ pub(crate) async fn seeds_and_needs(
     seed_ids: impl IntoIterator<Item = Uuid>,
     need_ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<(HashMap<Uuid, kakehashi_store::seeds::Seed>, HashMap<Uuid, kakehashi_store::needs::Need>)> {
-    let distinct = |ids: &mut Vec<Uuid>| {
-        ids.sort_unstable();
-        ids.dedup();
-    };
-    let (mut seed_ids, mut need_ids): (Vec<Uuid>, Vec<Uuid>) =
-        (seed_ids.into_iter().collect(), need_ids.into_iter().collect());
-    distinct(&mut seed_ids);
-    distinct(&mut need_ids);
-    let seeds = kakehashi_store::seeds::get_many(conn, &seed_ids).await?.into_iter().map(|s| (s.id, s)).collect();
-    let needs = kakehashi_store::needs::get_many(conn, &need_ids).await?.into_iter().map(|n| (n.id, n)).collect();
+    let seeds = kakehashi_store::seeds::get_many(conn, &distinct(seed_ids)).await?.into_iter().map(|s| (s.id, s));
+    let needs = kakehashi_store::needs::get_many(conn, &distinct(need_ids)).await?.into_iter().map(|n| (n.id, n));
+    Ok((seeds.collect(), needs.collect()))
+}
+
+/// An organisation and a title, by record id.
+pub(crate) type Titles = HashMap<Uuid, (Uuid, String)>;
+
+/// The organisation and title of the seeds and the needs with these ids, without the rest of
+/// them; ids read once each (missing ones are left out).
+///
+/// # Errors
+/// On a database failure.
+pub(crate) async fn titles_of_seeds_and_needs(
+    conn: &impl ConnectionTrait,
+    seed_ids: impl IntoIterator<Item = Uuid>,
+    need_ids: impl IntoIterator<Item = Uuid>,
+) -> Result<(Titles, Titles)> {
+    let seeds = kakehashi_store::seeds::titles(conn, &distinct(seed_ids)).await?;
+    let needs = kakehashi_store::needs::titles(conn, &distinct(need_ids)).await?;
     Ok((seeds, needs))
+}
+
+/// `ids` sorted, each once.
+pub(crate) fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }

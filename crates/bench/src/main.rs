@@ -8,6 +8,12 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kakehashi::{Application, Settings, telemetry};
 
+/// mimalloc rather than the system allocator: the matcher, the index and the database threads
+/// allocate and free small blocks at a high rate, and glibc's arenas spent a quarter of a bulk
+/// match's CPU time in `malloc` and `free` and kept more memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Measure, in one run on synthetic data in a scratch directory: bulk load, reindex, search
 /// latency in process and against a `PostgreSQL` full-text baseline, matching, and the server
 /// under HTTP load with its memory; prints a table and writes it to docs/benchmarks.md.

@@ -164,6 +164,47 @@ async fn each_record_keeps_only_its_best_matches() {
     assert_eq!(dismissed["items"][0]["id"], first.as_str());
 }
 
+/// A candidate's taxonomy and language are read from the index, but whether it is still published
+/// from the database: a seed withdrawn there is not paired, even while the index, which has not
+/// applied the change, still finds it.
+#[actix_web::test]
+async fn a_candidate_the_database_no_longer_publishes_is_not_paired() {
+    use kakehashi_store::entity::seed;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+    let world = World::new().await;
+    let need = world.need(false, "members", true).await;
+    let mut seeds = Vec::new();
+    for i in 0..2 {
+        let mut body: Value = serde_json::from_str(&seed_line(i)).unwrap();
+        body["visibility"] = json!("members");
+        let res = world.call(&world.researcher_a, Method::POST, "/api/v1/seeds", Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        let id: Uuid = res.body["id"].as_str().unwrap().parse().unwrap();
+        let res = world.call(&world.researcher_a, Method::POST, &format!("/api/v1/seeds/{id}/publish"), None).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        seeds.push(id);
+    }
+    indexed(&world, 3).await;
+    settled(&world).await;
+    let mut both = world.app.services.match_record(RecordKind::Need, need).await.unwrap().matched;
+    both.sort_unstable();
+    let mut expected = seeds.clone();
+    expected.sort_unstable();
+    assert_eq!(both, expected, "the test needs both seeds to match");
+
+    // Archived behind the change log's back: the index keeps the seed and still finds it.
+    seed::Entity::update_many()
+        .col_expr(seed::Column::Status, Expr::value("archived"))
+        .filter(seed::Column::Id.eq(seeds[0]))
+        .exec(&world.app.services.db)
+        .await
+        .unwrap();
+    let run = world.app.services.match_record(RecordKind::Need, need).await.unwrap();
+    assert_eq!(run.matched, [seeds[1]], "the archived seed loses its pair");
+    let listed = matches_of(&world, &format!("&need_id={need}")).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+}
+
 #[actix_web::test]
 async fn an_import_tells_each_covering_liaison_once_and_never_of_a_pruned_pair() {
     let world = World::with(|s| s.matching.max_per_record = 2).await;

@@ -50,17 +50,57 @@ fn part(shared: &[String], need_values: &[String]) -> f64 {
     }
 }
 
+/// The taxonomy of one record as matching weighs it: a seed's stage (one), or the stages a need
+/// asks for (none for any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms<'a> {
+    pub modalities: &'a [String],
+    pub disease_areas: &'a [String],
+    pub stages: &'a [String],
+    pub deal_types: &'a [String],
+}
+
+impl SeedContent {
+    #[must_use]
+    pub fn terms(&self) -> Terms<'_> {
+        Terms {
+            modalities: &self.modalities,
+            disease_areas: &self.disease_areas,
+            stages: std::slice::from_ref(&self.stage),
+            deal_types: &self.deal_types,
+        }
+    }
+}
+
+impl NeedContent {
+    #[must_use]
+    pub fn terms(&self) -> Terms<'_> {
+        Terms {
+            modalities: &self.modalities,
+            disease_areas: &self.disease_areas,
+            stages: &self.stages,
+            deal_types: &self.deal_types,
+        }
+    }
+}
+
 #[must_use]
 pub fn taxonomy_fit(seed: &SeedContent, need: &NeedContent) -> Fit {
-    let modalities = shared(&seed.modalities, &need.modalities);
-    let disease_areas = shared(&seed.disease_areas, &need.disease_areas);
-    let deal_types = shared(&seed.deal_types, &need.deal_types);
-    let stage_fits = need.stages.is_empty() || need.stages.contains(&seed.stage);
-    let score = MODALITY * part(&modalities, &need.modalities)
-        + DISEASE * part(&disease_areas, &need.disease_areas)
-        + STAGE * if stage_fits { 1.0 } else { 0.0 }
-        + DEAL * part(&deal_types, &need.deal_types);
-    Fit { score, modalities, disease_areas, stage: stage_fits.then(|| seed.stage.clone()), deal_types }
+    fit(seed.terms(), need.terms())
+}
+
+/// [`taxonomy_fit`] of a seed's terms and a need's, wherever they were read from.
+#[must_use]
+pub fn fit(seed: Terms<'_>, need: Terms<'_>) -> Fit {
+    let modalities = shared(seed.modalities, need.modalities);
+    let disease_areas = shared(seed.disease_areas, need.disease_areas);
+    let deal_types = shared(seed.deal_types, need.deal_types);
+    let stage = seed.stages.iter().find(|s| need.stages.is_empty() || need.stages.contains(s));
+    let score = MODALITY * part(&modalities, need.modalities)
+        + DISEASE * part(&disease_areas, need.disease_areas)
+        + STAGE * if stage.is_some() { 1.0 } else { 0.0 }
+        + DEAL * part(&deal_types, need.deal_types);
+    Fit { score, modalities, disease_areas, stage: stage.cloned(), deal_types }
 }
 
 /// Weights and the threshold a match must reach, from configuration.

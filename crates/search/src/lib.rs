@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 
 use chrono::{DateTime, Utc};
-use kakehashi_domain::Visibility;
+use kakehashi_domain::{Locale, Visibility};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -33,7 +33,7 @@ use uuid::Uuid;
 pub use query::{Audience, FacetFilters, Hit, NeedAudience, SearchRequest, SearchResults, SeedAudience, Sort};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// The facets, in the order the API lists them, with the taxonomy kind of each.
@@ -126,6 +126,8 @@ pub struct SearchDoc {
     pub stages: Vec<String>,
     pub ip_status: Option<String>,
     pub deal_types: Vec<String>,
+    /// The language the record is written in, as matching weighs it.
+    pub language: Locale,
     pub published_at: DateTime<Utc>,
 }
 
@@ -162,6 +164,8 @@ pub(crate) struct Fields {
     /// once for each broader concept of those (a search for cancer finds 膵癌).
     pub concepts: Field,
     pub facet: Field,
+    /// The record's language (`ja`, `en`): stored, for matching.
+    pub language: Field,
     pub published_at: Field,
     /// The words and concepts of the title and body with their counts, as matching weighs them
     /// ([`similar`]): stored so that a candidate is not analysed again.
@@ -197,6 +201,7 @@ fn schema() -> (Schema, Fields) {
             ),
         ),
         facet: b.add_facet_field("facet", FacetOptions::default().set_stored()),
+        language: b.add_text_field("language", STORED),
         published_at: b.add_i64_field("published_at", INDEXED | STORED | FAST),
         bag: b.add_text_field("bag", STORED),
     };
@@ -389,6 +394,37 @@ impl SearchIndex {
         }
     }
 
+    /// A stored document's taxonomy values, by facet name (`modality`, `stage`, …).
+    fn stored_facets(&self, doc: &TantivyDocument) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut facets: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+        for value in doc.get_all(self.fields.facet) {
+            if let Some(path) = value.as_facet() {
+                let facet = Facet::from_text(path).unwrap_or_else(|_| Facet::root());
+                if let [name, value] = facet.to_path().as_slice() {
+                    facets.entry((*name).to_owned()).or_default().push((*value).to_owned());
+                }
+            }
+        }
+        facets
+    }
+
+    /// A stored document's facts for matching (see [`similar::Facts`]).
+    fn stored_facts(&self, doc: &TantivyDocument) -> similar::Facts {
+        let mut facets = self.stored_facets(doc);
+        let mut take = |name: &str| facets.remove(name).unwrap_or_default();
+        let language = match doc.get_first(self.fields.language).and_then(|v| v.as_str()) {
+            Some("en") => Locale::En,
+            _ => Locale::Ja,
+        };
+        similar::Facts {
+            language,
+            modalities: take("modality"),
+            disease_areas: take("disease_area"),
+            stages: take("stage"),
+            deal_types: take("deal_type"),
+        }
+    }
+
     fn document(&self, doc: &SearchDoc) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
@@ -432,6 +468,7 @@ impl SearchIndex {
         if let Some(ip) = &doc.ip_status {
             d.add_facet(f.facet, Facet::from_path(["ip_status", ip.as_str()]));
         }
+        d.add_text(f.language, doc.language.as_str());
         d.add_i64(f.published_at, doc.published_at.timestamp_micros());
         d
     }
@@ -559,6 +596,7 @@ mod tests {
             stages: vec!["preclinical".into()],
             ip_status: Some("filed".into()),
             deal_types: vec!["license".into()],
+            language: kakehashi_domain::detect_language(&format!("{title} {body}")),
             published_at: Utc::now(),
         }
     }

@@ -464,16 +464,7 @@ impl SearchIndex {
             })
             .find(|s| !s.fragment().is_empty() && !s.highlighted().is_empty())
             .map_or_else(|| escape(&body.chars().take(240).collect::<String>()), |s| s.to_html());
-        let mut facets: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for value in doc.get_all(f.facet) {
-            if let Some(path) = value.as_facet() {
-                let facet = Facet::from_text(path).unwrap_or_else(|_| Facet::root());
-                let parts = facet.to_path();
-                if let [name, value] = parts.as_slice() {
-                    facets.entry((*name).to_owned()).or_default().push((*value).to_owned());
-                }
-            }
-        }
+        let facets = self.stored_facets(doc);
         let title = text(f.title);
         let matched_terms = words.map_or_else(Vec::new, |words| matched(analyzer, &title, &body, words));
         let micros = doc.get_first(f.published_at).and_then(|v| v.as_i64()).unwrap_or_default();

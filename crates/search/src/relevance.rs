@@ -243,6 +243,7 @@ impl RelevanceSet {
             stages: vec![s.stage.clone()],
             ip_status: Some(s.ip_status.clone()),
             deal_types: s.deal_types.clone(),
+            language: kakehashi_domain::detect_language(&format!("{} {}", s.title, s.summary)),
             published_at: Utc::now(),
         });
         let needs = self.needs.iter().map(|n| SearchDoc {
@@ -258,6 +259,7 @@ impl RelevanceSet {
             stages: n.stages.clone(),
             ip_status: None,
             deal_types: n.deal_types.clone(),
+            language: kakehashi_domain::detect_language(&format!("{} {}", n.title, n.description)),
             published_at: Utc::now(),
         });
         seeds.chain(needs).collect()

@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::Arc;
 
+use kakehashi_domain::Locale;
+use kakehashi_domain::matching::Terms;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value as _};
@@ -161,7 +163,37 @@ fn word_key(term: &str) -> u64 {
 pub struct SimilarHit {
     pub id: Uuid,
     pub similarity: Similarity,
+    /// What else matching weighs of it, as the index holds it.
+    pub facts: Arc<Facts>,
 }
+
+/// What matching weighs of a record besides its text, read from the index with its profile, so
+/// that a candidate is scored without reading its content from the database: its language and
+/// its taxonomy (a seed's stage, or the stages a need asks for).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub language: Locale,
+    pub modalities: Vec<String>,
+    pub disease_areas: Vec<String>,
+    pub stages: Vec<String>,
+    pub deal_types: Vec<String>,
+}
+
+impl Facts {
+    /// The taxonomy as the fit weighs it.
+    #[must_use]
+    pub fn terms(&self) -> Terms<'_> {
+        Terms {
+            modalities: &self.modalities,
+            disease_areas: &self.disease_areas,
+            stages: &self.stages,
+            deal_types: &self.deal_types,
+        }
+    }
+}
+
+/// A candidate as a generation of the index derived it once: its id, profile and facts.
+type Candidate = (Uuid, Arc<Profile>, Arc<Facts>);
 
 /// What a record's text says before the index weighs it: its words with their counts (title
 /// words counting [`TITLE_TF`] times) and the glossary concepts it names with theirs. Built once
@@ -278,13 +310,13 @@ pub(crate) struct Derived {
     generation: u64,
     /// (field, term) key → inverse document frequency.
     idf: HashMap<u64, f32>,
-    /// A candidate's id and profile, by its address in the generation's searcher.
-    profiles: HashMap<DocAddress, (Uuid, Arc<Profile>)>,
+    /// A candidate's id, profile and facts, by its address in the generation's searcher.
+    profiles: HashMap<DocAddress, Candidate>,
 }
 
 /// Terms remembered per generation at most; beyond it that part starts again.
 const IDF_CACHE: usize = 200_000;
-/// Candidate profiles remembered per generation at most (about 1 KiB each): every need of a
+/// Candidates remembered per generation at most (about 1.3 KiB each): every need of a
 /// network of 20,000, a fifth of its seeds.
 const PROFILE_CACHE: usize = 24_000;
 
@@ -427,16 +459,16 @@ impl Profiler<'_> {
         self.profile(bag.words.iter().map(|(t, n, _)| (*t, *n, None)), bag.named.iter().copied())
     }
 
-    /// A candidate's id and profile, derived once per generation.
-    fn candidate(&self, address: DocAddress) -> Result<Option<(Uuid, Arc<Profile>)>> {
+    /// A candidate's id, profile and facts, derived once per generation.
+    fn candidate(&self, address: DocAddress) -> Result<Option<Candidate>> {
         if let Some(found) = self.held(|d| d.profiles.get(&address).cloned()) {
             return Ok(Some(found));
         }
         let doc: TantivyDocument = self.searcher.doc(address)?;
         let Ok(id) = SearchIndex::stored_text(&doc, self.index.fields.id).parse::<Uuid>() else { return Ok(None) };
-        let profile = Arc::new(self.stored_profile(&doc));
-        self.hold(|d| remember(&mut d.profiles, PROFILE_CACHE, address, (id, Arc::clone(&profile))));
-        Ok(Some((id, profile)))
+        let candidate = (id, Arc::new(self.stored_profile(&doc)), Arc::new(self.index.stored_facts(&doc)));
+        self.hold(|d| remember(&mut d.profiles, PROFILE_CACHE, address, candidate.clone()));
+        Ok(Some(candidate))
     }
 }
 
@@ -534,8 +566,8 @@ impl SearchIndex {
         }
         let mut hits = Vec::with_capacity(found.len());
         for address in found {
-            let Some((id, theirs)) = profiler.candidate(address)? else { continue };
-            hits.push(SimilarHit { id, similarity: own.similarity(&theirs) });
+            let Some((id, theirs, facts)) = profiler.candidate(address)? else { continue };
+            hits.push(SimilarHit { id, similarity: own.similarity(&theirs), facts });
         }
         Ok(hits)
     }
@@ -563,7 +595,52 @@ mod tests {
             stages: vec![],
             ip_status: None,
             deal_types: vec![],
+            language: kakehashi_domain::detect_language(&format!("{title} {body}")),
             published_at: Utc::now(),
+        }
+    }
+
+    /// A candidate is scored on the taxonomy and language it was indexed with, read back from
+    /// the index (and, the second time, from what the generation remembers).
+    #[test]
+    fn a_hit_carries_the_facts_its_record_was_indexed_with() {
+        let index = SearchIndex::in_memory().unwrap();
+        let need = doc(
+            Kind::Need,
+            "筋ジストロフィーの核酸医薬",
+            "エクソンスキッピングを誘導するアンチセンス核酸の導入を検討しています。",
+        );
+        let mut ja = doc(
+            Kind::Seed,
+            "デュシェンヌ型筋ジストロフィーに対するエクソンスキッピング薬",
+            "モルフォリノ型アンチセンス核酸でエクソン51をスキップさせ、ジストロフィンの発現を回復させた。",
+        );
+        ja.modalities = vec!["nucleic_acid".into()];
+        ja.disease_areas = vec!["rare_intractable".into(), "neurology".into()];
+        ja.stages = vec!["preclinical".into()];
+        ja.deal_types = vec!["license".into(), "joint_research".into()];
+        let en = doc(
+            Kind::Seed,
+            "Exon-skipping antisense for Duchenne muscular dystrophy",
+            "Morpholino antisense oligonucleotides skip exon 51 and restore dystrophin.",
+        );
+        let docs = [&need, &ja, &en];
+        index.apply(&docs.iter().map(|d| Op::Upsert(Box::new((*d).clone()))).collect::<Vec<_>>(), Some(1)).unwrap();
+        for _ in 0..2 {
+            let hits = index.similar(need.id, &need.title, &need.body, Kind::Seed, &[en.id], 10).unwrap();
+            let facts = |id: Uuid| hits.iter().find(|h| h.id == id).map(|h| (*h.facts).clone()).unwrap();
+            assert_eq!(
+                facts(ja.id),
+                Facts {
+                    language: Locale::Ja,
+                    modalities: ja.modalities.clone(),
+                    disease_areas: ja.disease_areas.clone(),
+                    stages: ja.stages.clone(),
+                    deal_types: ja.deal_types.clone(),
+                }
+            );
+            assert_eq!(facts(en.id).language, Locale::En);
+            assert!(facts(en.id).modalities.is_empty());
         }
     }
 

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use kakehashi_domain::RecordStatus;
-use kakehashi_domain::matching::{self, SharedConcept, TextEvidence, Weights, taxonomy_fit};
+use kakehashi_domain::matching::{self, SharedConcept, TextEvidence, Weights};
 use kakehashi_search::similar::{SimilarHit, Similarity};
 use kakehashi_search::{Kind, SearchDoc};
 use kakehashi_store::changes::RecordKind;
@@ -147,6 +147,37 @@ impl Probe<'_> {
             Probe::Need(n) => n.id,
         }
     }
+
+    fn side(&self) -> Side<'_> {
+        match *self {
+            Probe::Seed(s) => Side {
+                id: s.id,
+                organization_id: s.organization_id,
+                owner_id: s.owner_id,
+                terms: s.content.terms(),
+                language: s.content.language,
+            },
+            Probe::Need(n) => Side {
+                id: n.id,
+                organization_id: n.organization_id,
+                owner_id: n.owner_id,
+                terms: n.content.terms(),
+                language: n.content.language,
+            },
+        }
+    }
+}
+
+/// One record of a pair as its score weighs it: the record being matched, read from the
+/// database, or a candidate, whose taxonomy and language come from the index
+/// ([`kakehashi_search::similar::Facts`]) and whose organisation and owner the database confirms
+/// with its being published.
+struct Side<'a> {
+    id: Uuid,
+    organization_id: Uuid,
+    owner_id: Option<Uuid>,
+    terms: matching::Terms<'a>,
+    language: kakehashi_domain::Locale,
 }
 
 /// A record's pairs at or above the threshold, best first, and every record of the other side
@@ -205,23 +236,27 @@ impl Services {
                 Probe::Need(_) => wanted_seeds.extend(ids),
             }
         }
-        let (mut candidate_seeds, mut candidate_needs) =
-            crate::records::seeds_and_needs(&self.db, wanted_seeds, wanted_needs).await?;
-        candidate_seeds.retain(|_, s| s.status == RecordStatus::Published);
-        candidate_needs.retain(|_, n| n.status == RecordStatus::Published);
+        // Only the candidates still published, with who owns them now.
+        let published_seeds = seeds::published_owners(&self.db, &crate::records::distinct(wanted_seeds)).await?;
+        let published_needs = needs::published_owners(&self.db, &crate::records::distinct(wanted_needs)).await?;
         let mut out = Vec::with_capacity(probes.len());
         for (p, found) in probes.iter().zip(hits) {
             let mut scored = Vec::new();
             let mut compared = HashSet::with_capacity(found.len());
+            let own = p.side();
             for hit in found {
                 compared.insert(hit.id);
-                let pair = match *p {
-                    Probe::Seed(seed) => candidate_needs.get(&hit.id).map(|need| (seed, need)),
-                    Probe::Need(need) => candidate_seeds.get(&hit.id).map(|seed| (seed, need)),
+                let published = if matches!(p, Probe::Seed(_)) { &published_needs } else { &published_seeds };
+                let Some(&(organization_id, owner_id)) = published.get(&hit.id) else { continue };
+                let theirs = Side {
+                    id: hit.id,
+                    organization_id,
+                    owner_id,
+                    terms: hit.facts.terms(),
+                    language: hit.facts.language,
                 };
-                if let Some((seed, need)) = pair
-                    && let Some(s) = self.score_pair(seed, need, &hit.similarity)
-                {
+                let (seed, need) = if matches!(p, Probe::Seed(_)) { (&own, &theirs) } else { (&theirs, &own) };
+                if let Some(s) = self.score_pair(seed, need, &hit.similarity) {
                     scored.push(s);
                 }
             }
@@ -254,10 +289,10 @@ impl Services {
 
     /// The pair of `seed` and `need` with their text similarity, when it scores at or above the
     /// threshold.
-    fn score_pair(&self, seed: &seeds::Seed, need: &needs::Need, similarity: &Similarity) -> Option<Scored> {
+    fn score_pair(&self, seed: &Side<'_>, need: &Side<'_>, similarity: &Similarity) -> Option<Scored> {
         let weights = self.matching.weights;
-        let fit = taxonomy_fit(&seed.content, &need.content);
-        let same_language = seed.content.language == need.content.language;
+        let fit = matching::fit(seed.terms, need.terms);
+        let same_language = seed.language == need.language;
         let score = weights.score(&evidence(similarity), &fit, same_language);
         (score >= weights.threshold).then(|| self.scored(seed, need, score, similarity, same_language, &fit))
     }
@@ -282,8 +317,8 @@ impl Services {
 
     fn scored(
         &self,
-        seed: &seeds::Seed,
-        need: &needs::Need,
+        seed: &Side<'_>,
+        need: &Side<'_>,
         score: f64,
         similarity: &Similarity,
         same_language: bool,

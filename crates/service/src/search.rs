@@ -99,6 +99,7 @@ pub fn seed_doc(seed: &seeds::Seed) -> SearchDoc {
         stages: vec![c.stage.clone()],
         ip_status: Some(c.ip_status.clone()),
         deal_types: c.deal_types.clone(),
+        language: c.language,
         published_at: seed.published_at.unwrap_or(seed.updated_at),
     }
 }
@@ -119,6 +120,7 @@ pub fn need_doc(need: &needs::Need) -> SearchDoc {
         stages: c.stages.clone(),
         ip_status: None,
         deal_types: c.deal_types.clone(),
+        language: c.language,
         published_at: need.published_at.unwrap_or(need.updated_at),
     }
 }

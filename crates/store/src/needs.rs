@@ -224,6 +224,17 @@ pub async fn titles(
     records::titles::<Need>(conn, ids).await
 }
 
+/// The organisation and owner of each of `ids` that is published.
+///
+/// # Errors
+/// On a database failure.
+pub async fn published_owners(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (Uuid, Option<Uuid>)>> {
+    records::published_owners::<Need>(conn, ids).await
+}
+
 /// Published needs after `after` in id order, for rebuilding the index page by page.
 ///
 /// # Errors

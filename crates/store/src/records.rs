@@ -37,6 +37,7 @@ pub struct Record<C> {
 pub enum Shared {
     Id,
     OrganizationId,
+    OwnerId,
     Status,
     Version,
     UpdatedAt,
@@ -113,6 +114,7 @@ macro_rules! versioned {
                 match shared {
                     Shared::Id => $entity::Column::Id,
                     Shared::OrganizationId => $entity::Column::OrganizationId,
+                    Shared::OwnerId => $entity::Column::OwnerId,
                     Shared::Status => $entity::Column::Status,
                     Shared::Version => $entity::Column::Version,
                     Shared::UpdatedAt => $entity::Column::UpdatedAt,
@@ -199,6 +201,39 @@ pub async fn titles<R: Versioned>(
             .all(conn)
             .await?;
         out.extend(rows.into_iter().map(|(id, organization, title)| (id, (organization, title))));
+    }
+    Ok(out)
+}
+
+/// The organisation and owner of each of `ids` that is published, without the rest of the record:
+/// what a matching candidate's pair is stored with.
+///
+/// # Errors
+/// On a database failure.
+pub async fn published_owners<R: Versioned>(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (Uuid, Option<Uuid>)>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        // The status is compared here, not in the query: given both, a planner may read the
+        // status index, which holds nearly every record, rather than the ids.
+        let rows: Vec<(Uuid, Uuid, Option<Uuid>, String)> = R::Entity::find()
+            .select_only()
+            .column(R::column(Shared::Id))
+            .column(R::column(Shared::OrganizationId))
+            .column(R::column(Shared::OwnerId))
+            .column(R::column(Shared::Status))
+            .filter(R::column(Shared::Id).is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let published = RecordStatus::Published.as_str();
+        out.extend(
+            rows.into_iter()
+                .filter(|row| row.3 == published)
+                .map(|(id, organization, owner, _)| (id, (organization, owner))),
+        );
     }
     Ok(out)
 }

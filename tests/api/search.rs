@@ -91,6 +91,21 @@ async fn japanese_and_english_queries_of_any_length() {
     );
 }
 
+/// Each hit names its own taxonomy, read back from the index as it was written.
+#[actix_web::test]
+async fn a_hit_names_its_modalities_diseases_stage_ip_status_and_deal_types() {
+    let world = World::new().await;
+    let id = world.seed(&crate::world::marker(), "members", true).await;
+    let body = search_until(&world.app, &world.company_c, &q("エクソンスキッピング"), |b| total(b) == 1).await;
+    let hit = &body["items"][0];
+    assert_eq!(hit["id"], id.to_string());
+    assert_eq!(hit["modalities"], json!(["nucleic_acid"]), "{hit}");
+    assert_eq!(hit["disease_areas"], json!(["rare_intractable"]), "{hit}");
+    assert_eq!(hit["stages"], json!(["preclinical"]), "{hit}");
+    assert_eq!(hit["ip_status"], "pre_filing", "{hit}");
+    assert_eq!(hit["deal_types"], json!(["license", "joint_research"]), "{hit}");
+}
+
 #[actix_web::test]
 async fn facets_count_only_what_the_viewer_may_find() {
     let world = World::new().await;

@@ -815,7 +815,7 @@ mod tests {
         let mut derived = Derived::default();
         assert!(derived.serves(3));
         derived.idf.insert(1, 0.5);
-        derived.profiles.insert(DocAddress::new(0, 0), (Uuid::nil(), Arc::new(Profile::default())));
+        derived.profiles.insert(DocAddress::new(0, 0), (Uuid::nil(), Arc::default(), Arc::default()));
         // A run on an older searcher is served nothing and leaves the newer generation's be.
         assert!(!derived.serves(2));
         assert_eq!((derived.idf.len(), derived.profiles.len()), (1, 1));

@@ -19,6 +19,7 @@ mod m20261202_000030_seed_external_ref;
 mod m20261202_000040_need_external_ref;
 mod m20261202_000060_access_generation;
 mod m20261203_000070_record_lists;
+mod m20261206_000080_untold_matches;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000040_need_external_ref::Migration),
             Box::new(m20261202_000060_access_generation::Migration),
             Box::new(m20261203_000070_record_lists::Migration),
+            Box::new(m20261206_000080_untold_matches::Migration),
         ]
     }
 }

@@ -60,27 +60,30 @@ pub struct Terms<'a> {
     pub deal_types: &'a [String],
 }
 
+impl<'a> Terms<'a> {
+    /// Modalities, disease areas, stages and deal types, in that order.
+    #[must_use]
+    pub fn of(
+        modalities: &'a [String],
+        disease_areas: &'a [String],
+        stages: &'a [String],
+        deal_types: &'a [String],
+    ) -> Self {
+        Terms { modalities, disease_areas, stages, deal_types }
+    }
+}
+
 impl SeedContent {
     #[must_use]
     pub fn terms(&self) -> Terms<'_> {
-        Terms {
-            modalities: &self.modalities,
-            disease_areas: &self.disease_areas,
-            stages: std::slice::from_ref(&self.stage),
-            deal_types: &self.deal_types,
-        }
+        Terms::of(&self.modalities, &self.disease_areas, std::slice::from_ref(&self.stage), &self.deal_types)
     }
 }
 
 impl NeedContent {
     #[must_use]
     pub fn terms(&self) -> Terms<'_> {
-        Terms {
-            modalities: &self.modalities,
-            disease_areas: &self.disease_areas,
-            stages: &self.stages,
-            deal_types: &self.deal_types,
-        }
+        Terms::of(&self.modalities, &self.disease_areas, &self.stages, &self.deal_types)
     }
 }
 

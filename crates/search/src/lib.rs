@@ -399,10 +399,10 @@ impl SearchIndex {
         let mut facets: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
         for value in doc.get_all(self.fields.facet) {
             // A stored facet reads back in its encoded form, not as `/name/value`.
-            if let Some(Ok(facet)) = value.as_facet().map(|encoded| Facet::from_encoded(encoded.as_bytes().to_vec())) {
-                if let [name, value] = facet.to_path().as_slice() {
-                    facets.entry((*name).to_owned()).or_default().push((*value).to_owned());
-                }
+            if let Some(Ok(facet)) = value.as_facet().map(|encoded| Facet::from_encoded(encoded.as_bytes().to_vec()))
+                && let [name, value] = facet.to_path().as_slice()
+            {
+                facets.entry((*name).to_owned()).or_default().push((*value).to_owned());
             }
         }
         facets

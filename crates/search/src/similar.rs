@@ -183,12 +183,7 @@ impl Facts {
     /// The taxonomy as the fit weighs it.
     #[must_use]
     pub fn terms(&self) -> Terms<'_> {
-        Terms {
-            modalities: &self.modalities,
-            disease_areas: &self.disease_areas,
-            stages: &self.stages,
-            deal_types: &self.deal_types,
-        }
+        Terms::of(&self.modalities, &self.disease_areas, &self.stages, &self.deal_types)
     }
 }
 

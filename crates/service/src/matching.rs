@@ -149,21 +149,16 @@ impl Probe<'_> {
     }
 
     fn side(&self) -> Side<'_> {
+        fn of<'a, C>(
+            r: &'a kakehashi_store::records::Record<C>,
+            terms: matching::Terms<'a>,
+            language: kakehashi_domain::Locale,
+        ) -> Side<'a> {
+            Side { id: r.id, organization_id: r.organization_id, owner_id: r.owner_id, terms, language }
+        }
         match *self {
-            Probe::Seed(s) => Side {
-                id: s.id,
-                organization_id: s.organization_id,
-                owner_id: s.owner_id,
-                terms: s.content.terms(),
-                language: s.content.language,
-            },
-            Probe::Need(n) => Side {
-                id: n.id,
-                organization_id: n.organization_id,
-                owner_id: n.owner_id,
-                terms: n.content.terms(),
-                language: n.content.language,
-            },
+            Probe::Seed(s) => of(s, s.content.terms(), s.content.language),
+            Probe::Need(n) => of(n, n.content.terms(), n.content.language),
         }
     }
 }
@@ -244,9 +239,10 @@ impl Services {
             let mut scored = Vec::new();
             let mut compared = HashSet::with_capacity(found.len());
             let own = p.side();
+            let probe_is_seed = matches!(p, Probe::Seed(_));
+            let published = if probe_is_seed { &published_needs } else { &published_seeds };
             for hit in found {
                 compared.insert(hit.id);
-                let published = if matches!(p, Probe::Seed(_)) { &published_needs } else { &published_seeds };
                 let Some(&(organization_id, owner_id)) = published.get(&hit.id) else { continue };
                 let theirs = Side {
                     id: hit.id,
@@ -255,7 +251,7 @@ impl Services {
                     terms: hit.facts.terms(),
                     language: hit.facts.language,
                 };
-                let (seed, need) = if matches!(p, Probe::Seed(_)) { (&own, &theirs) } else { (&theirs, &own) };
+                let (seed, need) = if probe_is_seed { (&own, &theirs) } else { (&theirs, &own) };
                 if let Some(s) = self.score_pair(seed, need, &hit.similarity) {
                     scored.push(s);
                 }

@@ -214,6 +214,7 @@ pub async fn published_owners<R: Versioned>(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, (Uuid, Option<Uuid>)>> {
+    let published = RecordStatus::Published.as_str();
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         // The status is compared here, not in the query: given both, a planner may read the
@@ -228,7 +229,6 @@ pub async fn published_owners<R: Versioned>(
             .into_tuple()
             .all(conn)
             .await?;
-        let published = RecordStatus::Published.as_str();
         out.extend(
             rows.into_iter()
                 .filter(|row| row.3 == published)

@@ -211,8 +211,8 @@ async fn login_sets_a_host_only_session_cookie_and_logout_ends_it_at_once() {
     assert_eq!(again.get("/").await.status, 200, "the other session goes on");
 }
 
-/// A hit on the search page names its modality, disease area and stage in the page's language:
-/// labels of the taxonomy, not its stored values.
+/// A hit on the search page names its modality, disease area and stage in the page's language, in
+/// that order: labels of the taxonomy, not its stored values.
 #[actix_web::test]
 async fn a_search_hit_names_its_taxonomy_on_the_page() {
     let world = World::new().await;
@@ -222,9 +222,12 @@ async fn a_search_hit_names_its_taxonomy_on_the_page() {
     let page = browser.get("/search?q=%E3%82%A8%E3%82%AF%E3%82%BD%E3%83%B3").await;
     assert_eq!(page.status, StatusCode::OK);
     let hit = page.text.split("/seeds/").nth(1).expect("the seed is a hit");
-    let named = |ja: &str, en: &str| hit.contains(ja) || hit.contains(en);
-    assert!(named("核酸医薬（アンチセンス・siRNA）", "Nucleic acid (antisense, siRNA)"), "{hit}");
-    assert!(named("前臨床（非臨床 POC）", "Preclinical"), "{hit}");
+    let at = |ja: &str, en: &str| hit.find(ja).or_else(|| hit.find(en));
+    let modality = at("核酸医薬（アンチセンス・siRNA）", "Nucleic acid (antisense, siRNA)");
+    let disease = at("難病", "Rare &amp; intractable diseases");
+    let stage = at("前臨床（非臨床 POC）", "Preclinical");
+    assert!(modality.is_some() && disease.is_some() && stage.is_some(), "{hit}");
+    assert!(modality < disease && disease < stage, "modality, disease area, stage, as the facets are listed: {hit}");
     assert!(!hit.contains("nucleic_acid ·") && !hit.contains("· preclinical"), "labels, not stored values: {hit}");
 }
 

@@ -212,10 +212,11 @@ pub async fn page(visit: Visit, req: HttpRequest) -> Result<HttpResponse, WebErr
                 Kind::Seed => (format!("/seeds/{}", hit.id), lang.t("search.kind_seed")),
                 Kind::Need => (format!("/needs/{}", hit.id), lang.t("search.kind_need")),
             };
+            // In the order the facets are listed beside the hits: modality, disease area, stage.
             let mut tags = Vec::new();
-            for (name, values) in &hit.facets {
-                if let Some((kind, _)) = facet_kind(name)
-                    && matches!(kind, TaxonomyKind::Modality | TaxonomyKind::DiseaseArea | TaxonomyKind::Stage)
+            for (name, kind) in kakehashi_search::FACETS {
+                if matches!(kind, TaxonomyKind::Modality | TaxonomyKind::DiseaseArea | TaxonomyKind::Stage)
+                    && let Some(values) = hit.facets.get(name)
                 {
                     tags.push(c.terms(kind, values));
                 }
